@@ -1,0 +1,120 @@
+"""Pull the night's exports from the exports root (any fsspec URL) into landing/, byte for byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ingest.errors import ExportError, ExportMissingError
+from ingest.layouts import SOURCES, load_layout
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
+CHUNK = 1 << 20
+REQUIRED_SOURCES = ("registry",)
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One export copied into landing/: where it came from, where it is, and its hash."""
+
+    source: str
+    export_date: str
+    name: str
+    origin: str
+    path: str
+    sha256: str
+    bytes: int
+    already_landed: bool
+
+
+def safe_file_name(name: str, source: str) -> str:
+    """Accept a file name from outside only if it cannot steer a path on our side."""
+    if not SAFE_NAME.match(name) or ".." in name:
+        raise ExportError(name, f"is not an acceptable {source} file name (letters, digits, _ . - only)")
+    if not load_layout(source).file_pattern.match(name):
+        raise ExportError(name, f"does not match the {source} file name pattern")
+    return name
+
+
+def land_night(exports_root: str, export_date: dt.date, data: Path) -> list[LandedFile]:
+    """Copy every export of the date into landing/; the registry must be there, others may not."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(exports_root)
+    landed: list[LandedFile] = []
+    for source in SOURCES:
+        folder = f"{root.rstrip('/')}/{source}/{export_date.isoformat()}"
+        entries = fs.ls(folder, detail=True) if fs.isdir(folder) else []
+        files = sorted((e for e in entries if e["type"] == "file"), key=lambda e: e["name"])
+        if not files and source in REQUIRED_SOURCES:
+            raise ExportMissingError(
+                f"export missing: no {source} export for {export_date.isoformat()} in {exports_root}/"
+                f"{source}/{export_date.isoformat()}/"
+            )
+        for entry in files:
+            name = safe_file_name(entry["name"].rsplit("/", 1)[-1], source)
+            landed.append(_copy(fs, entry["name"], source, export_date, name, data))
+    manifest = landing_manifest(data, export_date)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(manifest, json.dumps([asdict(f) for f in landed], ensure_ascii=False, indent=1))
+    return landed
+
+
+def _copy(fs, origin: str, source: str, export_date: dt.date, name: str, data: Path) -> LandedFile:
+    target = data / "landing" / source / export_date.isoformat() / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{name}.part")
+    digest, size = hashlib.sha256(), 0
+    with fs.open(origin, "rb") as src, tmp.open("wb") as dst:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+    sha = digest.hexdigest()
+    for version in _versions(target):
+        if not version.exists():
+            tmp.replace(version)
+            return LandedFile(source, export_date.isoformat(), name, origin, str(version), sha, size, False)
+        if _sha256(version) == sha:
+            tmp.unlink()
+            return LandedFile(source, export_date.isoformat(), name, origin, str(version), sha, size, True)
+    raise AssertionError("unreachable")
+
+
+def _versions(target: Path):
+    """The file's landed name, then `<stem>.v2<ext>`, `.v3`, … for re-deliveries with new content."""
+    yield target
+    stem, suffix = target.name.rsplit(".", 1)
+    version = 2
+    while True:
+        yield target.with_name(f"{stem}.v{version}.{suffix}")
+        version += 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def landing_manifest(data: Path, export_date: dt.date) -> Path:
+    """The list of files landed for a night, read by the parse step."""
+    return data / "runs" / export_date.isoformat() / "landed.json"
+
+
+def read_manifest(data: Path, export_date: dt.date) -> list[LandedFile]:
+    """The files the land step recorded for this night."""
+    rows = json.loads(landing_manifest(data, export_date).read_text(encoding="utf-8"))
+    return [LandedFile(**row) for row in rows]
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(content, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,287 @@
+"""Parse landed exports into typed Parquet in raw/, quarantining bad rows with a reason code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest import normalize as n
+from ingest.creditcode import verify
+from ingest.errors import ExportError
+from ingest.layouts import Column, Layout
+from ingest.readers import open_export
+
+BATCH_ROWS = 50_000
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "name": pa.string(),
+    "credit_code": pa.string(),
+    "division": pa.string(),
+    "date": pa.date32(),
+    "amount": pa.decimal128(18, 4),
+    "grade": pa.int8(),
+    "year": pa.int16(),
+    "org_type": pa.string(),
+    "org_status": pa.string(),
+    "member_kind": pa.string(),
+    "member_role": pa.string(),
+    "member_status": pa.string(),
+    "qualification": pa.string(),
+}
+
+
+def _division(value: object) -> str | None:
+    raw = n.text(value)
+    if raw is None:
+        return None
+    raw = n.halfwidth(raw)
+    if len(raw) != 6 or not raw.isdigit():
+        raise n.CellError("division_code_invalid", value)
+    return raw
+
+
+def _credit_code(value: object) -> str | None:
+    if n.text(value) is None:
+        return None
+    if isinstance(value, float) and abs(value) >= 1e15:
+        raise n.CellError("credit_code_typed_as_number", value)
+    verdict = verify(value)
+    if not verdict.ok:
+        raise n.CellError(verdict.reason, value)
+    return verdict.code
+
+
+CELL_PARSERS: dict[str, Callable[[object], object]] = {
+    "text": n.text,
+    "name": lambda v: n.halfwidth(t) if (t := n.text(v)) else None,
+    "credit_code": _credit_code,
+    "division": _division,
+    "date": n.parse_date,
+    "amount": n.parse_amount,
+    "grade": n.parse_grade,
+    "year": n.parse_year,
+    "org_type": n.parse_org_type,
+    "org_status": n.parse_org_status,
+    "member_kind": n.parse_member_kind,
+    "member_role": n.parse_member_role,
+    "member_status": n.parse_member_status,
+    "qualification": n.parse_qualification,
+}
+
+LINEAGE = [
+    pa.field("export_date", pa.date32()),
+    pa.field("source_file", pa.string()),
+    pa.field("source_row", pa.int64()),
+]
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        *LINEAGE,
+        pa.field("reason", pa.string()),
+        pa.field("column_name", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("row_json", pa.string()),
+    ]
+)
+
+
+def raw_schema(layout: Layout) -> pa.Schema:
+    """The typed Parquet schema of a source in raw/: canonical columns, no personal data."""
+    fields = []
+    for col in layout.columns:
+        if col.personal:
+            continue
+        fields.append(pa.field(col.name, ARROW_TYPES[col.type]))
+        if col.type == "name":
+            fields.append(pa.field(f"{col.name}_normalized", pa.string()))
+    file_fields = [pa.field(k, pa.string()) for k in layout.file_pattern.groupindex if k != "file_date"]
+    return pa.schema([*file_fields, *fields, *LINEAGE])
+
+
+@dataclass
+class FileLoad:
+    """Accounting of one file: every row read is loaded or quarantined."""
+
+    source: str
+    export_date: str
+    file_name: str
+    sha256: str
+    bytes: int
+    encoding: str = ""
+    header_row: int = 0
+    title_rows: int = 0
+    footer_rows: int = 0
+    footer_total: int | None = None
+    unknown_headers: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_row(self) -> dict:
+        row = asdict(self)
+        row["unknown_headers"] = json.dumps(self.unknown_headers, ensure_ascii=False)
+        row["quarantine_reasons"] = json.dumps(self.quarantine_reasons, ensure_ascii=False)
+        return row
+
+
+class _Rejected(Exception):
+    def __init__(self, reason: str, column: str | None, value: object):
+        self.reason, self.column, self.value = reason, column, value
+
+
+def type_record(layout: Layout, cells: dict[str, object]) -> dict[str, object]:
+    """Type one row's cells; raise _Rejected with the first problem found."""
+    record: dict[str, object] = {}
+    for col in layout.columns:
+        if col.personal:
+            continue
+        value = cells.get(col.name)
+        try:
+            typed = CELL_PARSERS[col.type](value)
+        except n.CellError as err:
+            raise _Rejected(err.reason, col.name, value) from None
+        if typed is None and col.required:
+            raise _Rejected(f"{col.name}_missing", col.name, value)
+        record[col.name] = typed
+        if col.type == "name":
+            record[f"{col.name}_normalized"] = n.normalize_name(typed) if typed else None
+    return record
+
+
+def _row_key(layout: Layout, record: dict[str, object]) -> object:
+    """The key that must be unique within one file, per the layout's `unique_key`."""
+    if layout.unique_key == "member_key":
+        return record.get("member_credit_code") or record.get("member_name_normalized")
+    if layout.unique_key == "qualification_key":
+        ent = record.get("credit_code") or record.get("enterprise_name_normalized")
+        return (ent, record.get("qualification"))
+    return record.get(layout.unique_key) if layout.unique_key else None
+
+
+def _drop_personal_names(layout: Layout, record: dict) -> None:
+    """Individual members' names are personal data: they do not reach raw/."""
+    if layout.source == "membership" and record.get("member_kind") == "individual":
+        record["member_name"] = None
+        record["member_name_normalized"] = None
+        record["member_credit_code"] = None
+
+
+class _BatchWriter:
+    """Write Arrow batches to `<final>.tmp`, renamed into place only when closed cleanly."""
+
+    def __init__(self, final: Path, schema: pa.Schema):
+        self.final, self.schema = final, schema
+        self.tmp = final.with_name(final.name + ".tmp")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.rows: list[dict] = []
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
+    def commit(self) -> None:
+        self.flush()
+        self.writer.close()
+        self.tmp.replace(self.final)
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def parse_file(
+    path: Path,
+    name: str,
+    layout: Layout,
+    export_date: dt.date,
+    raw_dir: Path,
+    quarantine_dir: Path,
+    sha256: str,
+) -> FileLoad:
+    """Parse one landed file (exported as `name`) into raw_dir and quarantine_dir Parquet files."""
+    started = time.perf_counter()
+    match = layout.file_pattern.match(name)
+    if not match:
+        raise ExportError(name, f"does not match the {layout.source} file name pattern")
+    file_fields = {k: v for k, v in match.groupdict().items() if k != "file_date"}
+    if "association_credit_code" in file_fields:
+        file_fields["association_credit_code"] = file_fields["association_credit_code"].upper()
+    load = FileLoad(layout.source, export_date.isoformat(), name, sha256, path.stat().st_size)
+    export = open_export(path, layout, name)
+    load.encoding, load.header_row = export.encoding, export.header_row
+    load.title_rows, load.unknown_headers = export.title_rows, export.unknown_headers
+
+    stem = name.rsplit(".", 1)[0]
+    loaded = _BatchWriter(raw_dir / f"{stem}.parquet", raw_schema(layout))
+    rejected = _BatchWriter(quarantine_dir / f"{stem}.parquet", QUARANTINE_SCHEMA)
+    reasons: Counter[str] = Counter()
+    seen: set[object] = set()
+    lineage = {"export_date": export_date, "source_file": name}
+    try:
+        for number, cells in export.records():
+            load.rows_read += 1
+            try:
+                record = type_record(layout, cells)
+                _drop_personal_names(layout, record)
+                key = _row_key(layout, record)
+                if key is not None and key in seen:
+                    raise _Rejected(f"duplicate_{layout.unique_key}", layout.unique_key, key)
+                seen.add(key)
+            except _Rejected as bad:
+                reasons[bad.reason] += 1
+                rejected.add(
+                    {
+                        **lineage,
+                        "source_row": number,
+                        "reason": bad.reason,
+                        "column_name": bad.column,
+                        "value": None if bad.value is None else str(bad.value),
+                        "row_json": json.dumps(cells, ensure_ascii=False, default=str),
+                    }
+                )
+                continue
+            loaded.add({**file_fields, **record, **lineage, "source_row": number})
+            load.rows_loaded += 1
+        _reconcile(name, export.footer_total, load.rows_read)
+    except BaseException:
+        loaded.abort()
+        rejected.abort()
+        raise
+    loaded.commit()
+    rejected.commit()
+    load.footer_rows, load.footer_total = export.footer_rows, export.footer_total
+    load.rows_quarantined = sum(reasons.values())
+    load.quarantine_reasons = dict(sorted(reasons.items()))
+    load.seconds = round(time.perf_counter() - started, 3)
+    return load
+
+
+def _reconcile(file_name: str, footer: int | None, rows_read: int) -> None:
+    if footer is not None and footer != rows_read:
+        raise ExportError(
+            file_name,
+            f"footer control total says {footer} rows but the file holds {rows_read} data rows",
+        )
+
+
+def empty_raw_file(layout: Layout, path: Path) -> None:
+    """Write an empty, typed Parquet file so that a night without files still has its partition."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(raw_schema(layout).empty_table(), path, compression="zstd")

@@ -1,0 +1,85 @@
+"""Parse a night's landed files into raw/ partitions that are swapped in whole, plus the load log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingest.errors import ExportError
+from ingest.land import read_manifest
+from ingest.layouts import SOURCES, load_layout
+from ingest.parse import FileLoad, QUARANTINE_SCHEMA, empty_raw_file, parse_file
+
+LOAD_LOG_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()), ("export_date", pa.string()), ("file_name", pa.string()),
+        ("sha256", pa.string()), ("bytes", pa.int64()), ("encoding", pa.string()),
+        ("header_row", pa.int32()), ("title_rows", pa.int32()), ("footer_rows", pa.int32()),
+        ("footer_total", pa.int64()), ("unknown_headers", pa.string()), ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()), ("rows_quarantined", pa.int64()),
+        ("quarantine_reasons", pa.string()), ("seconds", pa.float64()),
+    ]
+)
+
+
+def partition(data: Path, source: str, export_date: dt.date, quarantine: bool = False) -> Path:
+    """`raw/<source>/export_date=<date>` or its quarantine twin."""
+    base = data / "raw" / source
+    if quarantine:
+        base = base / "quarantine"
+    return base / f"export_date={export_date.isoformat()}"
+
+
+def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
+    """Parse every landed file of the night; all partitions appear together or not at all."""
+    landed = read_manifest(data, export_date)
+    staging = data / "raw" / f".staging-{uuid.uuid4().hex[:8]}"
+    loads: list[FileLoad] = []
+    errors: list[str] = []
+    try:
+        for source in SOURCES:
+            layout = load_layout(source)
+            out, quarantine = staging / source / "loaded", staging / source / "quarantine"
+            files = [f for f in landed if f.source == source]
+            for landed_file in files:
+                try:
+                    loads.append(
+                        parse_file(Path(landed_file.path), landed_file.name, layout, export_date,
+                                   out, quarantine, landed_file.sha256)
+                    )
+                except ExportError as err:
+                    errors.append(str(err))
+            empty_raw_file(layout, out / "_empty.parquet")
+            quarantine.mkdir(parents=True, exist_ok=True)
+            pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine / "_empty.parquet")
+        if errors:
+            raise ExportError(
+                f"{len(errors)} file(s)", "could not be loaded:\n  " + "\n  ".join(errors)
+            )
+        log = staging / "load_log"
+        log.mkdir(parents=True)
+        table = pa.Table.from_pylist([load.as_row() for load in loads], schema=LOAD_LOG_SCHEMA)
+        pq.write_table(table, log / "load_log.parquet")
+        for source in SOURCES:
+            _swap(staging / source / "loaded", partition(data, source, export_date))
+            _swap(staging / source / "quarantine", partition(data, source, export_date, True))
+        _swap(log, partition(data, "load_log", export_date))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return loads
+
+
+def _swap(new: Path, final: Path) -> None:
+    """Replace a partition folder by a complete new one (retries overwrite, never append)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.replace(old)
+    new.replace(final)
+    shutil.rmtree(old, ignore_errors=True)

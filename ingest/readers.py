@@ -1,0 +1,174 @@
+"""Streaming readers for export files: encoding detection, header search, footers."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import ExportError
+from ingest.layouts import Column, Layout, header_key
+from ingest.normalize import footer_total, text
+
+HEADER_SEARCH_ROWS = 30
+SNIFF_BYTES = 1 << 20
+csv.field_size_limit(16 << 20)
+
+
+def detect_encoding(path: Path, candidates: tuple[str, ...]) -> str:
+    """Pick the first candidate encoding that decodes the head of the file; never guess silently."""
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            decoder.decode(head, final=len(head) < SNIFF_BYTES)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise ExportError(path.name, f"cannot be decoded as any of {', '.join(candidates)}")
+
+
+def _csv_rows(path: Path, layout: Layout) -> tuple[str, Iterator[list[object]]]:
+    encoding = detect_encoding(path, layout.encodings)
+
+    def rows() -> Iterator[list[object]]:
+        with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
+            try:
+                yield from csv.reader(fh)
+            except UnicodeDecodeError as exc:
+                raise ExportError(
+                    path.name, f"is not valid {encoding} near byte {exc.start} of a chunk"
+                ) from None
+            except csv.Error as exc:
+                raise ExportError(path.name, f"is not well-formed CSV: {exc}") from None
+
+    return encoding, rows()
+
+
+def _xlsx_rows(path: Path, layout: Layout) -> Iterator[list[object]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheets = book.worksheets
+        sheet = book[layout.sheet] if isinstance(layout.sheet, str) else sheets[layout.sheet]
+        for row in sheet.iter_rows(values_only=True):
+            yield list(row)
+    finally:
+        book.close()
+
+
+@dataclass
+class ExportFile:
+    """An export opened for reading: its header position, column map and, once read, its footer."""
+
+    name: str
+    encoding: str
+    header_row: int
+    columns: list[tuple[int, Column]]
+    unknown_headers: list[str]
+    rows_iter: Iterator[tuple[int, list[object]]]
+    footer_total: int | None = None
+    footer_rows: int = 0
+    blank_rows: int = 0
+    trailing: list[str] = field(default_factory=list)
+
+    @property
+    def title_rows(self) -> int:
+        return self.header_row - 1
+
+    def records(self) -> Iterator[tuple[int, dict[str, object]]]:
+        """Yield (row number in the file, {canonical column: cell}) for every data row."""
+        for number, cells in self.rows_iter:
+            values = [text(c) if isinstance(c, str) else c for c in cells]
+            filled = [v for v in values if v not in (None, "")]
+            if not filled:
+                self.blank_rows += 1
+                continue
+            total = footer_total(filled[0]) if len(filled) == 1 else None
+            if total is not None:
+                self.footer_total = total
+                self.footer_rows += 1
+                continue
+            yield number, {col.name: _cell(cells, idx) for idx, col in self.columns}
+
+
+def _cell(cells: list[object], idx: int) -> object:
+    return cells[idx] if idx < len(cells) else None
+
+
+def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFile:
+    """Open an export, find its header row below any title rows and map headers to columns.
+
+    `name` is the file's name as exported (a landed re-delivery may carry a version suffix).
+    """
+    name = name or path.name
+    if path.suffix.lower() == ".xlsx":
+        encoding, raw = "xlsx", _xlsx_rows(path, layout)
+    elif path.suffix.lower() == ".csv":
+        encoding, raw = _csv_rows(path, layout)
+    else:
+        raise ExportError(name, "has an extension other than .csv or .xlsx")
+    numbered = enumerate(raw, start=1)
+    seen: list[list[str]] = []
+    for number, cells in numbered:
+        headers = [header_key(text(c) or "") for c in cells]
+        columns = [(i, layout.column_for_header(h)) for i, h in enumerate(headers)]
+        known = [(i, c) for i, c in columns if c is not None]
+        if len(known) >= 2:
+            return _header_found(name, layout, encoding, number, headers, known, numbered)
+        seen.append([h for h in headers if h])
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if not seen:
+        raise ExportError(name, "is empty: no header row and no data")
+    expected = ", ".join(c.aliases[0] for c in layout.columns if c.required)
+    found = " | ".join(",".join(r) for r in seen[:3] if r) or "nothing"
+    raise ExportError(
+        name,
+        f"has no recognizable header row in its first {HEADER_SEARCH_ROWS} rows; "
+        f"expected headers such as {expected}; found: {found}",
+    )
+
+
+def _header_found(name, layout, encoding, number, headers, known, numbered) -> ExportFile:
+    names = [c.name for _, c in known]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        spelled = [headers[i] for i, c in known if c.name in duplicated]
+        raise ExportError(
+            name,
+            f"has more than one column for {', '.join(duplicated)} (headers {', '.join(spelled)})",
+        )
+    missing = [c for c in layout.columns if c.required and c.name not in names]
+    if missing:
+        wanted = "; ".join(f"{c.name} ({' / '.join(c.aliases)})" for c in missing)
+        raise ExportError(
+            name,
+            f"lacks required column {wanted}; header row {number} has: {', '.join(h for h in headers if h)}",
+        )
+    known_idx = {i for i, _ in known}
+    unknown = [
+        h
+        for i, h in enumerate(headers)
+        if h and i not in known_idx and h not in {header_key(x) for x in layout.ignored_headers}
+    ]
+    return ExportFile(
+        name=name,
+        encoding=encoding,
+        header_row=number,
+        columns=known,
+        unknown_headers=unknown,
+        rows_iter=numbered,
+    )
+

@@ -1,0 +1,1 @@
+"""Realistic, deterministic sample exports calibrated to the published figures (`socorg sample`)."""

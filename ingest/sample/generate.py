@@ -1,0 +1,89 @@
+"""Write a night's sample exports for the chosen cities, and the ground truth they were built to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+from ingest.sample.cities import CITIES, CityProfile, read_seed
+from ingest.sample.exportfile import ExportTable, write_export
+from ingest.sample.members import CityMembers, city_members, membership_tables, qualification_tables
+from ingest.sample.names import NamePool
+from ingest.sample.registry import Org, city_orgs, registry_table
+
+FLAGS = ("listed", "leading", "srdi", "high_tech", "top100_private")
+
+
+def write_sample(out: Path, export_date: dt.date, city: str = "all", seed: int = 7) -> dict:
+    """Write `<out>/<source>/<date>/<file>` for the cities and `<out>/_truth/<date>.json`."""
+    keys = list(CITIES) if city == "all" else [city]
+    rng = random.Random(f"socorg:{seed}:{export_date.isoformat()}")
+    names = NamePool(rng)
+    truth: dict = {"export_date": export_date.isoformat(), "seed": seed, "cities": {},
+                   "quarantine": [], "personal_values": []}
+    lists_input = []
+    for key in keys:
+        profile = CITIES[key]
+        orgs = city_orgs(profile, rng, names)
+        registry, personal = registry_table(profile, orgs, export_date, rng, names)
+        members = city_members(profile, rng, names)
+        memberships, former, member_personal = membership_tables(profile, members, export_date, rng, names)
+        lists_input.append((profile, members, former))
+        for source, tables in (("registry", [registry]), ("membership", memberships)):
+            _write(out, source, export_date, tables, truth)
+        truth["personal_values"] += personal + member_personal
+        truth["cities"][profile.code] = _city_truth(profile, orgs, members)
+    _write(out, "qualifications", export_date, qualification_tables(lists_input, rng, names), truth)
+    truth["personal_values"] = sorted(set(v for v in truth["personal_values"] if v))
+    truth_path = out / "_truth" / f"{export_date.isoformat()}.json"
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+    return truth
+
+
+def _write(out: Path, source: str, export_date: dt.date, tables: list[ExportTable], truth: dict) -> None:
+    folder = out / source / export_date.isoformat()
+    for table in tables:
+        write_export(table, folder)
+        truth["quarantine"] += [
+            {"source": source, "file": table.file_name, "row": row, "reason": reason}
+            for row, reason in table.bad_rows()
+        ]
+
+
+def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers) -> dict:
+    """The figures the marts must show for this city, computed from what was generated."""
+    active = [o for o in orgs if o.status == "active"]
+    by_type = {t: sum(o.org_type == t for o in active) for t in profile.active}
+    clusters = [r for r in read_seed("clusters") if r["city_code"] == profile.code]
+    cluster_of = {a["association_credit_code"]: a["cluster_code"] for a in members.associations}
+    per_cluster: dict[str, set[str]] = {c["cluster_code"]: set() for c in clusters}
+    per_association: dict[str, int] = {}
+    for code, ents in members.members.items():
+        per_cluster[cluster_of[code]].update(e.code for e in ents)
+        per_association[code] = len(ents)
+    everyone = {e.code: e for ents in members.members.values() for e in ents}
+
+    def flagged(flag: str) -> int:
+        wanted = {"unicorn", "little_giant"} if flag == "leading" else {flag}
+        return sum(bool(e.flags & wanted) for e in everyone.values())
+
+    summary = {
+        "active_org_count": len(active),
+        "social_group_count": by_type["social_group"],
+        "social_service_org_count": by_type["social_service_org"],
+        "foundation_count": by_type["foundation"],
+        "cluster_count": len(clusters),
+        "clusters_with_association": len({cluster_of[a] for a in cluster_of}),
+        "cluster_association_count": len(members.associations),
+        "cluster_member_enterprise_count": len(everyone),
+        **{f"{flag}_count": flagged(flag) for flag in FLAGS},
+    }
+    return {
+        "city_summary": summary,
+        "cluster_member_enterprises": {k: len(v) for k, v in per_cluster.items()},
+        "association_member_enterprises": per_association,
+        "inactive_org_count": len(orgs) - len(active),
+    }
