@@ -57,7 +57,7 @@ def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers) -> 
     """The figures the marts must show for this city, computed from what was generated."""
     active = [o for o in orgs if o.status == "active"]
     by_type = {t: sum(o.org_type == t for o in active) for t in profile.active}
-    clusters = [r for r in read_seed("clusters") if r["city_code"] == profile.code]
+    clusters = [r for r in read_seed("cluster_taxonomy") if r["city_code"] == profile.code]
     cluster_of = {a["association_credit_code"]: a["cluster_code"] for a in members.associations}
     per_cluster: dict[str, set[str]] = {c["cluster_code"]: set() for c in clusters}
     per_association: dict[str, int] = {}

@@ -64,7 +64,7 @@ def _flag_counts(city: CityProfile, total: int) -> dict[str, int]:
 
 def city_members(city: CityProfile, rng: random.Random, names: NamePool) -> CityMembers:
     """Assign the city's member enterprises to its cluster associations, with overlaps and flags."""
-    clusters = {r["cluster_code"]: r["cluster_name"] for r in read_seed("clusters")}
+    clusters = {r["cluster_code"]: r["cluster_name"] for r in read_seed("cluster_taxonomy")}
     associations = [r for r in read_seed("cluster_associations") if r["city_code"] == city.code]
     fixed = {a["association_credit_code"]: city.fixed_association_sizes[clusters[a["cluster_code"]]]
              for a in associations if clusters[a["cluster_code"]] in city.fixed_association_sizes}

@@ -1,0 +1,40 @@
+with
+
+members as (
+    select * from {{ ref('int_members_matched') }}
+),
+
+flags as (
+    select * from {{ ref('int_enterprises_flagged') }}
+),
+
+per_enterprise as (
+    select
+        member_key as enterprise_key,
+        min(member_name_normalized) as enterprise_name,
+        max(resolved_credit_code) as credit_code,
+        count(distinct association_credit_code) filter (where is_active_member) as association_count
+    from members
+    group by member_key
+),
+
+final as (
+    select
+        per_enterprise.enterprise_key,
+        per_enterprise.enterprise_name,
+        per_enterprise.credit_code,
+        coalesce(flags.is_listed, false) as is_listed,
+        coalesce(flags.is_unicorn, false) as is_unicorn,
+        coalesce(flags.is_little_giant, false) as is_little_giant,
+        coalesce(flags.is_unicorn or flags.is_little_giant, false) as is_leading,
+        coalesce(flags.is_srdi, false) as is_srdi,
+        coalesce(flags.is_high_tech, false) as is_high_tech,
+        coalesce(flags.is_top100_private, false) as is_top100_private,
+        per_enterprise.association_count,
+        {{ snapshot_date() }} as snapshot_date
+    from per_enterprise
+    left join flags
+        on per_enterprise.enterprise_key = flags.enterprise_key
+)
+
+select * from final

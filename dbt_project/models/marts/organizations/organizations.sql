@@ -1,0 +1,31 @@
+with
+
+organizations as (
+    select * from {{ ref('int_organizations_located') }}
+),
+
+final as (
+    select
+        credit_code,
+        org_name,
+        org_type,
+        status,
+        is_active,
+        rating,
+        is_high_grade,
+        rating_valid_until,
+        registered_on,
+        registered_capital,
+        registration_authority,
+        supervising_unit,
+        address,
+        division_code,
+        district_name,
+        city_code,
+        is_exhibition_point,
+        has_mediation_room,
+        snapshot_date
+    from organizations
+)
+
+select * from final
