@@ -1,0 +1,96 @@
+"""The `socorg` command: sample exports, and one nightly run through the Airflow DAG."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from ingest import paths
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socorg", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sample = commands.add_parser("sample", help="write realistic sample exports for one night")
+    sample.add_argument("--out", type=Path, required=True, help="exports root to write into")
+    sample.add_argument("--date", type=_date, required=True, help="export date YYYY-MM-DD")
+    sample.add_argument("--city", choices=["suzhou", "shenzhen", "all"], default="all")
+    sample.add_argument("--scale", choices=["city"], default="city",
+                        help="only city scale exists so far")
+    sample.add_argument("--seed", type=int, default=7)
+
+    run = commands.add_parser("run", help="run the nightly DAG for one export date")
+    run.add_argument("--date", type=_date, required=True, help="export date YYYY-MM-DD")
+    run.add_argument("--exports", help="exports root URL (default $SOCORG_EXPORTS or <data>/exports)")
+    run.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+
+    args = parser.parse_args(argv)
+    if args.command == "sample":
+        return _sample(args)
+    return _run(args)
+
+
+def _sample(args) -> int:
+    from ingest.sample.generate import write_sample
+
+    truth = write_sample(args.out, args.date, args.city, args.seed)
+    for city, figures in truth["cities"].items():
+        summary = figures["city_summary"]
+        print(f"{city}: {summary['active_org_count']} active organizations, "
+              f"{summary['cluster_member_enterprise_count']} cluster member enterprises")
+    print(f"{len(truth['quarantine'])} bad rows planted; truth in {args.out}/_truth/{args.date}.json")
+    return 0
+
+
+def _run(args) -> int:
+    from ingest.airflow_env import test_run
+    from ingest.pipeline import Night, failure_file, run_time_for
+
+    data = paths.data_dir(args.data)
+    night = Night(args.date, paths.exports_root(args.exports, data), data)
+    conf = {"exports": night.exports, "data": str(night.data)}
+    state = test_run(run_time_for(args.date), conf)
+    if state != "success":
+        failure = failure_file(night)
+        reason = failure.read_text(encoding="utf-8") if failure.exists() else "see the task logs"
+        print(f"\nsocorg run {args.date}: NOT published (run state {state}).\n{reason}", file=sys.stderr)
+        return 1
+    print_headlines(night.data, args.date)
+    return 0
+
+
+def print_headlines(data: Path, export_date: dt.date) -> None:
+    """The published figures per city and where everything is."""
+    import duckdb
+
+    latest = json.loads((data / "publish" / "latest.json").read_text(encoding="utf-8"))
+    summary = data / "publish" / "city_summary" / f"snapshot_date={export_date}" / "city_summary.parquet"
+    rows = duckdb.sql(f"select * from read_parquet('{summary}') order by city_code").fetchall()
+    columns = [c[0] for c in duckdb.sql(f"describe select * from read_parquet('{summary}')").fetchall()]
+    print(f"\nsocorg run {export_date}: published (latest = {latest['snapshot_date']})")
+    for row in rows:
+        figures = dict(zip(columns, row, strict=True))
+        print(f"\n  city {figures.pop('city_code')}:")
+        for key, value in figures.items():
+            if key != "snapshot_date":
+                print(f"    {key:32} {value:>8,}")
+    print(f"\n  Parquet:    {data / 'publish'}/<dataset>/snapshot_date={export_date}/")
+    print(f"  Release:    {data / 'publish' / latest['index']}")
+    print(f"  Data Docs:  {data / 'docs' / 'gx' / 'index.html'}")
+    print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
+    print(f"  DuckDB:     {data / 'warehouse.duckdb'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The stages of a night, as the DAG's tasks call them: land, parse, validate, transform, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ingest import paths
+from ingest.errors import SocorgError
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Night:
+    """What one run works on: the export date and where exports come from and data goes."""
+
+    export_date: dt.date
+    exports: str
+    data: Path
+
+
+def export_date_for(run_time: dt.datetime) -> dt.date:
+    """The run scheduled at 02:00 on D+1 (Asia/Shanghai) processes the exports of D.
+
+    >>> export_date_for(dt.datetime(2023, 11, 1, 2, 0, tzinfo=SCHEDULE_TZ))
+    datetime.date(2023, 10, 31)
+    """
+    # Via the timestamp: pendulum's DateTime (what Airflow hands over) mis-subtracts across zones.
+    local = dt.datetime.fromtimestamp(run_time.timestamp(), SCHEDULE_TZ)
+    return local.date() - dt.timedelta(days=1)
+
+
+def run_time_for(export_date: dt.date) -> dt.datetime:
+    """The scheduled run time that processes an export date (inverse of export_date_for)."""
+    return dt.datetime.combine(export_date + dt.timedelta(days=1), dt.time(2), SCHEDULE_TZ)
+
+
+def night_from_context(context) -> Night:
+    """The night of an Airflow task: from the run's logical date and the run's params."""
+    run_time = context.get("logical_date") or context["dag_run"].run_after
+    params = context.get("params") or {}
+    data = paths.data_dir(params.get("data"))
+    return Night(export_date_for(run_time), paths.exports_root(params.get("exports"), data), data)
+
+
+def failure_file(night: Night) -> Path:
+    """Where a failed stage leaves its reason for `socorg run` to print."""
+    return night.data / "runs" / night.export_date.isoformat() / "failure.txt"
+
+
+def run_stage(name: str, context) -> dict:
+    """Run one stage for the task's night; a failure's reason is kept for the CLI, then re-raised."""
+    night = night_from_context(context)
+    failure = failure_file(night)
+    if name == "land":
+        failure.unlink(missing_ok=True)
+    log.info("stage %s for export date %s (run time %r)", name, night.export_date,
+             context.get("logical_date"))
+    try:
+        return STAGE_FUNCTIONS[name](night)
+    except Exception as exc:
+        failure.parent.mkdir(parents=True, exist_ok=True)
+        failure.write_text(f"{name}: {exc}\n", encoding="utf-8")
+        if isinstance(exc, SocorgError):
+            # A bad file or a failed check does not mend itself on retry: fail the task for good.
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+        raise
+
+
+def land(night: Night) -> dict:
+    """Copy the night's exports into landing/."""
+    from ingest.land import land_night
+
+    landed = land_night(night.exports, night.export_date, night.data)
+    return {"files": len(landed), "new": sum(not f.already_landed for f in landed)}
+
+
+def parse(night: Night) -> dict:
+    """Parse landed files into raw/ and quarantine; counts per file go to the load log."""
+    from ingest.raw import parse_night
+
+    loads = parse_night(night.data, night.export_date)
+    return {
+        "files": len(loads),
+        "rows_read": sum(x.rows_read for x in loads),
+        "rows_loaded": sum(x.rows_loaded for x in loads),
+        "rows_quarantined": sum(x.rows_quarantined for x in loads),
+    }
+
+
+def validate(night: Night) -> dict:
+    """Run the Great Expectations gate on the raw batches."""
+    from ingest.validate.gate import validate_night
+
+    return validate_night(night.data, night.export_date)
+
+
+def transform(night: Night) -> dict:
+    """Build and test the marts with dbt."""
+    from ingest.transform import build_marts
+
+    return build_marts(night.data, night.export_date)
+
+
+def publish(night: Night) -> dict:
+    """Publish Parquet, the release index, and move latest."""
+    from ingest.publish import publish_night
+
+    result = publish_night(night.data, night.export_date)
+    return {"release": result["release"], "datasets": len(result["files"])}
+
+
+STAGE_FUNCTIONS = {"land": land, "parse": parse, "validate": validate, "transform": transform,
+                   "publish": publish}

@@ -1,0 +1,86 @@
+"""Publish the marts as Parquet per dataset and snapshot date, then the release index, then latest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+DATASETS = {
+    "organizations": ["credit_code"],
+    "memberships": ["association_credit_code", "member_key"],
+    "enterprises": ["enterprise_key"],
+    "clusters": ["city_code", "cluster_code"],
+    "registry_stats": ["city_code", "division_code", "org_type"],
+    "city_summary": ["city_code"],
+}
+PERSONAL_COLUMNS = {"legal_representative", "phone", "contact_person"}
+
+
+def dataset_path(publish: Path, dataset: str, export_date: dt.date) -> Path:
+    """`publish/<dataset>/snapshot_date=<date>/<dataset>.parquet`."""
+    return publish / dataset / f"snapshot_date={export_date.isoformat()}" / f"{dataset}.parquet"
+
+
+def publish_night(data: Path, export_date: dt.date) -> dict:
+    """Write every dataset to a staging folder, move each into place, then index.json, then latest.json."""
+    import duckdb
+
+    publish = data / "publish"
+    staging = publish / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    files = []
+    try:
+        # Not read_only: within one process (dag.test) dbt may still hold the file open read-write,
+        # and DuckDB refuses a second configuration. The DAG runs one writer at a time.
+        with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+            for dataset, key in DATASETS.items():
+                files.append(_export(con, dataset, key, staging, export_date))
+        for entry in files:
+            final = publish / entry["path"]
+            final.parent.mkdir(parents=True, exist_ok=True)
+            (staging / entry["path"]).replace(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    release = {
+        "snapshot_date": export_date.isoformat(),
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "files": files,
+    }
+    index = publish / "releases" / export_date.isoformat() / "index.json"
+    _atomic_json(index, release)
+    latest = {"snapshot_date": export_date.isoformat(), "index": str(index.relative_to(publish))}
+    _atomic_json(publish / "latest.json", latest)
+    return {"release": str(index), "files": files}
+
+
+def _export(con, dataset: str, key: list[str], staging: Path, export_date: dt.date) -> dict:
+    columns = [row[0] for row in con.execute(f"describe marts.{dataset}").fetchall()]
+    leaked = PERSONAL_COLUMNS.intersection(columns)
+    if leaked:
+        raise RuntimeError(f"refusing to publish {dataset}: personal columns {sorted(leaked)}")
+    relative = dataset_path(Path("."), dataset, export_date)
+    target = staging / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"copy (select * from marts.{dataset} order by {', '.join(key)}) "
+        f"to '{target}' (format parquet, compression zstd)"
+    )
+    rows = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+    return {
+        "dataset": dataset,
+        "path": relative.as_posix(),
+        "rows": rows,
+        "bytes": target.stat().st_size,
+        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
+    }
+
+
+def _atomic_json(path: Path, content: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
