@@ -70,7 +70,7 @@ def parse_date(value: object) -> dt.date | None:
     raw = text(value)
     if raw is None:
         return None
-    raw = _TIME_SUFFIX.sub("", halfwidth(raw).replace(" ", ""))
+    raw = _TIME_SUFFIX.sub("", halfwidth(raw).strip()).replace(" ", "")
     for pattern in _DATE_PATTERNS:
         match = pattern.match(raw)
         if match:

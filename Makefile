@@ -1,0 +1,45 @@
+# socorg — every target installs what it needs first (uv, then the locked environment).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+DATE ?= 2023-10-31
+export SOCORG_DATA ?= $(CURDIR)/data
+export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+AIRFLOW_ENV := AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
+
+.PHONY: install demo test test-fast airflow lint format clean
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install  ## sample exports for $(DATE), one nightly Airflow run, the headline figures
+	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE)
+	$(BIN)/socorg run --date $(DATE)
+
+test: install  ## the whole suite: unit, DAG integrity, end to end
+	$(BIN)/pytest
+
+test-fast: install  ## everything but the end-to-end runs
+	$(BIN)/pytest -m "not e2e"
+
+airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG (user/password printed)
+	$(AIRFLOW_ENV) $(BIN)/airflow standalone
+
+lint: install  ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && SOCORG_DATA="$(SOCORG_DATA)" ../$(BIN)/sqlfluff lint models
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf "$(SOCORG_DATA)" .airflow .pytest_cache dbt_project/target dbt_project/logs
