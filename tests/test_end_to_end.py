@@ -1,0 +1,160 @@
+"""End to end: sample exports → `socorg run` (the Airflow DAG, GX, dbt, publish) → published Parquet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+DATE = "2023-10-31"
+SUZHOU = {
+    "active_org_count": 7724,
+    "social_group_count": 3329,
+    "social_service_org_count": 4324,
+    "foundation_count": 71,
+    "cluster_count": 25,
+    "clusters_with_association": 25,
+    "cluster_association_count": 25,
+    "cluster_member_enterprise_count": 11849,
+    "listed_count": 191,
+    "leading_count": 308,
+    "srdi_count": 292,
+    "high_tech_count": 1127,
+    "top100_private_count": 59,
+}
+
+
+def socorg(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ingest.cli", *args], capture_output=True, text=True, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    exports, data = root / "exports", root / "data"
+    env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    sampled = socorg("sample", "--out", str(exports), "--date", DATE, env=env)
+    assert sampled.returncode == 0, sampled.stderr
+    run = socorg("run", "--date", DATE, env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    truth = json.loads((exports / "_truth" / f"{DATE}.json").read_text(encoding="utf-8"))
+    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
+
+
+def published(data: Path, dataset: str) -> list[dict]:
+    glob = data / "publish" / dataset / "*" / "*.parquet"
+    rel = duckdb.sql(f"select * from read_parquet('{glob}', hive_partitioning = true)")
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def test_city_summary_reproduces_the_suzhou_report(night):
+    rows = {r["city_code"]: r for r in published(night["data"], "city_summary")}
+    assert {k: rows["320500"][k] for k in SUZHOU} == SUZHOU
+    assert rows["320500"]["snapshot_date"] == dt.date(2023, 10, 31)
+    shenzhen = night["truth"]["cities"]["440300"]["city_summary"]
+    assert {k: rows["440300"][k] for k in shenzhen} == shenzhen
+    assert "active_org_count" in night["run"].stdout and "11,849" in night["run"].stdout
+
+
+def test_every_shenzhen_strategic_cluster_has_an_association(night):
+    clusters = [r for r in published(night["data"], "clusters") if r["city_code"] == "440300"]
+    strategic = [r for r in clusters if r["category"] == "strategic_emerging"]
+    assert len(strategic) == 20 and all(r["has_association"] for r in strategic)
+    future = [r for r in clusters if r["category"] == "future_industry"]
+    assert len(future) == 8 and 0 < sum(r["has_association"] for r in future) < 8
+    medical = [r for r in published(night["data"], "clusters") if r["cluster_name"] == "医疗器械"]
+    assert medical[0]["member_enterprise_count"] == 528
+
+
+def test_every_quarantined_row_is_one_the_generator_made_bad(night):
+    glob = night["data"] / "raw" / "*" / "quarantine" / "*" / "*.parquet"
+    got = set(duckdb.sql(f"select source_file, source_row, reason from read_parquet('{glob}')").fetchall())
+    planted = {(q["file"], q["row"], q["reason"]) for q in night["truth"]["quarantine"]}
+    assert got == planted and len(got) > 50
+
+
+def test_every_row_read_is_loaded_or_quarantined(night):
+    glob = night["data"] / "raw" / "load_log" / "*" / "*.parquet"
+    log = duckdb.sql(f"select * from read_parquet('{glob}')").fetchall()
+    columns = duckdb.sql(f"select * from read_parquet('{glob}')").columns
+    rows = [dict(zip(columns, r, strict=True)) for r in log]
+    assert len(rows) == len(list((night["exports"]).glob(f"*/{DATE}/*")))
+    for row in rows:
+        assert row["rows_read"] == row["rows_loaded"] + row["rows_quarantined"], row["file_name"]
+        if row["footer_total"] is not None:
+            assert row["footer_total"] == row["rows_read"]
+
+
+def test_no_personal_data_in_any_published_file(night):
+    personal = set(night["truth"]["personal_values"])
+    assert len(personal) > 1000
+    files = list((night["data"] / "publish").rglob("*.parquet"))
+    assert len(files) == 6
+    for path in files:
+        rel = duckdb.sql(f"select * from read_parquet('{path}')")
+        assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
+        for column, kind in zip(rel.columns, rel.types, strict=True):
+            if str(kind) == "VARCHAR":
+                values = {v for (v,) in duckdb.sql(f'select distinct "{column}" from read_parquet(\'{path}\')').fetchall()}
+                assert not values & personal, (path.name, column)
+
+
+def test_release_index_matches_the_files(night):
+    publish = night["data"] / "publish"
+    latest = json.loads((publish / "latest.json").read_text())
+    index = json.loads((publish / latest["index"]).read_text())
+    assert latest["snapshot_date"] == DATE
+    assert {f["dataset"] for f in index["files"]} == {
+        "organizations", "memberships", "enterprises", "clusters", "registry_stats", "city_summary"
+    }
+    for entry in index["files"]:
+        path = publish / entry["path"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        assert duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0] == entry["rows"]
+    assert (night["data"] / "docs" / "gx" / "index.html").exists()
+    assert (night["data"] / "docs" / "dbt" / "index.html").exists()
+
+
+def _published_state(data: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((data / "publish").rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_missing_registry_export_stops_the_run_and_publishes_nothing(night):
+    before = _published_state(night["data"])
+    run = socorg("run", "--date", "2023-11-01", env=night["env"])
+    assert run.returncode != 0
+    assert "NOT published" in run.stderr
+    assert "export missing: no registry export for 2023-11-01" in run.stderr
+    assert _published_state(night["data"]) == before
+
+
+def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night):
+    date = "2023-11-02"
+    for source in ("registry", "membership", "qualifications"):
+        shutil.copytree(night["exports"] / source / DATE, night["exports"] / source / date)
+    registry = night["exports"] / "registry" / date / "registry_440300_20231031.csv"
+    lines = registry.read_bytes().decode("gb18030").splitlines(keepends=True)
+    lines[-1] = "共 99 条\r\n"
+    registry.write_bytes("".join(lines).encode("gb18030"))
+    before = _published_state(night["data"])
+    run = socorg("run", "--date", date, env=night["env"])
+    assert run.returncode != 0
+    assert "registry_440300_20231031.csv: footer control total says 99 rows" in run.stderr
+    assert _published_state(night["data"]) == before
+    assert not (night["data"] / "raw" / "registry" / f"export_date={date}").exists()
