@@ -17,7 +17,6 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, dag, task
 
-
 STAGES = ("land", "parse", "validate", "transform", "publish")
 # The gate and the build must not be retried blindly: a failed check is an answer, not an accident.
 RETRIES = {"validate": 0, "transform": 0}

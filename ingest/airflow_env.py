@@ -26,9 +26,7 @@ def airflow_command(*args: str) -> None:
     configure()
     done = subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(
-            f"airflow {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-        )
+        raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
 def prepare() -> None:

@@ -26,8 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--out", type=Path, required=True, help="exports root to write into")
     sample.add_argument("--date", type=_date, required=True, help="export date YYYY-MM-DD")
     sample.add_argument("--city", choices=["suzhou", "shenzhen", "all"], default="all")
-    sample.add_argument("--scale", choices=["city"], default="city",
-                        help="only city scale exists so far")
+    sample.add_argument("--scale", choices=["city"], default="city", help="only city scale exists so far")
     sample.add_argument("--seed", type=int, default=7)
 
     run = commands.add_parser("run", help="run the nightly DAG for one export date")
@@ -47,8 +46,10 @@ def _sample(args) -> int:
     truth = write_sample(args.out, args.date, args.city, args.seed)
     for city, figures in truth["cities"].items():
         summary = figures["city_summary"]
-        print(f"{city}: {summary['active_org_count']} active organizations, "
-              f"{summary['cluster_member_enterprise_count']} cluster member enterprises")
+        print(
+            f"{city}: {summary['active_org_count']} active organizations, "
+            f"{summary['cluster_member_enterprise_count']} cluster member enterprises"
+        )
     print(f"{len(truth['quarantine'])} bad rows planted; truth in {args.out}/_truth/{args.date}.json")
     return 0
 
@@ -64,7 +65,10 @@ def _run(args) -> int:
     if state != "success":
         failure = failure_file(night)
         reason = failure.read_text(encoding="utf-8") if failure.exists() else "see the task logs"
-        print(f"\nsocorg run {args.date}: NOT published (run state {state}).\n{reason}", file=sys.stderr)
+        print(
+            f"\nsocorg run {args.date}: NOT published (run state {state}).\n{reason}",
+            file=sys.stderr,
+        )
         return 1
     print_headlines(night.data, args.date)
     return 0

@@ -58,8 +58,8 @@ def halfwidth(value: str) -> str:
 def parse_date(value: object) -> dt.date | None:
     """Read any date spelling seen in exports; None when empty.
 
-    >>> [parse_date(v) for v in ["2019-03-05", "2019/3/5", "2019年3月5日", "20190305", 43529]]
-    [datetime.date(2019, 3, 5), datetime.date(2019, 3, 5), datetime.date(2019, 3, 5), datetime.date(2019, 3, 5), datetime.date(2019, 3, 5)]
+    >>> {parse_date(v) for v in ["2019-03-05", "2019/3/5", "2019年3月5日", "20190305", 43529]}
+    {datetime.date(2019, 3, 5)}
     """
     if isinstance(value, dt.datetime):
         return value.date()
@@ -153,7 +153,12 @@ MEMBER_ROLES = {
     "会员单位": "member",
     "会员": "member",
 }
-MEMBER_STATUSES = {"正常": "active", "已退会": "withdrawn", "退会": "withdrawn", "暂停": "suspended"}
+MEMBER_STATUSES = {
+    "正常": "active",
+    "已退会": "withdrawn",
+    "退会": "withdrawn",
+    "暂停": "suspended",
+}
 QUALIFICATIONS = {
     "上市公司": "listed",
     "独角兽企业": "unicorn",

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from ingest import normalize as n
 from ingest.creditcode import verify
 from ingest.errors import ExportError
-from ingest.layouts import Column, Layout
+from ingest.layouts import Layout
 from ingest.readers import open_export
 
 BATCH_ROWS = 50_000

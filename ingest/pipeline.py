@@ -60,8 +60,12 @@ def run_stage(name: str, context) -> dict:
     failure = failure_file(night)
     if name == "land":
         failure.unlink(missing_ok=True)
-    log.info("stage %s for export date %s (run time %r)", name, night.export_date,
-             context.get("logical_date"))
+    log.info(
+        "stage %s for export date %s (run time %r)",
+        name,
+        night.export_date,
+        context.get("logical_date"),
+    )
     try:
         return STAGE_FUNCTIONS[name](night)
     except Exception as exc:
@@ -118,5 +122,10 @@ def publish(night: Night) -> dict:
     return {"release": result["release"], "datasets": len(result["files"])}
 
 
-STAGE_FUNCTIONS = {"land": land, "parse": parse, "validate": validate, "transform": transform,
-                   "publish": publish}
+STAGE_FUNCTIONS = {
+    "land": land,
+    "parse": parse,
+    "validate": validate,
+    "transform": transform,
+    "publish": publish,
+}

@@ -26,7 +26,7 @@ def dataset_path(publish: Path, dataset: str, export_date: dt.date) -> Path:
 
 
 def publish_night(data: Path, export_date: dt.date) -> dict:
-    """Write every dataset to a staging folder, move each into place, then index.json, then latest.json."""
+    """Write each dataset to a staging folder, move it into place, then index.json, then latest.json."""
     import duckdb
 
     publish = data / "publish"
@@ -53,8 +53,17 @@ def publish_night(data: Path, export_date: dt.date) -> dict:
     index = publish / "releases" / export_date.isoformat() / "index.json"
     _atomic_json(index, release)
     latest = {"snapshot_date": export_date.isoformat(), "index": str(index.relative_to(publish))}
-    _atomic_json(publish / "latest.json", latest)
+    if _current_latest(publish) <= export_date.isoformat():
+        _atomic_json(publish / "latest.json", latest)
     return {"release": str(index), "files": files}
+
+
+def _current_latest(publish: Path) -> str:
+    """The snapshot date latest.json points at; a backfill of an older night does not move it back."""
+    path = publish / "latest.json"
+    if not path.exists():
+        return ""
+    return json.loads(path.read_text(encoding="utf-8"))["snapshot_date"]
 
 
 def _export(con, dataset: str, key: list[str], staging: Path, export_date: dt.date) -> dict:

@@ -13,16 +13,26 @@ import pyarrow.parquet as pq
 from ingest.errors import ExportError
 from ingest.land import read_manifest
 from ingest.layouts import SOURCES, load_layout
-from ingest.parse import FileLoad, QUARANTINE_SCHEMA, empty_raw_file, parse_file
+from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_file
 
 LOAD_LOG_SCHEMA = pa.schema(
     [
-        ("source", pa.string()), ("export_date", pa.string()), ("file_name", pa.string()),
-        ("sha256", pa.string()), ("bytes", pa.int64()), ("encoding", pa.string()),
-        ("header_row", pa.int32()), ("title_rows", pa.int32()), ("footer_rows", pa.int32()),
-        ("footer_total", pa.int64()), ("unknown_headers", pa.string()), ("rows_read", pa.int64()),
-        ("rows_loaded", pa.int64()), ("rows_quarantined", pa.int64()),
-        ("quarantine_reasons", pa.string()), ("seconds", pa.float64()),
+        ("source", pa.string()),
+        ("export_date", pa.string()),
+        ("file_name", pa.string()),
+        ("sha256", pa.string()),
+        ("bytes", pa.int64()),
+        ("encoding", pa.string()),
+        ("header_row", pa.int32()),
+        ("title_rows", pa.int32()),
+        ("footer_rows", pa.int32()),
+        ("footer_total", pa.int64()),
+        ("unknown_headers", pa.string()),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("quarantine_reasons", pa.string()),
+        ("seconds", pa.float64()),
     ]
 )
 
@@ -49,8 +59,15 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
             for landed_file in files:
                 try:
                     loads.append(
-                        parse_file(Path(landed_file.path), landed_file.name, layout, export_date,
-                                   out, quarantine, landed_file.sha256)
+                        parse_file(
+                            Path(landed_file.path),
+                            landed_file.name,
+                            layout,
+                            export_date,
+                            out,
+                            quarantine,
+                            landed_file.sha256,
+                        )
                     )
                 except ExportError as err:
                     errors.append(str(err))
@@ -58,9 +75,7 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
             quarantine.mkdir(parents=True, exist_ok=True)
             pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine / "_empty.parquet")
         if errors:
-            raise ExportError(
-                f"{len(errors)} file(s)", "could not be loaded:\n  " + "\n  ".join(errors)
-            )
+            raise ExportError(f"{len(errors)} file(s)", "could not be loaded:\n  " + "\n  ".join(errors))
         log = staging / "load_log"
         log.mkdir(parents=True)
         table = pa.Table.from_pylist([load.as_row() for load in loads], schema=LOAD_LOG_SCHEMA)

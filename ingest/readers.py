@@ -171,4 +171,3 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
         unknown_headers=unknown,
         rows_iter=numbered,
     )
-

@@ -19,11 +19,16 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
     runs = data / "runs" / "dbt"
     args = [
         *command,
-        "--project-dir", str(DBT_DIR),
-        "--profiles-dir", str(DBT_DIR),
-        "--target-path", str(runs / "target"),
-        "--log-path", str(runs / "logs"),
-        "--vars", json.dumps({"snapshot_date": export_date.isoformat()}),
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(runs / "target"),
+        "--log-path",
+        str(runs / "logs"),
+        "--vars",
+        json.dumps({"snapshot_date": export_date.isoformat()}),
     ]
     return dbtRunner().invoke(args)
 

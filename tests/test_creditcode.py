@@ -70,7 +70,7 @@ def independent_check(code: str) -> bool:
     code = code.upper()
     if len(code) != 18 or any(c not in charset for c in code):
         return False
-    total = sum(charset.index(c) * w for c, w in zip(code[:17], weights))
+    total = sum(charset.index(c) * w for c, w in zip(code[:17], weights, strict=True))
     return charset[(31 - total % 31) % 31] == code[17]
 
 

@@ -51,6 +51,8 @@ def test_no_heavy_imports_at_parse_time():
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(DAGS_DIR / "socorg_nightly.py")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert done.stdout.strip() == ""

@@ -107,7 +107,12 @@ def test_no_personal_data_in_any_published_file(night):
         assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
         for column, kind in zip(rel.columns, rel.types, strict=True):
             if str(kind) == "VARCHAR":
-                values = {v for (v,) in duckdb.sql(f'select distinct "{column}" from read_parquet(\'{path}\')').fetchall()}
+                values = {
+                    v
+                    for (v,) in duckdb.sql(
+                        f"select distinct \"{column}\" from read_parquet('{path}')"
+                    ).fetchall()
+                }
                 assert not values & personal, (path.name, column)
 
 
@@ -117,7 +122,12 @@ def test_release_index_matches_the_files(night):
     index = json.loads((publish / latest["index"]).read_text())
     assert latest["snapshot_date"] == DATE
     assert {f["dataset"] for f in index["files"]} == {
-        "organizations", "memberships", "enterprises", "clusters", "registry_stats", "city_summary"
+        "organizations",
+        "memberships",
+        "enterprises",
+        "clusters",
+        "registry_stats",
+        "city_summary",
     }
     for entry in index["files"]:
         path = publish / entry["path"]

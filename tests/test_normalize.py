@@ -14,8 +14,18 @@ D = dt.date(2019, 3, 5)
 
 @pytest.mark.parametrize(
     "raw",
-    ["2019-03-05", "2019/3/5", "2019年3月5日", "20190305", 43529, "43529", "２０１９－０３－０５",
-     dt.datetime(2019, 3, 5, 10, 30), "2019-03-05 00:00:00", "2019.3.5"],
+    [
+        "2019-03-05",
+        "2019/3/5",
+        "2019年3月5日",
+        "20190305",
+        43529,
+        "43529",
+        "２０１９－０３－０５",
+        dt.datetime(2019, 3, 5, 10, 30),
+        "2019-03-05 00:00:00",
+        "2019.3.5",
+    ],
 )
 def test_every_date_spelling(raw):
     assert n.parse_date(raw) == D
@@ -23,7 +33,11 @@ def test_every_date_spelling(raw):
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [("去年三月", "date_unparseable"), ("2019-3", "date_unparseable"), ("2023-02-30", "date_impossible")],
+    [
+        ("去年三月", "date_unparseable"),
+        ("2019-3", "date_unparseable"),
+        ("2023-02-30", "date_impossible"),
+    ],
 )
 def test_bad_dates_have_reasons(raw, reason):
     with pytest.raises(n.CellError) as err:
@@ -33,7 +47,16 @@ def test_bad_dates_have_reasons(raw, reason):
 
 @pytest.mark.parametrize(
     ("raw", "grade"),
-    [("5A", 5), ("AAAAA", 5), ("5A级", 5), ("５Ａ", 5), ("3a", 3), ("AAA", 3), ("", None), ("未评估", None)],
+    [
+        ("5A", 5),
+        ("AAAAA", 5),
+        ("5A级", 5),
+        ("５Ａ", 5),
+        ("3a", 3),
+        ("AAA", 3),
+        ("", None),
+        ("未评估", None),
+    ],
 )
 def test_grades(raw, grade):
     assert n.parse_grade(raw) == grade
@@ -46,8 +69,12 @@ def test_unknown_grade_is_rejected():
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("社会团体", "social_group"), ("民办非企业单位", "social_service_org"), ("社会服务机构", "social_service_org"),
-     ("基金会", "foundation")],
+    [
+        ("社会团体", "social_group"),
+        ("民办非企业单位", "social_service_org"),
+        ("社会服务机构", "social_service_org"),
+        ("基金会", "foundation"),
+    ],
 )
 def test_org_types(raw, canonical):
     assert n.parse_org_type(raw) == canonical
@@ -73,7 +100,8 @@ def test_name_variants_normalize_alike(a, b):
 
 
 @pytest.mark.parametrize(
-    ("raw", "amount"), [("1,000", Decimal("1000")), ("35.5万元", Decimal("35.5")), ("50", Decimal("50"))]
+    ("raw", "amount"),
+    [("1,000", Decimal("1000")), ("35.5万元", Decimal("35.5")), ("50", Decimal("50"))],
 )
 def test_amounts(raw, amount):
     assert n.parse_amount(raw) == amount
@@ -85,7 +113,8 @@ def test_negative_amount_rejected():
 
 
 @pytest.mark.parametrize(
-    ("raw", "total"), [("合计：7724", 7724), ("共 7724 条", 7724), ("合计:1,234", 1234), ("苏州市", None)]
+    ("raw", "total"),
+    [("合计：7724", 7724), ("共 7724 条", 7724), ("合计:1,234", 1234), ("苏州市", None)],
 )
 def test_footers(raw, total):
     assert n.footer_total(raw) == total

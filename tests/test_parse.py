@@ -50,7 +50,12 @@ def test_title_row_footer_and_gb18030(tmp_path):
         "合计：2\r\n"
     )
     load, loaded, rejected = parse(tmp_path, "registry_320500_20231031.csv", text.encode("gb18030"))
-    assert (load.encoding, load.header_row, load.title_rows, load.footer_total) == ("gb18030", 2, 1, 2)
+    assert (load.encoding, load.header_row, load.title_rows, load.footer_total) == (
+        "gb18030",
+        2,
+        1,
+        2,
+    )
     assert (load.rows_read, load.rows_loaded, load.rows_quarantined) == (2, 2, 0)
     assert [r["credit_code"] for r in loaded] == [a, b]
     assert loaded[0]["rating"] == 3 and loaded[1]["org_type"] == "social_service_org"
@@ -72,7 +77,9 @@ def test_bad_rows_are_quarantined_with_reasons_and_counts_add_up(tmp_path):
         f"6,{c},己协会,社会团体,2019-01-01,正常,6A,,",
     ]
     load, loaded, rejected = parse(
-        tmp_path, "registry_320500_20231031.csv", ("\ufeff" + HEADER + "\n" + "\n".join(rows)).encode()
+        tmp_path,
+        "registry_320500_20231031.csv",
+        ("\ufeff" + HEADER + "\n" + "\n".join(rows)).encode(),
     )
     assert load.encoding == "utf-8-sig"
     assert load.rows_read == load.rows_loaded + load.rows_quarantined == 6
@@ -98,10 +105,46 @@ def test_xlsx_with_numbers_where_text_is_expected(tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["会员名单"])
-    sheet.append(["序号", "企业名称", "信用代码", "会员类型", "职务", "入会时间", "状态", "联系人", "联系电话"])
-    sheet.append([1, "瑞达医疗器械（苏州）有限公司", a, "单位会员", "会长单位", 43529, "正常", "王五", 13912345678])
+    sheet.append(
+        [
+            "序号",
+            "企业名称",
+            "信用代码",
+            "会员类型",
+            "职务",
+            "入会时间",
+            "状态",
+            "联系人",
+            "联系电话",
+        ]
+    )
+    sheet.append(
+        [
+            1,
+            "瑞达医疗器械（苏州）有限公司",
+            a,
+            "单位会员",
+            "会长单位",
+            43529,
+            "正常",
+            "王五",
+            13912345678,
+        ]
+    )
     sheet.append([2, "王六", None, "个人会员", "会员", dt.datetime(2020, 1, 2), "正常", "王六", 13912345679])
-    sheet.append([3, "恒达科技有限公司", 5.232050857188555e17, "单位会员", "理事单位", "2020/1/2", "已退会", "", ""])
+    sheet.append(
+        [
+            3,
+            "恒达科技有限公司",
+            5.232050857188555e17,
+            "单位会员",
+            "理事单位",
+            "2020/1/2",
+            "已退会",
+            "",
+            "",
+        ]
+    )
     sheet.append(["共 3 条"])
     name = f"membership_{a.lower()}_20231031.xlsx"
     book.save(tmp_path / name)
@@ -121,8 +164,11 @@ def test_xlsx_with_numbers_where_text_is_expected(tmp_path):
         (b"", "is empty"),
         (b"abc,\x80\xff,def\n" * 10, "cannot be decoded as any of utf-8, gb18030"),
         ("名称,地址\n甲,乙\n".encode(), "lacks required column credit_code"),
-        ("foo,bar\n1,2\n".encode(), "no recognizable header row"),
-        ("统一社会信用代码,信用代码,社会组织名称,社会组织类型,登记状态\n".encode(), "more than one column for credit_code"),
+        (b"foo,bar\n1,2\n", "no recognizable header row"),
+        (
+            "统一社会信用代码,信用代码,社会组织名称,社会组织类型,登记状态\n".encode(),
+            "more than one column for credit_code",
+        ),
     ],
 )
 def test_bad_files_raise_one_clear_error(tmp_path, content, message):

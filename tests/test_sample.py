@@ -78,8 +78,12 @@ def test_exports_carry_the_mess_of_real_ones(sample):
     assert suffixes == {".csv", ".xlsx"}
     assert encodings == {"utf-8", "utf-8-sig", "gb18030"}
     reasons = {q["reason"] for q in truth["quarantine"]}
-    assert {"credit_code_check_character", "org_type_unknown", "duplicate_credit_code",
-            "date_unparseable"} <= reasons
+    assert {
+        "credit_code_check_character",
+        "org_type_unknown",
+        "duplicate_credit_code",
+        "date_unparseable",
+    } <= reasons
     shenzhen_registry = (out / "registry/2023-10-31/registry_440300_20231031.csv").read_bytes()
     text = shenzhen_registry.decode("gb18030")
     assert text.startswith("深圳市社会组织名录") and "共 " in text.splitlines()[-1]
@@ -93,8 +97,19 @@ def test_good_codes_are_valid_for_their_type_registrar_and_division(sample, tmp_
     load = parse_file(path, path.name, layout, DATE, tmp_path / "r", tmp_path / "q", "x")
     rows = pq.read_table(tmp_path / "r" / "registry_320500_20231031.parquet").to_pylist()
     category = {"social_group": "1", "social_service_org": "2", "foundation": "3"}
-    suzhou = {"320500", "320505", "320506", "320507", "320508", "320509", "320581", "320582",
-              "320583", "320585", "320594"}
+    suzhou = {
+        "320500",
+        "320505",
+        "320506",
+        "320507",
+        "320508",
+        "320509",
+        "320581",
+        "320582",
+        "320583",
+        "320585",
+        "320594",
+    }
     assert load.rows_loaded == len(rows) > 7724
     assert all(r["credit_code"][0] == "5" for r in rows)
     assert all(r["credit_code"][1] == category[r["org_type"]] for r in rows)

@@ -21,8 +21,13 @@ def write_sample(out: Path, export_date: dt.date, city: str = "all", seed: int =
     keys = list(CITIES) if city == "all" else [city]
     rng = random.Random(f"socorg:{seed}:{export_date.isoformat()}")
     names = NamePool(rng)
-    truth: dict = {"export_date": export_date.isoformat(), "seed": seed, "cities": {},
-                   "quarantine": [], "personal_values": []}
+    truth: dict = {
+        "export_date": export_date.isoformat(),
+        "seed": seed,
+        "cities": {},
+        "quarantine": [],
+        "personal_values": [],
+    }
     lists_input = []
     for key in keys:
         profile = CITIES[key]

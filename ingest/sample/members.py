@@ -20,23 +20,64 @@ FLAG_LISTS = {
     "srdi": ("专精特新中小企业", "srdi_2023", 3),
     "high_tech": ("高新技术企业", "high_tech_2023", 3),
 }
-LIST_FORMATS = {"listed": "utf-8", "unicorn": "xlsx", "little_giant": "gb18030", "srdi": "utf-8-sig",
-                "high_tech": "utf-8"}
-ROLES = [("会长单位", 1), ("副会长单位", 6), ("常务理事单位", 12), ("理事单位", 25), ("监事单位", 2),
-         ("会员单位", 300)]
-MEMBER_HEADERS = [
-    {"member_name": "会员单位名称", "member_credit_code": "统一社会信用代码", "member_kind": "会员类型",
-     "role": "会内职务", "joined_on": "入会日期", "member_status": "会员状态", "contact_person": "联系人",
-     "phone": "联系电话"},
-    {"member_name": "企业名称", "member_credit_code": "信用代码", "member_kind": "会员类型",
-     "role": "职务", "joined_on": "入会时间", "member_status": "状态", "contact_person": "联系人",
-     "phone": "联系电话"},
-    {"member_name": "单位名称", "member_credit_code": "统一社会信用代码", "member_kind": "会员类型",
-     "role": "会内职务", "joined_on": "入会日期", "member_status": "会员状态", "contact_person": "联系人",
-     "phone": "联系电话"},
+LIST_FORMATS = {
+    "listed": "utf-8",
+    "unicorn": "xlsx",
+    "little_giant": "gb18030",
+    "srdi": "utf-8-sig",
+    "high_tech": "utf-8",
+}
+ROLES = [
+    ("会长单位", 1),
+    ("副会长单位", 6),
+    ("常务理事单位", 12),
+    ("理事单位", 25),
+    ("监事单位", 2),
+    ("会员单位", 300),
 ]
-MEMBER_COLUMNS = ["序号", "member_name", "member_credit_code", "member_kind", "role", "joined_on",
-                  "member_status", "contact_person", "phone"]
+MEMBER_HEADERS = [
+    {
+        "member_name": "会员单位名称",
+        "member_credit_code": "统一社会信用代码",
+        "member_kind": "会员类型",
+        "role": "会内职务",
+        "joined_on": "入会日期",
+        "member_status": "会员状态",
+        "contact_person": "联系人",
+        "phone": "联系电话",
+    },
+    {
+        "member_name": "企业名称",
+        "member_credit_code": "信用代码",
+        "member_kind": "会员类型",
+        "role": "职务",
+        "joined_on": "入会时间",
+        "member_status": "状态",
+        "contact_person": "联系人",
+        "phone": "联系电话",
+    },
+    {
+        "member_name": "单位名称",
+        "member_credit_code": "统一社会信用代码",
+        "member_kind": "会员类型",
+        "role": "会内职务",
+        "joined_on": "入会日期",
+        "member_status": "会员状态",
+        "contact_person": "联系人",
+        "phone": "联系电话",
+    },
+]
+MEMBER_COLUMNS = [
+    "序号",
+    "member_name",
+    "member_credit_code",
+    "member_kind",
+    "role",
+    "joined_on",
+    "member_status",
+    "contact_person",
+    "phone",
+]
 
 
 @dataclass
@@ -66,8 +107,11 @@ def city_members(city: CityProfile, rng: random.Random, names: NamePool) -> City
     """Assign the city's member enterprises to its cluster associations, with overlaps and flags."""
     clusters = {r["cluster_code"]: r["cluster_name"] for r in read_seed("cluster_taxonomy")}
     associations = [r for r in read_seed("cluster_associations") if r["city_code"] == city.code]
-    fixed = {a["association_credit_code"]: city.fixed_association_sizes[clusters[a["cluster_code"]]]
-             for a in associations if clusters[a["cluster_code"]] in city.fixed_association_sizes}
+    fixed = {
+        a["association_credit_code"]: city.fixed_association_sizes[clusters[a["cluster_code"]]]
+        for a in associations
+        if clusters[a["cluster_code"]] in city.fixed_association_sizes
+    }
     open_assocs = [a for a in associations if a["association_credit_code"] not in fixed]
     weights = [rng.uniform(0.4, 2.0) for _ in open_assocs]
     members: dict[str, list[Enterprise]] = defaultdict(list)
@@ -91,8 +135,10 @@ def city_members(city: CityProfile, rng: random.Random, names: NamePool) -> City
         if ent not in members[assoc["association_credit_code"]]:
             members[assoc["association_credit_code"]].append(ent)
     _assign_flags(_flag_counts(city, len(enterprises)), enterprises, rng)
-    outsiders = [Enterprise(make_code("9", "1", city.code, rng), names.enterprise(city.short, "贸易"))
-                 for _ in range(max(60, len(enterprises) // 20))]
+    outsiders = [
+        Enterprise(make_code("9", "1", city.code, rng), names.enterprise(city.short, "贸易"))
+        for _ in range(max(60, len(enterprises) // 20))
+    ]
     for ent in outsiders:
         ent.flags.add(rng.choice(["listed", "high_tech", "srdi", "little_giant"]))
     return CityMembers(associations, dict(members), enterprises, outsiders)
@@ -139,8 +185,19 @@ def membership_tables(
             table.add(_member_cells(gone, status, "会员单位", export_date, rng, names, xlsx))
         for _ in range(max(1, len(table.rows) // 100)):
             person = names.person()
-            table.add([0, person, "", "个人会员", "会员", spell_date(export_date.replace(year=2020), rng, xlsx),
-                       "正常", person, names.phone()])
+            table.add(
+                [
+                    0,
+                    person,
+                    "",
+                    "个人会员",
+                    "会员",
+                    spell_date(export_date.replace(year=2020), rng, xlsx),
+                    "正常",
+                    person,
+                    names.phone(),
+                ]
+            )
         _add_bad_members(city, table, export_date, rng, names, xlsx)
         for i, row in enumerate(table.rows, start=1):
             row[0] = i
@@ -156,7 +213,17 @@ def _member_cells(ent: Enterprise, status, role, export_date, rng, names: NamePo
     code = spell_code(ent.code, rng) if rng.random() < 0.75 else ""
     joined = random_day(rng, dt.date(2005, 1, 1), export_date - dt.timedelta(days=1))
     kind = "单位会员" if rng.random() < 0.9 else ""
-    return [0, name, code, kind, role, spell_date(joined, rng, xlsx), status, names.person(), names.phone()]
+    return [
+        0,
+        name,
+        code,
+        kind,
+        role,
+        spell_date(joined, rng, xlsx),
+        status,
+        names.person(),
+        names.phone(),
+    ]
 
 
 def _add_bad_members(city, table: ExportTable, export_date, rng, names: NamePool, xlsx) -> None:
@@ -174,8 +241,11 @@ def _add_bad_members(city, table: ExportTable, export_date, rng, names: NamePool
         original = rng.randrange(len(table.rows))
         while table.rows[original][3] == "个人会员" or any(i == original for i, _ in table.bad):
             original = rng.randrange(len(table.rows))
-        table.insert(rng.randrange(original + 1, len(table.rows) + 1), list(table.rows[original]),
-                     "duplicate_member_key")
+        table.insert(
+            rng.randrange(original + 1, len(table.rows) + 1),
+            list(table.rows[original]),
+            "duplicate_member_key",
+        )
 
 
 def qualification_tables(
@@ -186,16 +256,22 @@ def qualification_tables(
     """The published lists: one file per list (all cities), top-100 lists per city."""
     headers = ["序号", "企业名称", "统一社会信用代码", "认定类型", "认定年度", "有效期至"]
     tables: dict[str, ExportTable] = {}
-    for flag, (label, stem, years) in FLAG_LISTS.items():
+    for flag, (label, stem, _years) in FLAG_LISTS.items():
         fmt = LIST_FORMATS[flag]
         tables[flag] = ExportTable(
-            f"{stem}.{'xlsx' if fmt == 'xlsx' else 'csv'}", headers, fmt,
+            f"{stem}.{'xlsx' if fmt == 'xlsx' else 'csv'}",
+            headers,
+            fmt,
             title=f"{label}名单" if flag == "high_tech" else None,
             footer="共 {n} 条" if flag == "high_tech" else None,
         )
     for city, cm, former in cities:
-        top = ExportTable(f"top100_private_{city.key}_2022.csv", headers, "utf-8",
-                          title=f"{city.short}市2022年民营企业100强")
+        top = ExportTable(
+            f"top100_private_{city.key}_2022.csv",
+            headers,
+            "utf-8",
+            title=f"{city.short}市2022年民营企业100强",
+        )
         tables[f"top100_{city.key}"] = top
         for ent in cm.enterprises + cm.outsiders + former:
             for flag in sorted(ent.flags):

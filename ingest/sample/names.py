@@ -8,7 +8,9 @@ import zhconv
 
 from ingest.normalize import normalize_name
 
-BRAND = list("华恒瑞达盛鑫泰隆信宏博创远嘉凯德联金美安康宇航海天星辰光明微芯智源禾润和丰晟昊晨锐峰诚鼎汇通腾飞云卓越凡力邦正兴睿捷启雅")
+BRAND = list(
+    "华恒瑞达盛鑫泰隆信宏博创远嘉凯德联金美安康宇航海天星辰光明微芯智源禾润和丰晟昊晨锐峰诚鼎汇通腾飞云卓越凡力邦正兴睿捷启雅"
+)
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰萍红娟建国志")
 ENTERPRISE_SUFFIX = ["有限公司", "股份有限公司", "科技有限公司", "技术有限公司", "集团有限公司"]
@@ -32,6 +34,7 @@ class NamePool:
 
     def enterprise(self, city: str, trade: str) -> str:
         """An enterprise name such as 苏州瑞达医疗器械科技有限公司."""
+
         def make() -> str:
             brand = "".join(self.rng.sample(BRAND, 2))
             suffix = self.rng.choice(ENTERPRISE_SUFFIX)
@@ -43,9 +46,7 @@ class NamePool:
 
     def organization(self, prefix: str, topic: str, suffix: str) -> str:
         """A social organization name such as 苏州市姑苏区恒达养老服务中心."""
-        return self._unique(
-            lambda: f"{prefix}{''.join(self.rng.sample(BRAND, 2))}{topic}{suffix}"
-        )
+        return self._unique(lambda: f"{prefix}{''.join(self.rng.sample(BRAND, 2))}{topic}{suffix}")
 
     def reserve(self, name: str) -> str:
         """Mark a given name (from reference data) as taken."""

@@ -27,7 +27,20 @@ TYPE_SPELLINGS = {
 }
 TOPICS = {
     "social_group": (
-        ["电子", "物流", "餐饮", "建筑", "律师", "摄影", "围棋", "会计", "家具", "软件", "纺织", "模具"],
+        [
+            "电子",
+            "物流",
+            "餐饮",
+            "建筑",
+            "律师",
+            "摄影",
+            "围棋",
+            "会计",
+            "家具",
+            "软件",
+            "纺织",
+            "模具",
+        ],
         ["协会", "商会", "学会", "研究会", "联合会", "促进会"],
     ),
     "social_service_org": (
@@ -38,26 +51,57 @@ TOPICS = {
 }
 SUPERVISORS = ["市科学技术协会", "市工业和信息化局", "市商务局", "市教育局", "市卫生健康委员会"]
 REGISTRY_COLUMNS = [
-    "序号", "credit_code", "org_name", "org_type", "registration_authority", "supervising_unit",
-    "legal_representative", "registered_on", "registered_capital", "address", "division_code",
-    "status", "rating", "rating_valid_until", "business_scope", "phone",
+    "序号",
+    "credit_code",
+    "org_name",
+    "org_type",
+    "registration_authority",
+    "supervising_unit",
+    "legal_representative",
+    "registered_on",
+    "registered_capital",
+    "address",
+    "division_code",
+    "status",
+    "rating",
+    "rating_valid_until",
+    "business_scope",
+    "phone",
 ]
 HEADERS = {
     "suzhou": {
-        "credit_code": "统一社会信用代码", "org_name": "社会组织名称", "org_type": "社会组织类型",
-        "registration_authority": "登记管理机关", "supervising_unit": "业务主管单位",
-        "legal_representative": "法定代表人", "registered_on": "成立登记日期",
-        "registered_capital": "注册资金（万元）", "address": "住所", "division_code": "行政区划代码",
-        "status": "登记状态", "rating": "评估等级", "rating_valid_until": "评估有效期至",
-        "business_scope": "业务范围", "phone": "联系电话",
+        "credit_code": "统一社会信用代码",
+        "org_name": "社会组织名称",
+        "org_type": "社会组织类型",
+        "registration_authority": "登记管理机关",
+        "supervising_unit": "业务主管单位",
+        "legal_representative": "法定代表人",
+        "registered_on": "成立登记日期",
+        "registered_capital": "注册资金（万元）",
+        "address": "住所",
+        "division_code": "行政区划代码",
+        "status": "登记状态",
+        "rating": "评估等级",
+        "rating_valid_until": "评估有效期至",
+        "business_scope": "业务范围",
+        "phone": "联系电话",
     },
     "shenzhen": {
-        "credit_code": "信用代码", "org_name": "组织名称", "org_type": "类型",
-        "registration_authority": "登记机关", "supervising_unit": "业务主管单位",
-        "legal_representative": "法定代表人", "registered_on": "成立日期",
-        "registered_capital": "注册资金", "address": "地址", "division_code": "区划代码",
-        "status": "状态", "rating": "评估等级", "rating_valid_until": "评估有效期至",
-        "business_scope": "业务范围", "phone": "联系电话",
+        "credit_code": "信用代码",
+        "org_name": "组织名称",
+        "org_type": "类型",
+        "registration_authority": "登记机关",
+        "supervising_unit": "业务主管单位",
+        "legal_representative": "法定代表人",
+        "registered_on": "成立日期",
+        "registered_capital": "注册资金",
+        "address": "地址",
+        "division_code": "区划代码",
+        "status": "状态",
+        "rating": "评估等级",
+        "rating_valid_until": "评估有效期至",
+        "business_scope": "业务范围",
+        "phone": "联系电话",
     },
 }
 BAD_ROWS = {"credit_code_check_character": 5, "org_type_unknown": 4, "date_unparseable": 4}
@@ -80,10 +124,7 @@ class Org:
 def _registrar(city: CityProfile, org_type: str, rng: random.Random) -> tuple[str, str | None]:
     """(code of the registering authority, district of the organization)."""
     district = rng.choice(list(city.districts))
-    if org_type == "foundation" or rng.random() < 0.3:
-        registrar = city.code
-    else:
-        registrar = district
+    registrar = city.code if org_type == "foundation" or rng.random() < 0.3 else district
     if not city.registrar_from_district:
         return city.code, district
     return registrar, (district if registrar == city.code else registrar)
@@ -159,16 +200,22 @@ def _org_cells(city, org: Org, export_date, rng, names: NamePool, xlsx: bool) ->
         grade = rng.choices([1, 2, 3, 4, 5], weights=[5, 15, 40, 30, 10])[0]
         evaluated = random_day(rng, max(registered, export_date - dt.timedelta(days=1800)), export_date)
         valid_until = evaluated.replace(year=evaluated.year + 5, day=min(evaluated.day, 28))
-    status_spelling = {"active": rng.choice(["正常", "存续"]), "deregistered": "已注销", "revoked": "已撤销"}
+    status_spelling = {
+        "active": rng.choice(["正常", "存续"]),
+        "deregistered": "已注销",
+        "revoked": "已撤销",
+    }
     authority = f"{city.districts.get(org.registrar, city.name)}民政局"
     supervisor = (
         city.name + rng.choice(SUPERVISORS)[1:]
         if org.org_type == "social_group" and rng.random() < 0.4
         else ""
     )
-    low, high = {"social_group": (3, 50), "social_service_org": (3, 500), "foundation": (200, 5000)}[
-        org.org_type
-    ]
+    low, high = {
+        "social_group": (3, 50),
+        "social_service_org": (3, 500),
+        "foundation": (200, 5000),
+    }[org.org_type]
     division = (org.registrar if city.registrar_from_district else org.district) if rng.random() < 0.7 else ""
     return [
         0,

@@ -89,8 +89,15 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
     }
     out = data / "runs" / export_date.isoformat() / "validation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({**summary, "findings": [f.__dict__ for f in findings]},
-                              ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {**summary, "findings": [f.__dict__ for f in findings]},
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
     if failed:
         lines = [
             f"{f.source}: {f.expectation}({f.column}) failed on {f.unexpected_count} of "
@@ -150,6 +157,5 @@ def _check_quarantine_shares(data: Path, export_date: dt.date) -> None:
         limit = load_layout(source).quarantine_threshold
         if read and bad / read > limit:
             raise GateError(
-                f"{source}: {bad} of {read} rows quarantined ({bad / read:.1%}); "
-                f"the threshold is {limit:.0%}"
+                f"{source}: {bad} of {read} rows quarantined ({bad / read:.1%}); the threshold is {limit:.0%}"
             )

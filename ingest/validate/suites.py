@@ -18,7 +18,10 @@ def registry__organizations(export_date: dt.date):
     import great_expectations.expectations as gxe
 
     return [
-        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("credit_code", "org_name", "org_type", "status")],
+        *[
+            gxe.ExpectColumnValuesToNotBeNull(column=c)
+            for c in ("credit_code", "org_name", "org_type", "status")
+        ],
         gxe.ExpectColumnValuesToBeUnique(column="credit_code"),
         gxe.ExpectColumnValuesToMatchRegex(column="credit_code", regex=CREDIT_CODE_PATTERN),
         gxe.ExpectColumnValuesToBeInSet(column="org_type", value_set=ORG_TYPES),

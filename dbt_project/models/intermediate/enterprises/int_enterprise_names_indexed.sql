@@ -9,11 +9,15 @@ qualifications as (
 ),
 
 named_codes as (
-    select member_name_normalized as name_normalized, member_credit_code as credit_code
+    select
+        member_name_normalized as name_normalized,
+        member_credit_code as credit_code
     from members
     where member_kind = 'organization' and member_credit_code is not null
     union all
-    select enterprise_name_normalized, credit_code
+    select
+        enterprise_name_normalized,
+        credit_code
     from qualifications
     where credit_code is not null
 ),

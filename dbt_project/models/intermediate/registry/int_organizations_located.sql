@@ -22,8 +22,9 @@ located as (
         coalesce(exhibition_points.has_mediation_room, false) as has_mediation_room
     from organizations
     left join divisions
-        on coalesce(organizations.reported_division_code, organizations.registrar_code)
-        = divisions.division_code
+        on
+            coalesce(organizations.reported_division_code, organizations.registrar_code)
+            = divisions.division_code
     left join exhibition_points
         on organizations.credit_code = exhibition_points.credit_code
 ),

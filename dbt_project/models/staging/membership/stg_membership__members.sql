@@ -12,7 +12,7 @@ renamed as (
         member_name_normalized,
         member_credit_code,
         coalesce(member_kind, 'organization') as member_kind,
-        coalesce(role, 'member') as role,
+        coalesce(role, 'member') as role,  -- noqa: RF04
         joined_on,
         coalesce(member_status, 'active') as member_status,
         coalesce(member_status, 'active') = 'active' as is_active_member,
