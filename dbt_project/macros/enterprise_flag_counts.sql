@@ -1,8 +1,26 @@
-{# The distinct-enterprise counts per qualification that clusters and city_summary both report. #}
+{# The qualification counts that clusters and city_summary both report, and how each is decided. #}
+{% macro enterprise_flags() -%}
+    {{ return({
+        'listed_count': 'is_listed',
+        'leading_count': 'is_unicorn or is_little_giant',
+        'srdi_count': 'is_srdi',
+        'high_tech_count': 'is_high_tech',
+        'top100_private_count': 'is_top100_private',
+    }) }}
+{%- endmacro %}
+
+{# Distinct enterprises per qualification, as aggregate columns. #}
 {% macro enterprise_flag_counts(key) -%}
-    count(distinct {{ key }}) filter (where is_listed) as listed_count,
-    count(distinct {{ key }}) filter (where is_unicorn or is_little_giant) as leading_count,
-    count(distinct {{ key }}) filter (where is_srdi) as srdi_count,
-    count(distinct {{ key }}) filter (where is_high_tech) as high_tech_count,
-    count(distinct {{ key }}) filter (where is_top100_private) as top100_private_count
+    {%- for name, condition in enterprise_flags().items() %}
+    count(distinct {{ key }}) filter (where {{ condition }}) as {{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{# The same columns read from an aggregate that may be missing (a left join), as zeros. #}
+{% macro coalesced_flag_counts(relation) -%}
+    {%- for name in enterprise_flags() %}
+    coalesce({{ relation }}.{{ name }}, 0) as {{ name }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}

@@ -60,11 +60,7 @@ final as (
         coalesce(cluster_counts.clusters_with_association, 0) as clusters_with_association,
         coalesce(association_counts.cluster_association_count, 0) as cluster_association_count,
         coalesce(member_counts.cluster_member_enterprise_count, 0) as cluster_member_enterprise_count,
-        coalesce(member_counts.listed_count, 0) as listed_count,
-        coalesce(member_counts.leading_count, 0) as leading_count,
-        coalesce(member_counts.srdi_count, 0) as srdi_count,
-        coalesce(member_counts.high_tech_count, 0) as high_tech_count,
-        coalesce(member_counts.top100_private_count, 0) as top100_private_count,
+        {{ coalesced_flag_counts('member_counts') }},
         {{ snapshot_date() }} as snapshot_date
     from organization_counts
     left join cluster_counts

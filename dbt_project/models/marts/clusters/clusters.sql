@@ -46,11 +46,7 @@ final as (
         coalesce(association_counts.association_count, 0) > 0 as has_association,
         coalesce(member_counts.member_enterprise_count, 0) as member_enterprise_count,
         coalesce(member_counts.membership_count, 0) as membership_count,
-        coalesce(member_counts.listed_count, 0) as listed_count,
-        coalesce(member_counts.leading_count, 0) as leading_count,
-        coalesce(member_counts.srdi_count, 0) as srdi_count,
-        coalesce(member_counts.high_tech_count, 0) as high_tech_count,
-        coalesce(member_counts.top100_private_count, 0) as top100_private_count,
+        {{ coalesced_flag_counts('member_counts') }},
         {{ snapshot_date() }} as snapshot_date
     from clusters
     inner join cities
