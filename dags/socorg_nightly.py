@@ -6,13 +6,17 @@ them into typed Parquet (bad rows quarantined with a reason), validates them wit
 builds the marts with dbt on DuckDB and publishes Parquet — in that order, each step only if the one
 before passed (write–audit–publish).
 
-The run scheduled at 02:00 Asia/Shanghai on D+1 processes the exports of D. Params `exports` (an
-fsspec URL) and `data` (a folder) override `SOCORG_EXPORTS` and `SOCORG_DATA`.
+The run scheduled at 02:00 Asia/Shanghai on D+1 processes the exports of D. It first waits for the
+registry export until the deadline (`registry_deadline`, default `SOCORG_REGISTRY_DEADLINE` or 08:00 on
+D+1), then fails with "export missing". Params `exports` (an fsspec URL: local, s3://, sftp://) and
+`data` (a folder) override `SOCORG_EXPORTS` and `SOCORG_DATA`; credentials come from the Airflow
+connection `exports_conn_id` (default `socorg_exports`) or the protocol's own environment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pendulum
 from airflow.sdk import Param, dag, task
@@ -20,6 +24,7 @@ from airflow.sdk import Param, dag, task
 STAGES = ("land", "parse", "validate", "transform", "publish")
 # The gate and the build must not be retried blindly: a failed check is an answer, not an accident.
 RETRIES = {"validate": 0, "transform": 0}
+POKE_SECONDS = int(os.environ.get("SOCORG_POKE_SECONDS", "300"))
 
 
 def _stage(name: str):
@@ -45,11 +50,23 @@ def _stage(name: str):
     params={
         "exports": Param(None, type=["null", "string"], description="Exports root URL"),
         "data": Param(None, type=["null", "string"], description="Data folder"),
+        "exports_conn_id": Param(
+            None, type=["null", "string"], description="Airflow connection with the exports' credentials"
+        ),
+        "registry_deadline": Param(
+            None, type=["null", "string"], description="HH:MM on D+1 (Asia/Shanghai) the registry may come by"
+        ),
     },
     doc_md=__doc__,
 )
 def socorg_nightly():
-    upstream = None
+    @task.sensor(task_id="wait_for_registry", poke_interval=POKE_SECONDS, timeout=24 * 3600, retries=0)
+    def wait_for_registry(**context) -> bool:
+        from ingest import pipeline
+
+        return pipeline.run_stage("wait_for_registry", context)
+
+    upstream = wait_for_registry()
     for name in STAGES:
         upstream = _stage(name)(upstream)
 

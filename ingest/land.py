@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from ingest.errors import ExportError, ExportMissingError
 from ingest.layouts import SOURCES, load_layout
 
+log = logging.getLogger(__name__)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
 CHUNK = 1 << 20
 REQUIRED_SOURCES = ("registry",)
@@ -40,27 +42,50 @@ def safe_file_name(name: str, source: str) -> str:
     return name
 
 
-def land_night(exports_root: str, export_date: dt.date, data: Path) -> list[LandedFile]:
-    """Copy every export of the date into landing/; the registry must be there, others may not."""
-    import fsspec
+def source_folder(exports_root: str, source: str, export_date: dt.date) -> str:
+    """Where a source's exports of a date are expected, as the user wrote the root."""
+    return f"{exports_root.rstrip('/')}/{source}/{export_date.isoformat()}/"
 
-    fs, root = fsspec.core.url_to_fs(exports_root)
+
+def list_exports(fs, root: str, source: str, export_date: dt.date) -> list[dict]:
+    """The export files of a source and date; links are refused, sub-folders ignored."""
+    folder = f"{root.rstrip('/')}/{source}/{export_date.isoformat()}"
+    entries = fs.ls(folder, detail=True) if fs.isdir(folder) else []
+    for entry in entries:
+        if entry.get("islink"):
+            name = entry["name"].rsplit("/", 1)[-1]
+            raise ExportError(name, "is a symbolic link; exports are read only as regular files")
+    return sorted((e for e in entries if e["type"] == "file"), key=lambda e: e["name"])
+
+
+def land_night(
+    exports_root: str, export_date: dt.date, data: Path, conn_id: str | None = None
+) -> list[LandedFile]:
+    """Copy every export of the date into landing/; the registry must be there, others may not."""
+    from ingest.locations import open_root
+
+    fs, root = open_root(exports_root, conn_id)
     landed: list[LandedFile] = []
+    missing: list[str] = []
     for source in SOURCES:
-        folder = f"{root.rstrip('/')}/{source}/{export_date.isoformat()}"
-        entries = fs.ls(folder, detail=True) if fs.isdir(folder) else []
-        files = sorted((e for e in entries if e["type"] == "file"), key=lambda e: e["name"])
-        if not files and source in REQUIRED_SOURCES:
-            raise ExportMissingError(
-                f"export missing: no {source} export for {export_date.isoformat()} in {exports_root}/"
-                f"{source}/{export_date.isoformat()}/"
-            )
+        files = list_exports(fs, root, source, export_date)
+        if not files:
+            if source in REQUIRED_SOURCES:
+                raise ExportMissingError(
+                    f"export missing: no {source} export for {export_date.isoformat()} in "
+                    f"{source_folder(exports_root, source, export_date)}"
+                )
+            missing.append(source)
         for entry in files:
             name = safe_file_name(entry["name"].rsplit("/", 1)[-1], source)
             landed.append(_copy(fs, entry["name"], source, export_date, name, data))
+    for source in missing:
+        folder = source_folder(exports_root, source, export_date)
+        log.warning("no %s exports for %s in %s", source, export_date, folder)
     manifest = landing_manifest(data, export_date)
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(manifest, json.dumps([asdict(f) for f in landed], ensure_ascii=False, indent=1))
+    content = {"files": [asdict(f) for f in landed], "missing_sources": missing}
+    _atomic_write(manifest, json.dumps(content, ensure_ascii=False, indent=1))
     return landed
 
 
@@ -110,8 +135,14 @@ def landing_manifest(data: Path, export_date: dt.date) -> Path:
 
 def read_manifest(data: Path, export_date: dt.date) -> list[LandedFile]:
     """The files the land step recorded for this night."""
-    rows = json.loads(landing_manifest(data, export_date).read_text(encoding="utf-8"))
-    return [LandedFile(**row) for row in rows]
+    content = json.loads(landing_manifest(data, export_date).read_text(encoding="utf-8"))
+    return [LandedFile(**row) for row in content["files"]]
+
+
+def missing_sources(data: Path, export_date: dt.date) -> list[str]:
+    """Optional sources that had no export this night (reported, not fatal)."""
+    content = json.loads(landing_manifest(data, export_date).read_text(encoding="utf-8"))
+    return content["missing_sources"]
 
 
 def _atomic_write(path: Path, content: str) -> None:

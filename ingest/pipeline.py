@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest import paths
 from ingest.errors import SocorgError
+from ingest.locations import EXPORTS_CONN_ID
 
 log = logging.getLogger(__name__)
 
@@ -18,11 +20,20 @@ SCHEDULE_TZ = ZoneInfo("Asia/Shanghai")
 
 @dataclass(frozen=True)
 class Night:
-    """What one run works on: the export date and where exports come from and data goes."""
+    """What one run works on: the export date, where exports come from and data goes, and the
+    Airflow connection holding the exports root's credentials."""
 
     export_date: dt.date
     exports: str
     data: Path
+    conn_id: str | None = None
+    registry_deadline: dt.time = dt.time(8, 0)
+
+    @property
+    def deadline(self) -> dt.datetime:
+        """When the registry export counts as missing: the deadline's time on D+1, Asia/Shanghai."""
+        day = self.export_date + dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.registry_deadline, SCHEDULE_TZ)
 
 
 def export_date_for(run_time: dt.datetime) -> dt.date:
@@ -46,7 +57,14 @@ def night_from_context(context) -> Night:
     run_time = context.get("logical_date") or context["dag_run"].run_after
     params = context.get("params") or {}
     data = paths.data_dir(params.get("data"))
-    return Night(export_date_for(run_time), paths.exports_root(params.get("exports"), data), data)
+    deadline = params.get("registry_deadline") or os.environ.get("SOCORG_REGISTRY_DEADLINE") or "08:00"
+    return Night(
+        export_date=export_date_for(run_time),
+        exports=paths.exports_root(params.get("exports"), data),
+        data=data,
+        conn_id=params.get("exports_conn_id") or EXPORTS_CONN_ID,
+        registry_deadline=dt.time.fromisoformat(deadline),
+    )
 
 
 def failure_file(night: Night) -> Path:
@@ -54,11 +72,11 @@ def failure_file(night: Night) -> Path:
     return night.data / "runs" / night.export_date.isoformat() / "failure.txt"
 
 
-def run_stage(name: str, context) -> dict:
+def run_stage(name: str, context) -> dict | bool:
     """Run one stage for the task's night; a failure's reason is kept for the CLI, then re-raised."""
     night = night_from_context(context)
     failure = failure_file(night)
-    if name == "land":
+    if name == STAGES[0]:
         failure.unlink(missing_ok=True)
     log.info(
         "stage %s for export date %s (run time %r)",
@@ -79,12 +97,32 @@ def run_stage(name: str, context) -> dict:
         raise
 
 
-def land(night: Night) -> dict:
-    """Copy the night's exports into landing/."""
-    from ingest.land import land_night
+def wait_for_registry(night: Night) -> bool:
+    """True once the registry export is there; past the deadline its absence fails the run."""
+    from ingest.errors import ExportMissingError
+    from ingest.land import list_exports, source_folder
+    from ingest.locations import open_root
 
-    landed = land_night(night.exports, night.export_date, night.data)
-    return {"files": len(landed), "new": sum(not f.already_landed for f in landed)}
+    fs, root = open_root(night.exports, night.conn_id)
+    if list_exports(fs, root, "registry", night.export_date):
+        return True
+    if dt.datetime.now(SCHEDULE_TZ) >= night.deadline:
+        raise ExportMissingError(
+            f"export missing: no registry export for {night.export_date.isoformat()} in "
+            f"{source_folder(night.exports, 'registry', night.export_date)} by the deadline "
+            f"{night.deadline.isoformat(timespec='minutes')}"
+        )
+    log.info("registry export for %s not there yet; waiting until %s", night.export_date, night.deadline)
+    return False
+
+
+def land(night: Night) -> dict:
+    """Copy the night's exports into landing/; optional sources that did not come are reported."""
+    from ingest.land import land_night, missing_sources
+
+    landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
+    missing = missing_sources(night.data, night.export_date)
+    return {"files": len(landed), "new": sum(not f.already_landed for f in landed), "missing": missing}
 
 
 def parse(night: Night) -> dict:
@@ -123,9 +161,11 @@ def publish(night: Night) -> dict:
 
 
 STAGE_FUNCTIONS = {
+    "wait_for_registry": wait_for_registry,
     "land": land,
     "parse": parse,
     "validate": validate,
     "transform": transform,
     "publish": publish,
 }
+STAGES = tuple(STAGE_FUNCTIONS)
