@@ -31,6 +31,8 @@ class LandedFile:
     sha256: str
     bytes: int
     already_landed: bool
+    version: int = 1
+    superseded: bool = False
 
 
 def safe_file_name(name: str, source: str) -> str:
@@ -78,7 +80,8 @@ def land_night(
             missing.append(source)
         for entry in files:
             name = safe_file_name(entry["name"].rsplit("/", 1)[-1], source)
-            landed.append(_copy(fs, entry["name"], source, export_date, name, data))
+            current = _copy(fs, entry["name"], source, export_date, name, data)
+            landed += [current, *superseded_versions(current)]
     for source in missing:
         folder = source_folder(exports_root, source, export_date)
         log.warning("no %s exports for %s in %s", source, export_date, folder)
@@ -100,14 +103,43 @@ def _copy(fs, origin: str, source: str, export_date: dt.date, name: str, data: P
             dst.write(chunk)
             size += len(chunk)
     sha = digest.hexdigest()
-    for version in _versions(target):
-        if not version.exists():
-            tmp.replace(version)
-            return LandedFile(source, export_date.isoformat(), name, origin, str(version), sha, size, False)
-        if _sha256(version) == sha:
+    for number, version in enumerate(_versions(target), start=1):
+        already = version.exists()
+        if already and _sha256(version) != sha:
+            continue
+        if already:
             tmp.unlink()
-            return LandedFile(source, export_date.isoformat(), name, origin, str(version), sha, size, True)
+        else:
+            tmp.replace(version)
+        date = export_date.isoformat()
+        return LandedFile(source, date, name, origin, str(version), sha, size, already, number)
     raise AssertionError("unreachable")
+
+
+def superseded_versions(current: LandedFile) -> list[LandedFile]:
+    """Earlier deliveries of the same file name with other content, kept in landing/ and logged."""
+    first = Path(current.path).with_name(current.name)
+    others = []
+    for number, version in enumerate(_versions(first), start=1):
+        if not version.exists():
+            break
+        if number != current.version:
+            size = version.stat().st_size
+            others.append(
+                LandedFile(
+                    current.source,
+                    current.export_date,
+                    current.name,
+                    current.origin,
+                    str(version),
+                    _sha256(version),
+                    size,
+                    True,
+                    number,
+                    superseded=True,
+                )
+            )
+    return others
 
 
 def _versions(target: Path):

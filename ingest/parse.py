@@ -115,6 +115,8 @@ class FileLoad:
     file_name: str
     sha256: str
     bytes: int
+    version: int = 1
+    status: str = "loaded"
     encoding: str = ""
     header_row: int = 0
     title_rows: int = 0

@@ -97,7 +97,7 @@ def run_stage(name: str, context) -> dict | bool:
         raise
 
 
-def wait_for_registry(night: Night) -> bool:
+def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
     """True once the registry export is there; past the deadline its absence fails the run."""
     from ingest.errors import ExportMissingError
     from ingest.land import list_exports, source_folder
@@ -106,7 +106,7 @@ def wait_for_registry(night: Night) -> bool:
     fs, root = open_root(night.exports, night.conn_id)
     if list_exports(fs, root, "registry", night.export_date):
         return True
-    if dt.datetime.now(SCHEDULE_TZ) >= night.deadline:
+    if (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline:
         raise ExportMissingError(
             f"export missing: no registry export for {night.export_date.isoformat()} in "
             f"{source_folder(night.exports, 'registry', night.export_date)} by the deadline "
@@ -122,7 +122,8 @@ def land(night: Night) -> dict:
 
     landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
     missing = missing_sources(night.data, night.export_date)
-    return {"files": len(landed), "new": sum(not f.already_landed for f in landed), "missing": missing}
+    current = [f for f in landed if not f.superseded]
+    return {"files": len(current), "new": sum(not f.already_landed for f in current), "missing": missing}
 
 
 def parse(night: Night) -> dict:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.errors import ExportError
-from ingest.land import read_manifest
+from ingest.land import LandedFile, read_manifest
 from ingest.layouts import SOURCES, load_layout
 from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_file
 
@@ -22,6 +22,8 @@ LOAD_LOG_SCHEMA = pa.schema(
         ("file_name", pa.string()),
         ("sha256", pa.string()),
         ("bytes", pa.int64()),
+        ("version", pa.int32()),
+        ("status", pa.string()),
         ("encoding", pa.string()),
         ("header_row", pa.int32()),
         ("title_rows", pa.int32()),
@@ -57,18 +59,21 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
             out, quarantine = staging / source / "loaded", staging / source / "quarantine"
             files = [f for f in landed if f.source == source]
             for landed_file in files:
+                if landed_file.superseded:
+                    loads.append(_superseded(landed_file))
+                    continue
                 try:
-                    loads.append(
-                        parse_file(
-                            Path(landed_file.path),
-                            landed_file.name,
-                            layout,
-                            export_date,
-                            out,
-                            quarantine,
-                            landed_file.sha256,
-                        )
+                    load = parse_file(
+                        Path(landed_file.path),
+                        landed_file.name,
+                        layout,
+                        export_date,
+                        out,
+                        quarantine,
+                        landed_file.sha256,
                     )
+                    load.version = landed_file.version
+                    loads.append(load)
                 except ExportError as err:
                     errors.append(str(err))
             empty_raw_file(layout, out / "_empty.parquet")
@@ -87,6 +92,19 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return loads
+
+
+def _superseded(landed: LandedFile) -> FileLoad:
+    """A load-log row for an earlier delivery that a newer one with other content replaced."""
+    return FileLoad(
+        landed.source,
+        landed.export_date,
+        landed.name,
+        landed.sha256,
+        landed.bytes,
+        version=landed.version,
+        status="superseded",
+    )
 
 
 def _swap(new: Path, final: Path) -> None:
