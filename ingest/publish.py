@@ -16,6 +16,7 @@ DATASETS = {
     "clusters": ["city_code", "cluster_code"],
     "registry_stats": ["city_code", "division_code", "org_type"],
     "city_summary": ["city_code"],
+    "loads": ["source", "file_name", "version"],
 }
 PERSONAL_COLUMNS = {"legal_representative", "phone", "contact_person"}
 

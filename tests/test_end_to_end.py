@@ -97,11 +97,23 @@ def test_every_row_read_is_loaded_or_quarantined(night):
             assert row["footer_total"] == row["rows_read"]
 
 
+def test_the_published_load_log_accounts_for_every_file_and_row(night):
+    loads = published(night["data"], "loads")
+    files = list(night["exports"].glob(f"*/{DATE}/*"))
+    assert len(loads) == len(files)
+    assert all(r["rows_read"] == r["rows_loaded"] + r["rows_quarantined"] for r in loads)
+    quarantined = sum(r["rows_quarantined"] for r in loads)
+    assert quarantined == len(night["truth"]["quarantine"])
+    registry = [r for r in loads if r["file_name"] == "registry_320500_20231031.xlsx"][0]
+    assert (registry["title_rows"], registry["footer_total"]) == (1, registry["rows_read"])
+    assert json.loads(registry["quarantine_reasons"])["duplicate_credit_code"] == 3
+
+
 def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == 6
+    assert len(files) == 7
     for path in files:
         rel = duckdb.sql(f"select * from read_parquet('{path}')")
         assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
