@@ -17,7 +17,7 @@ from ingest import normalize as n
 from ingest.creditcode import verify
 from ingest.errors import ExportError
 from ingest.layouts import Layout
-from ingest.readers import open_export
+from ingest.readers import Formula, open_export
 
 BATCH_ROWS = 50_000
 
@@ -141,19 +141,23 @@ class _Rejected(Exception):
         self.reason, self.column, self.value = reason, column, value
 
 
-def type_record(layout: Layout, cells: dict[str, object]) -> dict[str, object]:
+def type_record(layout: Layout, cells: dict[str, object], export_date: dt.date) -> dict[str, object]:
     """Type one row's cells; raise _Rejected with the first problem found."""
     record: dict[str, object] = {}
     for col in layout.columns:
         if col.personal:
             continue
         value = cells.get(col.name)
+        if isinstance(value, Formula):
+            raise _Rejected("cell_formula", col.name, value)
         try:
             typed = CELL_PARSERS[col.type](value)
         except n.CellError as err:
             raise _Rejected(err.reason, col.name, value) from None
         if typed is None and col.required:
             raise _Rejected(f"{col.name}_missing", col.name, value)
+        if col.not_after_export and typed is not None and typed > export_date:
+            raise _Rejected("date_in_future", col.name, value)
         record[col.name] = typed
         if col.type == "name":
             record[f"{col.name}_normalized"] = n.normalize_name(typed) if typed else None
@@ -224,7 +228,12 @@ def parse_file(
         raise ExportError(name, f"does not match the {layout.source} file name pattern")
     file_fields = {k: v for k, v in match.groupdict().items() if k != "file_date"}
     if "association_credit_code" in file_fields:
-        file_fields["association_credit_code"] = file_fields["association_credit_code"].upper()
+        verdict = verify(file_fields["association_credit_code"])
+        if not verdict.ok:
+            raise ExportError(
+                name, f"names association {verdict.code}, which is not a valid credit code ({verdict.reason})"
+            )
+        file_fields["association_credit_code"] = verdict.code
     load = FileLoad(layout.source, export_date.isoformat(), name, sha256, path.stat().st_size)
     export = open_export(path, layout, name)
     load.encoding, load.header_row = export.encoding, export.header_row
@@ -237,10 +246,12 @@ def parse_file(
     seen: set[object] = set()
     lineage = {"export_date": export_date, "source_file": name}
     try:
-        for number, cells in export.records():
+        for number, cells, problem in export.records():
             load.rows_read += 1
             try:
-                record = type_record(layout, cells)
+                if problem:
+                    raise _Rejected(problem, None, None)
+                record = type_record(layout, cells, export_date)
                 _drop_personal_names(layout, record)
                 key = _row_key(layout, record)
                 if key is not None and key in seen:

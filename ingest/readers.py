@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from ingest.layouts import Column, Layout, header_key
 from ingest.normalize import footer_total, text
 
 HEADER_SEARCH_ROWS = 30
+MAX_XLSX_UNPACKED = 4 << 30
+MAX_XLSX_RATIO = 200
 SNIFF_BYTES = 1 << 20
 csv.field_size_limit(16 << 20)
 
@@ -40,30 +43,60 @@ def _csv_rows(path: Path, layout: Layout) -> tuple[str, Iterator[list[object]]]:
 
     def rows() -> Iterator[list[object]]:
         with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
             try:
-                yield from csv.reader(fh)
+                yield from reader
             except UnicodeDecodeError as exc:
                 raise ExportError(
-                    path.name, f"is not valid {encoding} near byte {exc.start} of a chunk"
+                    path.name, f"is not valid {encoding} after line {reader.line_num} ({exc.reason})"
                 ) from None
             except csv.Error as exc:
-                raise ExportError(path.name, f"is not well-formed CSV: {exc}") from None
+                raise ExportError(
+                    path.name, f"is not well-formed CSV at line {reader.line_num}: {exc} (cut off mid-row?)"
+                ) from None
 
     return encoding, rows()
+
+
+class Formula(str):
+    """A spreadsheet cell holding a formula: its value is not data we can trust or recompute."""
+
+
+def _check_workbook_size(path: Path) -> None:
+    """Refuse a workbook that would decompress to far more than it weighs, before opening it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ExportError(
+            path.name, f"is not a readable .xlsx workbook (truncated or damaged: {exc})"
+        ) from None
+    packed = max(path.stat().st_size, 1)
+    if unpacked > MAX_XLSX_UNPACKED or (unpacked > 16 << 20 and unpacked > MAX_XLSX_RATIO * packed):
+        raise ExportError(
+            path.name,
+            f"would decompress to {unpacked >> 20} MiB from {packed >> 10} KiB "
+            f"(more than {MAX_XLSX_RATIO}x or {MAX_XLSX_UNPACKED >> 20} MiB); refused",
+        )
 
 
 def _xlsx_rows(path: Path, layout: Layout) -> Iterator[list[object]]:
     import openpyxl
 
+    _check_workbook_size(path)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
     try:
         sheets = book.worksheets
         sheet = book[layout.sheet] if isinstance(layout.sheet, str) else sheets[layout.sheet]
         for row in sheet.iter_rows(values_only=True):
-            yield list(row)
+            yield [Formula(v) if isinstance(v, str) and v.startswith("=") else v for v in row]
+    except ExportError:
+        raise
+    except Exception as exc:  # a damaged sheet fails while it is read, not when it is opened
+        raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
     finally:
         book.close()
 
@@ -75,6 +108,7 @@ class ExportFile:
     name: str
     encoding: str
     header_row: int
+    width: int
     columns: list[tuple[int, Column]]
     unknown_headers: list[str]
     rows_iter: Iterator[tuple[int, list[object]]]
@@ -87,8 +121,8 @@ class ExportFile:
     def title_rows(self) -> int:
         return self.header_row - 1
 
-    def records(self) -> Iterator[tuple[int, dict[str, object]]]:
-        """Yield (row number in the file, {canonical column: cell}) for every data row."""
+    def records(self) -> Iterator[tuple[int, dict[str, object], str | None]]:
+        """Yield (row number in the file, {canonical column: cell}, row problem or None)."""
         for number, cells in self.rows_iter:
             values = [text(c) if isinstance(c, str) else c for c in cells]
             filled = [v for v in values if v not in (None, "")]
@@ -100,7 +134,18 @@ class ExportFile:
                 self.footer_total = total
                 self.footer_rows += 1
                 continue
-            yield number, {col.name: _cell(cells, idx) for idx, col in self.columns}
+            yield number, {col.name: _cell(cells, idx) for idx, col in self.columns}, self._problem(cells)
+
+    def _problem(self, cells: list[object]) -> str | None:
+        """What is wrong with a row as a whole: cut short, too long (CSV only), NUL characters."""
+        if self.encoding != "xlsx":
+            if len(cells) < self.width:
+                return "row_too_short"
+            if any(c not in (None, "") for c in cells[self.width :]):
+                return "row_too_long"
+        if any(isinstance(c, str) and "\x00" in c for c in cells):
+            return "cell_contains_nul"
+        return None
 
 
 def _cell(cells: list[object], idx: int) -> object:
@@ -167,6 +212,7 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
         name=name,
         encoding=encoding,
         header_row=number,
+        width=len(headers),
         columns=known,
         unknown_headers=unknown,
         rows_iter=numbered,

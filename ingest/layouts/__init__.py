@@ -23,6 +23,7 @@ class Column:
     aliases: tuple[str, ...]
     required: bool = False
     personal: bool = False
+    not_after_export: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def load_layout(source: str, directory: Path | None = None) -> Layout:
             aliases=tuple(col.get("aliases", ())),
             required=bool(col.get("required", False)),
             personal=bool(col.get("personal", False)),
+            not_after_export=bool(col.get("not_after_export", False)),
         )
         for name, col in spec["columns"].items()
     )

@@ -71,7 +71,7 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
     """Validate every source of the night; raise GateError naming what failed, else return a summary."""
     import pyarrow.dataset as ds
 
-    _check_quarantine_shares(data, export_date)
+    check_batches(data, export_date)
     context = _context(data)
     findings: list[Finding] = []
     for source in SOURCES:
@@ -145,8 +145,8 @@ def _findings(source: str, chunk: int, checkpoint_result) -> list[Finding]:
     return findings
 
 
-def _check_quarantine_shares(data: Path, export_date: dt.date) -> None:
-    """Too many bad rows in a source stops the run like a bad file."""
+def check_batches(data: Path, export_date: dt.date) -> None:
+    """An empty registry, or too many bad rows in a source, stops the run like a bad file."""
     import pyarrow.parquet as pq
 
     log = pq.read_table(partition(data, "load_log", export_date)).to_pylist()
@@ -154,6 +154,9 @@ def _check_quarantine_shares(data: Path, export_date: dt.date) -> None:
         rows = [r for r in log if r["source"] == source]
         read = sum(r["rows_read"] for r in rows)
         bad = sum(r["rows_quarantined"] for r in rows)
+        if source == "registry" and read == 0:
+            files = ", ".join(r["file_name"] for r in rows) or "no file"
+            raise GateError(f"registry: the night's registry export ({files}) holds no rows")
         limit = load_layout(source).quarantine_threshold
         if read and bad / read > limit:
             raise GateError(
