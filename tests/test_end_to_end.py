@@ -140,6 +140,7 @@ def test_release_index_matches_the_files(night):
         "clusters",
         "registry_stats",
         "city_summary",
+        "loads",
     }
     for entry in index["files"]:
         path = publish / entry["path"]
