@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.errors import ExportError, ExportMissingError
-from ingest.layouts import SOURCES, load_layout
+from ingest.layouts import SOURCES, layout_for
 
 log = logging.getLogger(__name__)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
@@ -39,7 +39,7 @@ def safe_file_name(name: str, source: str) -> str:
     """Accept a file name from outside only if it cannot steer a path on our side."""
     if not SAFE_NAME.match(name) or ".." in name:
         raise ExportError(name, f"is not an acceptable {source} file name (letters, digits, _ . - only)")
-    if not load_layout(source).file_pattern.match(name):
+    if layout_for(source, name) is None:
         raise ExportError(name, f"does not match the {source} file name pattern")
     return name
 

@@ -178,23 +178,32 @@ parse_member_status = enum(MEMBER_STATUSES, "member_status_unknown")
 parse_qualification = enum(QUALIFICATIONS, "qualification_unknown")
 
 
-def parse_amount(value: object) -> Decimal | None:
-    """An amount in 10,000 CNY from `1,000`, `50.5`, `30万元`; negative amounts are rejected.
+_FOREIGN = ("美元", "港元", "港币", "欧元", "日元", "英镑")
 
-    >>> parse_amount("1,000.50")
-    Decimal('1000.5000')
+
+def parse_amount(value: object) -> Decimal | None:
+    """An amount in 10,000 CNY from `1,000`, `50.5`, `30万元`, `530万人民币`, `51(万元人民币)`.
+
+    Foreign currencies and negative amounts are rejected with their own reasons.
+
+    >>> parse_amount("1,000.50"), parse_amount("530万人民币"), parse_amount("59.3000(万人民币元)")
+    (Decimal('1000.5000'), Decimal('530.0000'), Decimal('59.3000'))
     """
     raw = text(value)
     if raw is None:
         return None
-    cleaned = re.sub(r"[,，\s]|万元|万|元", "", halfwidth(raw))
+    cleaned = re.sub(r"[,，\s]", "", halfwidth(raw))
+    if any(currency in cleaned for currency in _FOREIGN):
+        raise CellError("amount_foreign_currency", value)
+    in_yuan = "元" in cleaned and "万" not in cleaned
+    number = re.sub(r"人民币|万|元|[()]", "", cleaned)
     try:
-        amount = Decimal(cleaned)
+        amount = Decimal(number)
     except InvalidOperation:
         raise CellError("amount_unparseable", value) from None
     if amount < 0:
         raise CellError("amount_negative", value)
-    return amount.quantize(Decimal("0.0001"))
+    return (amount / 10000 if in_yuan else amount).quantize(Decimal("0.0001"))
 
 
 def parse_year(value: object) -> int | None:

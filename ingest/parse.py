@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from ingest import normalize as n
 from ingest.creditcode import verify
 from ingest.errors import ExportError
-from ingest.layouts import Layout
+from ingest.layouts import Column, Layout, load_layout
 from ingest.readers import Formula, open_export
 
 BATCH_ROWS = 50_000
@@ -127,12 +127,14 @@ class FileLoad:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    cell_notes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def as_row(self) -> dict:
         row = asdict(self)
         row["unknown_headers"] = json.dumps(self.unknown_headers, ensure_ascii=False)
         row["quarantine_reasons"] = json.dumps(self.quarantine_reasons, ensure_ascii=False)
+        row["cell_notes"] = json.dumps(self.cell_notes, ensure_ascii=False)
         return row
 
 
@@ -141,19 +143,37 @@ class _Rejected(Exception):
         self.reason, self.column, self.value = reason, column, value
 
 
-def type_record(layout: Layout, cells: dict[str, object], export_date: dt.date) -> dict[str, object]:
-    """Type one row's cells; raise _Rejected with the first problem found."""
+CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
+
+
+def type_record(
+    layout: Layout, cells: dict[str, object], export_date: dt.date, notes: Counter | None = None
+) -> dict[str, object]:
+    """Type one row's cells; raise _Rejected with the first problem found.
+
+    Cell-level defects that do not cost the row (a "not available" marker, a column whose layout
+    says `errors: note`) are counted in `notes` as `<column>:<reason>` and the cell becomes null.
+    """
+    notes = Counter() if notes is None else notes
+    values = {col.name: cells.get(col.name, col.default) for col in layout.columns}
+    for column, value in values.items():
+        if isinstance(value, str) and value.strip() in layout.not_available:
+            notes[f"{column}:not_available"] += 1
+            values[column] = None
     record: dict[str, object] = {}
     for col in layout.columns:
+        value = values[col.name]
         if col.personal:
             continue
-        value = cells.get(col.name)
         if isinstance(value, Formula):
             raise _Rejected("cell_formula", col.name, value)
         try:
-            typed = CELL_PARSERS[col.type](value)
+            typed = _derive(col, record) if col.derive else CELL_PARSERS[col.type](value)
         except n.CellError as err:
-            raise _Rejected(err.reason, col.name, value) from None
+            if col.errors != "note":
+                raise _Rejected(err.reason, col.name, value) from None
+            notes[f"{col.name}:{err.reason}"] += 1
+            typed = None
         if typed is None and col.required:
             raise _Rejected(f"{col.name}_missing", col.name, value)
         if col.not_after_export and typed is not None and typed > export_date:
@@ -162,6 +182,16 @@ def type_record(layout: Layout, cells: dict[str, object], export_date: dt.date) 
         if col.type == "name":
             record[f"{col.name}_normalized"] = n.normalize_name(typed) if typed else None
     return record
+
+
+def _derive(col: Column, record: dict[str, object]) -> object:
+    """A column the export does not carry, derived from one it does (layout option `derive`)."""
+    if col.derive == "credit_code_category":
+        category = CREDIT_CODE_CATEGORIES.get(str(record.get("credit_code") or "")[:2])
+        if category is None:
+            raise n.CellError("not_a_social_organization", record.get("credit_code"))
+        return category
+    raise ValueError(f"unknown derivation {col.derive!r} for {col.name}")
 
 
 def _row_key(layout: Layout, record: dict[str, object]) -> object:
@@ -240,9 +270,12 @@ def parse_file(
     load.title_rows, load.unknown_headers = export.title_rows, export.unknown_headers
 
     stem = name.rsplit(".", 1)[0]
-    loaded = _BatchWriter(raw_dir / f"{stem}.parquet", raw_schema(layout))
+    schema = raw_schema(load_layout(layout.source))
+    file_fields = {k: v for k, v in file_fields.items() if k in schema.names}
+    loaded = _BatchWriter(raw_dir / f"{stem}.parquet", schema)
     rejected = _BatchWriter(quarantine_dir / f"{stem}.parquet", QUARANTINE_SCHEMA)
     reasons: Counter[str] = Counter()
+    notes: Counter[str] = Counter()
     seen: set[object] = set()
     lineage = {"export_date": export_date, "source_file": name}
     try:
@@ -251,7 +284,7 @@ def parse_file(
             try:
                 if problem:
                     raise _Rejected(problem, None, None)
-                record = type_record(layout, cells, export_date)
+                record = type_record(layout, cells, export_date, notes)
                 _drop_personal_names(layout, record)
                 key = _row_key(layout, record)
                 if key is not None and key in seen:
@@ -282,6 +315,7 @@ def parse_file(
     load.footer_rows, load.footer_total = export.footer_rows, export.footer_total
     load.rows_quarantined = sum(reasons.values())
     load.quarantine_reasons = dict(sorted(reasons.items()))
+    load.cell_notes = dict(sorted(notes.items()))
     load.seconds = round(time.perf_counter() - started, 3)
     return load
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from ingest.errors import ExportError
 from ingest.land import LandedFile, read_manifest
-from ingest.layouts import SOURCES, load_layout
+from ingest.layouts import SOURCES, layout_for, load_layout
 from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_file
 
 LOAD_LOG_SCHEMA = pa.schema(
@@ -34,6 +34,7 @@ LOAD_LOG_SCHEMA = pa.schema(
         ("rows_loaded", pa.int64()),
         ("rows_quarantined", pa.int64()),
         ("quarantine_reasons", pa.string()),
+        ("cell_notes", pa.string()),
         ("seconds", pa.float64()),
     ]
 )
@@ -55,7 +56,7 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
     errors: list[str] = []
     try:
         for source in SOURCES:
-            layout = load_layout(source)
+            canonical = load_layout(source)
             out, quarantine = staging / source / "loaded", staging / source / "quarantine"
             files = [f for f in landed if f.source == source]
             for landed_file in files:
@@ -63,6 +64,9 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
                     loads.append(_superseded(landed_file))
                     continue
                 try:
+                    layout = layout_for(source, landed_file.name)
+                    if layout is None:
+                        raise ExportError(landed_file.name, f"matches no {source} layout's file name pattern")
                     load = parse_file(
                         Path(landed_file.path),
                         landed_file.name,
@@ -76,7 +80,7 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
                     loads.append(load)
                 except ExportError as err:
                     errors.append(str(err))
-            empty_raw_file(layout, out / "_empty.parquet")
+            empty_raw_file(canonical, out / "_empty.parquet")
             quarantine.mkdir(parents=True, exist_ok=True)
             pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine / "_empty.parquet")
         if errors:

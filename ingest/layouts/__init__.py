@@ -24,6 +24,9 @@ class Column:
     required: bool = False
     personal: bool = False
     not_after_export: bool = False
+    derive: str | None = None
+    default: str | None = None
+    errors: str = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Layout:
     quarantine_threshold: float = 0.05
     unique_key: str | None = None
     ignored_headers: tuple[str, ...] = field(default_factory=tuple)
+    not_available: tuple[str, ...] = field(default_factory=tuple)
+    name: str = ""
 
     def column_for_header(self, header: str) -> Column | None:
         """The canonical column a header cell names (compared half-width, without spaces)."""
@@ -55,8 +60,36 @@ def header_key(header: str) -> str:
 
 
 def load_layout(source: str, directory: Path | None = None) -> Layout:
-    """Read `<source>.yaml` from the layouts folder (or another folder holding a city's own)."""
-    path = (directory or HERE) / f"{source}.yaml"
+    """The source's canonical layout, `<source>.yaml`: its columns are the raw schema."""
+    return _read_layout((directory or HERE) / f"{source}.yaml")
+
+
+def load_layouts(source: str, directory: Path | None = None) -> list[Layout]:
+    """Every layout of a source: `<source>.yaml` first, then variants `<source>_<name>.yaml`.
+
+    A variant maps another export layout onto the canonical columns; it may not add columns.
+    """
+    folder = directory or HERE
+    canonical = load_layout(source, folder)
+    known = {c.name for c in canonical.columns}
+    variants = []
+    for path in sorted(folder.glob(f"{source}_*.yaml")):
+        variant = _read_layout(path)
+        extra = {c.name for c in variant.columns} - known
+        if variant.source != source or extra:
+            raise ValueError(
+                f"{path.name}: a {source} layout may only use the columns of {source}.yaml; {sorted(extra)}"
+            )
+        variants.append(variant)
+    return [canonical, *variants]
+
+
+def layout_for(source: str, file_name: str, directory: Path | None = None) -> Layout | None:
+    """The first layout of the source whose file name pattern matches, or None."""
+    return next((x for x in load_layouts(source, directory) if x.file_pattern.match(file_name)), None)
+
+
+def _read_layout(path: Path) -> Layout:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     columns = tuple(
         Column(
@@ -66,6 +99,9 @@ def load_layout(source: str, directory: Path | None = None) -> Layout:
             required=bool(col.get("required", False)),
             personal=bool(col.get("personal", False)),
             not_after_export=bool(col.get("not_after_export", False)),
+            derive=col.get("derive"),
+            default=col.get("default"),
+            errors=col.get("errors", "quarantine"),
         )
         for name, col in spec["columns"].items()
     )
@@ -79,4 +115,6 @@ def load_layout(source: str, directory: Path | None = None) -> Layout:
         quarantine_threshold=float(spec.get("quarantine_threshold", 0.05)),
         unique_key=spec.get("unique_key"),
         ignored_headers=tuple(spec.get("ignored_headers", ())),
+        not_available=tuple(spec.get("not_available", ())),
+        name=path.stem,
     )

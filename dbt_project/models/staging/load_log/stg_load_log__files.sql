@@ -24,6 +24,7 @@ renamed as (
         rows_loaded,
         rows_quarantined,
         quarantine_reasons,
+        cell_notes,
         seconds as duration_seconds
     from source
 )
