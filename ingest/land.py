@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.errors import ExportError, ExportMissingError
+from ingest.files import write_json_atomically
 from ingest.layouts import SOURCES, layout_for
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,8 @@ def land_night(
         folder = source_folder(exports_root, source, export_date)
         log.warning("no %s exports for %s in %s", source, export_date, folder)
     manifest = landing_manifest(data, export_date)
-    manifest.parent.mkdir(parents=True, exist_ok=True)
     content = {"files": [asdict(f) for f in landed], "missing_sources": missing}
-    _atomic_write(manifest, json.dumps(content, ensure_ascii=False, indent=1))
+    write_json_atomically(manifest, content)
     return landed
 
 
@@ -175,9 +175,3 @@ def missing_sources(data: Path, export_date: dt.date) -> list[str]:
     """Optional sources that had no export this night (reported, not fatal)."""
     content = json.loads(landing_manifest(data, export_date).read_text(encoding="utf-8"))
     return content["missing_sources"]
-
-
-def _atomic_write(path: Path, content: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(path)

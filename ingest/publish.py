@@ -9,6 +9,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+from ingest.files import write_json_atomically
+
 DATASETS = {
     "organizations": ["credit_code"],
     "memberships": ["association_credit_code", "member_key"],
@@ -52,10 +54,10 @@ def publish_night(data: Path, export_date: dt.date) -> dict:
         "files": files,
     }
     index = publish / "releases" / export_date.isoformat() / "index.json"
-    _atomic_json(index, release)
+    write_json_atomically(index, release)
     latest = {"snapshot_date": export_date.isoformat(), "index": str(index.relative_to(publish))}
     if _current_latest(publish) <= export_date.isoformat():
-        _atomic_json(publish / "latest.json", latest)
+        write_json_atomically(publish / "latest.json", latest)
     return {"release": str(index), "files": files}
 
 
@@ -87,10 +89,3 @@ def _export(con, dataset: str, key: list[str], staging: Path, export_date: dt.da
         "bytes": target.stat().st_size,
         "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
     }
-
-
-def _atomic_json(path: Path, content: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)

@@ -6,7 +6,7 @@ import codecs
 import csv
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import ExportError
@@ -115,7 +115,6 @@ class ExportFile:
     footer_total: int | None = None
     footer_rows: int = 0
     blank_rows: int = 0
-    trailing: list[str] = field(default_factory=list)
 
     @property
     def title_rows(self) -> int:
