@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from ingest.paths import DAGS_DIR, PROJECT_ROOT
 
@@ -46,9 +48,40 @@ def load_dag():
     return bag.get_dag(DAG_ID)
 
 
-def test_run(run_time: dt.datetime, conf: dict) -> str:
-    """Run the DAG once in-process for the logical date; return the run's final state."""
-    prepare()
-    dag = load_dag()
-    run = dag.test(logical_date=run_time, run_conf=conf)
-    return str(run.state)
+def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tuple[str, dict[str, str]]:
+    """Run the DAG once in-process for the logical date; return the run's state and each task's.
+
+    With `log`, everything Airflow, dbt and GX print goes to that file instead of the terminal.
+    """
+    with _output_to(log):
+        prepare()
+        dag = load_dag()
+        run = dag.test(logical_date=run_time, run_conf=conf)
+        tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    order = [t.task_id for t in dag.topological_sort()] if hasattr(dag, "topological_sort") else list(tasks)
+    return str(run.state), {task: tasks.get(task, "none") for task in order if task in tasks}
+
+
+@contextlib.contextmanager
+def _output_to(log: Path | None):
+    """Point the process's stdout and stderr (file descriptors too) at a log file, then back."""
+    if log is None:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("ab") as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(sys.__stdout__), contextlib.redirect_stderr(sys.__stderr__):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])

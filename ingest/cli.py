@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--date", type=_date, required=True, help="export date YYYY-MM-DD")
     run.add_argument("--exports", help="exports root URL (default $SOCORG_EXPORTS or <data>/exports)")
     run.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+    run.add_argument("--verbose", action="store_true", help="show Airflow's, dbt's and GX's output")
 
     args = parser.parse_args(argv)
     if args.command == "sample":
@@ -61,15 +62,24 @@ def _run(args) -> int:
     data = paths.data_dir(args.data)
     night = Night(args.date, paths.exports_root(args.exports, data), data)
     conf = {"exports": night.exports, "data": str(night.data)}
-    state = test_run(run_time_for(args.date), conf)
+    log = None if args.verbose else night.data / "runs" / args.date.isoformat() / "airflow.log"
+    print(f"socorg run {args.date}: running the socorg_nightly DAG on {night.exports}", flush=True)
+    if log:
+        print(f"  log: {log}", flush=True)
+    state, tasks = test_run(run_time_for(args.date), conf, log)
+    print("  " + "  ".join(f"{task}: {task_state}" for task, task_state in tasks.items()))
     if state != "success":
         failure = failure_file(night)
-        reason = failure.read_text(encoding="utf-8") if failure.exists() else "see the task logs"
+        reason = failure.read_text(encoding="utf-8") if failure.exists() else f"see {log or 'the task logs'}"
         print(
             f"\nsocorg run {args.date}: NOT published (run state {state}).\n{reason}",
             file=sys.stderr,
         )
         return 1
+    from ingest.land import missing_sources
+
+    for source in missing_sources(night.data, args.date):
+        print(f"  note: no {source} exports for {args.date}; the night was published without them")
     print_headlines(night.data, args.date)
     return 0
 
