@@ -6,76 +6,19 @@ import datetime as dt
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest import normalize as n
+from ingest.cells import ARROW_TYPES, Rejected, type_record
 from ingest.creditcode import verify
 from ingest.errors import ExportError
-from ingest.layouts import Column, Layout, load_layout
-from ingest.readers import Formula, open_export
+from ingest.layouts import Layout, load_layout
+from ingest.readers import open_export
 
 BATCH_ROWS = 50_000
-
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "name": pa.string(),
-    "credit_code": pa.string(),
-    "division": pa.string(),
-    "date": pa.date32(),
-    "amount": pa.decimal128(18, 4),
-    "grade": pa.int8(),
-    "year": pa.int16(),
-    "org_type": pa.string(),
-    "org_status": pa.string(),
-    "member_kind": pa.string(),
-    "member_role": pa.string(),
-    "member_status": pa.string(),
-    "qualification": pa.string(),
-}
-
-
-def _division(value: object) -> str | None:
-    raw = n.text(value)
-    if raw is None:
-        return None
-    raw = n.halfwidth(raw)
-    if len(raw) != 6 or not raw.isdigit():
-        raise n.CellError("division_code_invalid", value)
-    return raw
-
-
-def _credit_code(value: object) -> str | None:
-    if n.text(value) is None:
-        return None
-    if isinstance(value, float) and abs(value) >= 1e15:
-        raise n.CellError("credit_code_typed_as_number", value)
-    verdict = verify(value)
-    if not verdict.ok:
-        raise n.CellError(verdict.reason, value)
-    return verdict.code
-
-
-CELL_PARSERS: dict[str, Callable[[object], object]] = {
-    "text": n.text,
-    "name": lambda v: n.halfwidth(t) if (t := n.text(v)) else None,
-    "credit_code": _credit_code,
-    "division": _division,
-    "date": n.parse_date,
-    "amount": n.parse_amount,
-    "grade": n.parse_grade,
-    "year": n.parse_year,
-    "org_type": n.parse_org_type,
-    "org_status": n.parse_org_status,
-    "member_kind": n.parse_member_kind,
-    "member_role": n.parse_member_role,
-    "member_status": n.parse_member_status,
-    "qualification": n.parse_qualification,
-}
 
 LINEAGE = [
     pa.field("export_date", pa.date32()),
@@ -136,62 +79,6 @@ class FileLoad:
         row["quarantine_reasons"] = json.dumps(self.quarantine_reasons, ensure_ascii=False)
         row["cell_notes"] = json.dumps(self.cell_notes, ensure_ascii=False)
         return row
-
-
-class _Rejected(Exception):
-    def __init__(self, reason: str, column: str | None, value: object):
-        self.reason, self.column, self.value = reason, column, value
-
-
-CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
-
-
-def type_record(
-    layout: Layout, cells: dict[str, object], export_date: dt.date, notes: Counter | None = None
-) -> dict[str, object]:
-    """Type one row's cells; raise _Rejected with the first problem found.
-
-    Cell-level defects that do not cost the row (a "not available" marker, a column whose layout
-    says `errors: note`) are counted in `notes` as `<column>:<reason>` and the cell becomes null.
-    """
-    notes = Counter() if notes is None else notes
-    values = {col.name: cells.get(col.name, col.default) for col in layout.columns}
-    for column, value in values.items():
-        if isinstance(value, str) and value.strip() in layout.not_available:
-            notes[f"{column}:not_available"] += 1
-            values[column] = None
-    record: dict[str, object] = {}
-    for col in layout.columns:
-        value = values[col.name]
-        if col.personal:
-            continue
-        if isinstance(value, Formula):
-            raise _Rejected("cell_formula", col.name, value)
-        try:
-            typed = _derive(col, record) if col.derive else CELL_PARSERS[col.type](value)
-        except n.CellError as err:
-            if col.errors != "note":
-                raise _Rejected(err.reason, col.name, value) from None
-            notes[f"{col.name}:{err.reason}"] += 1
-            typed = None
-        if typed is None and col.required:
-            raise _Rejected(f"{col.name}_missing", col.name, value)
-        if col.not_after_export and typed is not None and typed > export_date:
-            raise _Rejected("date_in_future", col.name, value)
-        record[col.name] = typed
-        if col.type == "name":
-            record[f"{col.name}_normalized"] = n.normalize_name(typed) if typed else None
-    return record
-
-
-def _derive(col: Column, record: dict[str, object]) -> object:
-    """A column the export does not carry, derived from one it does (layout option `derive`)."""
-    if col.derive == "credit_code_category":
-        category = CREDIT_CODE_CATEGORIES.get(str(record.get("credit_code") or "")[:2])
-        if category is None:
-            raise n.CellError("not_a_social_organization", record.get("credit_code"))
-        return category
-    raise ValueError(f"unknown derivation {col.derive!r} for {col.name}")
 
 
 def _row_key(layout: Layout, record: dict[str, object]) -> object:
@@ -283,14 +170,14 @@ def parse_file(
             load.rows_read += 1
             try:
                 if problem:
-                    raise _Rejected(problem, None, None)
+                    raise Rejected(problem, None, None)
                 record = type_record(layout, cells, export_date, notes)
                 _drop_personal_names(layout, record)
                 key = _row_key(layout, record)
                 if key is not None and key in seen:
-                    raise _Rejected(f"duplicate_{layout.unique_key}", layout.unique_key, key)
+                    raise Rejected(f"duplicate_{layout.unique_key}", layout.unique_key, key)
                 seen.add(key)
-            except _Rejected as bad:
+            except Rejected as bad:
                 reasons[bad.reason] += 1
                 rejected.add(
                     {
