@@ -11,6 +11,29 @@ PROJECT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SOCORG_SHARED", PROJECT.parent / "shared"))
 
 
+# The figures of Suzhou's 2023 report (domain.md) that the sample and the marts must reproduce.
+SUZHOU_2023 = {
+    "active_org_count": 7724,
+    "social_group_count": 3329,
+    "social_service_org_count": 4324,
+    "foundation_count": 71,
+    "cluster_count": 25,
+    "clusters_with_association": 25,
+    "cluster_association_count": 25,
+    "cluster_member_enterprise_count": 11849,
+    "listed_count": 191,
+    "leading_count": 308,
+    "srdi_count": 292,
+    "high_tech_count": 1127,
+    "top100_private_count": 59,
+}
+
+
+@pytest.fixture(scope="session")
+def suzhou_figures() -> dict[str, int]:
+    return dict(SUZHOU_2023)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.exists():
