@@ -70,6 +70,7 @@ def _checkpoint(context, source: str, export_date: dt.date):
 def validate_night(data: Path, export_date: dt.date) -> dict:
     """Validate every source of the night; raise GateError naming what failed, else return a summary."""
     import pyarrow.dataset as ds
+    from great_expectations.core.run_identifier import RunIdentifier
 
     check_batches(data, export_date)
     context = _context(data)
@@ -78,7 +79,8 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
         checkpoint = _checkpoint(context, source, export_date)
         dataset = ds.dataset(partition(data, source, export_date), format="parquet")
         for chunk, frame in enumerate(_chunks(dataset)):
-            result = checkpoint.run(batch_parameters={"dataframe": frame})
+            run_id = RunIdentifier(run_name=f"{export_date.isoformat()}-{source}-chunk{chunk + 1}")
+            result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
             findings += _findings(source, chunk, result)
     docs = data / "docs" / "gx" / "index.html"
     failed = [f for f in findings if not f.success]
