@@ -24,3 +24,11 @@
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{# The qualification flags of an enterprise read through a left join: false when it is on no list. #}
+{% macro coalesced_flags(relation) -%}
+    {%- for flag in ['is_listed', 'is_unicorn', 'is_little_giant', 'is_srdi', 'is_high_tech', 'is_top100_private'] %}
+    coalesce({{ relation }}.{{ flag }}, false) as {{ flag }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -23,13 +23,8 @@ final as (
         per_enterprise.enterprise_key,
         per_enterprise.enterprise_name,
         per_enterprise.credit_code,
-        coalesce(flags.is_listed, false) as is_listed,
-        coalesce(flags.is_unicorn, false) as is_unicorn,
-        coalesce(flags.is_little_giant, false) as is_little_giant,
+        {{ coalesced_flags('flags') }},
         coalesce(flags.is_unicorn or flags.is_little_giant, false) as is_leading,
-        coalesce(flags.is_srdi, false) as is_srdi,
-        coalesce(flags.is_high_tech, false) as is_high_tech,
-        coalesce(flags.is_top100_private, false) as is_top100_private,
         per_enterprise.association_count,
         {{ snapshot_date() }} as snapshot_date
     from per_enterprise
