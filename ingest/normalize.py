@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,7 @@ _DATE_PATTERNS = [
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
-_EMPTY = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
+EMPTY_VALUES = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
 
 
 class CellError(ValueError):
@@ -43,7 +44,7 @@ def text(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     result = str(value).replace("\u3000", " ").strip()
-    return None if result in _EMPTY else result
+    return None if result in EMPTY_VALUES else result
 
 
 def halfwidth(value: str) -> str:
@@ -224,16 +225,29 @@ def parse_year(value: object) -> int | None:
 _BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
 
 
+@functools.cache
+def traditional_to_simplified() -> dict[int, str]:
+    """Character table traditional → simplified (zh-cn), from zhconv's dictionaries.
+
+    Character by character, not phrase by phrase: a matching key must be the same wherever it is
+    computed (here, or in DuckDB by ingest.fastparse), and one table gives that.
+    """
+    from zhconv import zhconv
+
+    zhconv.loaddict()
+    characters = set("".join([*zhconv.zhcdicts["zh2Hans"], *zhconv.zhcdicts["zh2CN"]]))
+    table = {c: zhconv.convert(c, "zh-cn") for c in characters}
+    return str.maketrans({c: s for c, s in table.items() if c != s and len(s) == 1})
+
+
 def normalize_name(value: str) -> str:
     """Matching form of a name: half-width, simplified Chinese, one bracket style, no spaces.
 
     >>> normalize_name("深圳市新材料行業協會（籌）")
     '深圳市新材料行业协会(筹)'
     """
-    import zhconv
-
-    folded = halfwidth(value).translate(_BRACKETS)
-    return re.sub(r"\s+", "", zhconv.convert(folded, "zh-cn"))
+    folded = halfwidth(value).translate(_BRACKETS).translate(traditional_to_simplified())
+    return re.sub(r"\s+", "", folded)
 
 
 _FOOTER = re.compile(r"^(?:合计|总计|共计|共)[:：\s]*([\d,]+)\s*(?:条|个|家|户)?(?:记录)?$")

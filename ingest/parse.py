@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest import fastparse
 from ingest.cells import ARROW_TYPES, Rejected, type_record
 from ingest.creditcode import verify
 from ingest.errors import ExportError
@@ -87,7 +88,8 @@ def _row_key(layout: Layout, record: dict[str, object]) -> object:
         return record.get("member_credit_code") or record.get("member_name_normalized")
     if layout.unique_key == "qualification_key":
         ent = record.get("credit_code") or record.get("enterprise_name_normalized")
-        return (ent, record.get("qualification"))
+        qualification = record.get("qualification")
+        return f"{ent}|{qualification}" if ent and qualification else None
     return record.get(layout.unique_key) if layout.unique_key else None
 
 
@@ -137,8 +139,13 @@ def parse_file(
     raw_dir: Path,
     quarantine_dir: Path,
     sha256: str,
+    fast: bool = True,
 ) -> FileLoad:
-    """Parse one landed file (exported as `name`) into raw_dir and quarantine_dir Parquet files."""
+    """Parse one landed file (exported as `name`) into raw_dir and quarantine_dir Parquet files.
+
+    CSV files go through DuckDB (ingest.fastparse) unless `fast` is false; rows and files it
+    declines are parsed here, with identical results.
+    """
     started = time.perf_counter()
     match = layout.file_pattern.match(name)
     if not match:
@@ -159,12 +166,17 @@ def parse_file(
     stem = name.rsplit(".", 1)[0]
     schema = raw_schema(load_layout(layout.source))
     file_fields = {k: v for k, v in file_fields.items() if k in schema.names}
-    loaded = _BatchWriter(raw_dir / f"{stem}.parquet", schema)
-    rejected = _BatchWriter(quarantine_dir / f"{stem}.parquet", QUARANTINE_SCHEMA)
+    outputs = {"loaded": raw_dir / f"{stem}.parquet", "rejected": quarantine_dir / f"{stem}.parquet"}
+    lineage = {"export_date": export_date, "source_file": name}
+    taken = fast and fastparse.eligible(layout, path, export.encoding)
+    if taken and _parse_fast(path, layout, export, export_date, outputs, file_fields, lineage, schema, load):
+        load.seconds = round(time.perf_counter() - started, 3)
+        return load
+    loaded = _BatchWriter(outputs["loaded"], schema)
+    rejected = _BatchWriter(outputs["rejected"], QUARANTINE_SCHEMA)
     reasons: Counter[str] = Counter()
     notes: Counter[str] = Counter()
     seen: set[object] = set()
-    lineage = {"export_date": export_date, "source_file": name}
     try:
         for number, cells, problem in export.records():
             load.rows_read += 1
@@ -205,6 +217,29 @@ def parse_file(
     load.cell_notes = dict(sorted(notes.items()))
     load.seconds = round(time.perf_counter() - started, 3)
     return load
+
+
+def _parse_fast(path, layout, export, export_date, outputs, file_fields, lineage, schema, load) -> bool:
+    """Parse with ingest.fastparse into the outputs; False (and nothing written) when it declines."""
+    tmp = {kind: p.with_name(p.name + ".tmp") for kind, p in outputs.items()}
+    for p in tmp.values():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        result = fastparse.parse_csv(path, layout, export, export_date, tmp, file_fields, lineage, schema)
+        _reconcile(load.file_name, result.footer_total, result.rows_read)
+    except BaseException as exc:
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
+        if isinstance(exc, fastparse.Declined):
+            return False
+        raise
+    for kind, p in tmp.items():
+        p.replace(outputs[kind])
+    load.rows_read, load.rows_loaded = result.rows_read, result.rows_loaded
+    load.footer_rows, load.footer_total = result.footer_rows, result.footer_total
+    load.rows_quarantined = sum(result.reasons.values())
+    load.quarantine_reasons = dict(sorted(result.reasons.items()))
+    return True
 
 
 def _reconcile(file_name: str, footer: int | None, rows_read: int) -> None:

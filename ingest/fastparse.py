@@ -1,0 +1,467 @@
+"""A fast path for CSV exports: DuckDB types every cell it can type exactly as ingest.cells does.
+
+The file is read once by DuckDB's CSV reader. A row whose cells all have plain, unambiguous
+spellings is typed in SQL; any other row (full-width or traditional characters, unusual whitespace,
+rare date forms, impossible dates, …) is declined to `ingest.cells.type_record`, so both paths give
+the same rows, reasons and row numbers (tests compare them on every sample and bad-input file). A
+file whose shape DuckDB cannot account for line by line (rows cut short or too long, blank lines,
+values spanning lines, bytes that are not UTF-8) is declined whole and parsed by the Python path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from ingest.cells import ARROW_TYPES, Rejected, type_record
+from ingest.creditcode import ALPHABET, WEIGHTS
+from ingest.layouts import Column, Layout
+from ingest.normalize import EMPTY_VALUES, footer_total, traditional_to_simplified
+
+TAIL_BYTES = 1 << 16
+CHUNK = 4 << 20
+# A row Python might read differently from DuckDB's space-only trim: a control character or one
+# below U+3001 (it may be whitespace str.strip() removes) at a cell's edge, or an ideographic space
+# anywhere (normalize.text() turns it into a space). Cells are joined with \x01 in `raw`.
+_EDGE = r"[\x00\x02-\x1F\x7F-\x{3000}]"
+ODD_SPACING = rf"(^|\x01) *{_EDGE}|{_EDGE} *(\x01|$)|\x{{3000}}"
+ELIGIBLE_TYPES = {
+    "text", "name", "credit_code", "division", "date", "amount", "grade", "year", "org_type",
+    "org_status", "member_kind", "member_role", "member_status", "qualification",
+}  # fmt: skip
+# Date spellings typed in SQL; DuckDB's cast of their ISO form rejects impossible dates.
+DATE_SEPARATED = r"[1-9]\d{3}(-\d{1,2}-\d{1,2}|/\d{1,2}/\d{1,2}|年\d{1,2}月\d{1,2}日)"
+DATE_DIGITS = r"[1-9]\d{7}"
+GRADES = (
+    {f"{g}A": g for g in range(1, 6)}
+    | {"A" * g: g for g in range(1, 6)}
+    | {f"{g}A级": g for g in range(1, 6)}
+    | {k: None for k in ("未评估", "未评", "无等级")}
+)
+DUCKDB_MEMORY = "1GB"
+
+
+class Declined(Exception):
+    """The file's shape cannot be accounted for line by line by DuckDB: use the Python path."""
+
+
+@dataclass
+class FastResult:
+    """What the fast path wrote and counted for one file."""
+
+    rows_read: int
+    rows_loaded: int
+    footer_total: int | None
+    footer_rows: int
+    reasons: Counter = field(default_factory=Counter)
+
+
+def eligible(layout: Layout, path: Path, encoding: str) -> bool:
+    """Only plain layouts of .csv files in UTF-8 or GB18030 take the fast path."""
+    plain = all(
+        c.type in ELIGIBLE_TYPES and not c.derive and c.default is None and c.errors == "quarantine"
+        for c in layout.columns
+    )
+    encodings = ("utf-8", "utf-8-sig", "gb18030")
+    return plain and not layout.not_available and path.suffix.lower() == ".csv" and encoding in encodings
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@cache
+def _safe_name_class() -> str:
+    """A regex class of the characters a name may hold for the fast path: printable ASCII, full-width
+    round brackets (folded as halfwidth() folds them), the brackets 【】〔〕 and the CJK ideographs
+    that are not traditional forms; NFKC and normalize_name() change none of the others."""
+    traditional = {c for c in traditional_to_simplified() if 0x4E00 <= c <= 0x9FFF}
+    ranges, start = [], None
+    for code in range(0x4E00, 0xA001):
+        inside = code <= 0x9FFF and code not in traditional
+        if inside and start is None:
+            start = code
+        if not inside and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    spelled = "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" if a != b else f"\\x{{{a:X}}}" for a, b in ranges)
+    return f"[\\x20-\\x7E\\x{{FF08}}\\x{{FF09}}\\x{{3010}}\\x{{3011}}\\x{{3014}}\\x{{3015}}{spelled}]"
+
+
+FULL_WIDTH_TO_ASCII = {"（": "(", "）": ")"}
+
+
+def _in(value: str, keys) -> str:
+    return f"{value} in ({', '.join(_quote(k) for k in keys)})"
+
+
+def _typed_sql(col: Column, t: str) -> tuple[str, str]:
+    """(SQL true when the fast path can type the trimmed text `t`, SQL of the typed value)."""
+    from ingest import normalize as n
+
+    kind = col.type
+    if kind == "text":
+        return "true", t
+    if kind == "name":
+        folded = f"replace(replace({t}, '（', '('), '）', ')')"
+        return f"regexp_full_match({t}, '{_safe_name_class()}*')", folded
+    if kind == "credit_code":
+        return f"regexp_full_match({t}, '[{ALPHABET}]{{18}}')", t
+    if kind == "division":
+        return f"regexp_full_match({t}, '\\d{{6}}')", t
+    if kind == "date":
+        iso_digits = f"substr({t}, 1, 4) || '-' || substr({t}, 5, 2) || '-' || substr({t}, 7, 2)"
+        iso_separated = f"translate({t}, '/年月日', '---')"
+        value = (
+            f"(case when regexp_full_match({t}, '{DATE_SEPARATED}') then try_cast({iso_separated} as date) "
+            f"when regexp_full_match({t}, '{DATE_DIGITS}') then try_cast({iso_digits} as date) end)"
+        )
+        return f"{value} is not null", value
+    if kind == "amount":
+        return f"regexp_full_match({t}, '\\d{{1,14}}(\\.\\d{{1,4}})?')", f"try_cast({t} as decimal(18, 4))"
+    if kind == "grade":
+        value = "map {" + ", ".join(f"{_quote(k)}: {g or 'null'}" for k, g in GRADES.items()) + "}"
+        return _in(t, GRADES), f"cast({value}[{t}] as tinyint)"
+    if kind == "year":
+        return f"regexp_full_match({t}, '\\d{{4}}')", f"try_cast({t} as smallint)"
+    mapping = {
+        "org_type": n.ORG_TYPES, "org_status": n.ORG_STATUSES, "member_kind": n.MEMBER_KINDS,
+        "member_role": n.MEMBER_ROLES, "member_status": n.MEMBER_STATUSES,
+        "qualification": n.QUALIFICATIONS,
+    }[kind]  # fmt: skip
+    entries = ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in mapping.items())
+    return _in(t, mapping), f"map {{{entries}}}[{t}]"
+
+
+def _check_character_sql(code: str) -> str:
+    """SQL for the GB 32100 check character of a code's first 17 characters."""
+    terms = " + ".join(
+        f"(strpos('{ALPHABET}', substr({code}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS)
+    )
+    return f"substr('{ALPHABET}', cast((31 - ({terms}) % 31) % 31 + 1 as bigint), 1)"
+
+
+def _reason_sql(col: Column, v: str, export_date: dt.date) -> str | None:
+    """SQL for the reason a typed value costs its row, in the order ingest.cells checks."""
+    checks = []
+    if col.type == "credit_code":
+        checks.append(
+            f"when {_check_character_sql(v)} <> substr({v}, 18, 1) then 'credit_code_check_character'"
+        )
+    if col.required:
+        checks.append(f"when {v} is null then '{col.name}_missing'")
+    if col.not_after_export:
+        checks.append(f"when {v} > date '{export_date.isoformat()}' then 'date_in_future'")
+    return f"(case {' '.join(checks)} end)" if checks else None
+
+
+def _typed_columns(layout: Layout) -> list[tuple[str, pa.DataType]]:
+    """The typed columns of a layout, in order, with the normalized form after each name."""
+    out = []
+    for col in layout.columns:
+        if col.personal:
+            continue
+        out.append((col.name, ARROW_TYPES[col.type]))
+        if col.type == "name":
+            out.append((f"{col.name}_normalized", pa.string()))
+    return out
+
+
+def _select_typed(layout: Layout, export, export_date: dt.date, source: str) -> str:
+    """One streaming query: raw cells → trimmed text → typed values, a decline flag and the reason."""
+    cells = [f"c{i}" for i in range(export.width)]
+    mapped = {col.name: f"c{i}" for i, col in export.columns}
+    spelled = [col for col in layout.columns if not col.personal]
+    trimmed = [f"trim({mapped[c.name]}) as tr_{c.name}" for c in spelled if c.name in mapped]
+    empties = ", ".join(_quote(e) for e in sorted(EMPTY_VALUES))
+    texts = [
+        f"case when strlen(tr_{c.name}) > 4 then tr_{c.name} when tr_{c.name} in ({empties}) then null "
+        f"else tr_{c.name} end as t_{c.name}"
+        if c.name in mapped
+        else f"null::varchar as t_{c.name}"
+        for c in spelled
+    ]
+    # A cell holding the separator itself makes one separator too many: the row is declined, and
+    # _type_declined_rows() declines the file, whose cells `raw` cannot give back.
+    odd = f"{ODD_SPACING}|^(?:[^\\x01]*\\x01){{{export.width}}}"
+    typed, oks = [], [f"not regexp_matches(raw, '{odd}')"]
+    for col in spelled:
+        ok, value = _typed_sql(col, f"t_{col.name}")
+        typed.append(f"{value} as {col.name}")
+        oks.append(f"(t_{col.name} is null or {ok})")
+        if col.type == "name":
+            brackets = f"translate({value}, '[]【】〔〕', '()()()')"
+            typed.append(f"replace({brackets}, ' ', '') as {col.name}_normalized")
+    reasons = [r for col in spelled if (r := _reason_sql(col, col.name, export_date))]
+    reason = f"coalesce({', '.join(reasons)})" if reasons else "null::varchar"
+    names = ", ".join(name for name, _ in _typed_columns(layout))
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cells) + "}"
+    read = (
+        f"read_csv({_quote(source)}, header = false, skip = {export.header_row}, columns = {columns}, "
+        "delim = ',', quote = '\"', escape = '\"', auto_detect = false, null_padding = false, "
+        "ignore_errors = true, store_rejects = true, strict_mode = true)"
+    )
+    raw = "concat_ws(chr(1), " + ", ".join(f"coalesce({c}, '')" for c in cells) + ")"
+    has_nul = " or ".join(f"coalesce(contains({c}, chr(0)), false)" for c in cells)
+    return f"""
+        select {names}, declined and not has_nul as declined,
+            case when has_nul then 'cell_contains_nul' when not declined then reason end as reason,
+            null::varchar as column_name, null::varchar as value, raw
+        from (
+            select *, {reason} as reason
+            from (
+                select raw, has_nul, {", ".join(typed)}, not ({" and ".join(oks)}) as declined
+                from (
+                    select *, {", ".join(texts)}
+                    from (
+                        select {raw} as raw, {has_nul} as has_nul, {", ".join(trimmed)}
+                        from {read}
+                    )
+                )
+            )
+        )
+    """
+
+
+def parse_csv(
+    path: Path,
+    layout: Layout,
+    export,
+    export_date: dt.date,
+    outputs: dict[str, Path],
+    file_fields: dict,
+    lineage: dict,
+    schema: pa.Schema,
+) -> FastResult:
+    """Type a CSV export in DuckDB, writing Parquet to outputs["loaded"] and outputs["rejected"].
+
+    Raises Declined when DuckDB cannot account for every line of the file.
+    """
+    with tempfile.TemporaryDirectory(prefix="socorg-fastparse-") as scratch:
+        folder = Path(scratch)
+        if export.encoding == "gb18030":
+            source = folder / "utf8.csv"
+            lines = _utf8_copy(path, export.encoding, source)
+        else:
+            source, lines = path, _Lines.of_file(path)
+        return _parse(
+            source, lines, layout, export, export_date, outputs, file_fields, lineage, schema, folder
+        )
+
+
+def _parse(source, lines, layout, export, export_date, outputs, file_fields, lineage, schema, scratch: Path):
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": str(scratch)})
+    try:
+        try:
+            con.execute(f"create table typed as {_select_typed(layout, export, export_date, str(source))}")
+        except duckdb.Error as exc:
+            raise Declined(f"DuckDB cannot read it: {exc}") from None
+        rows = con.execute("select count(*) from typed").fetchall()[0][0]
+        rejects, first = con.execute("select count(distinct line), min(line) from reject_errors").fetchall()[
+            0
+        ]
+        physical, trailing, footer, footer_rows = lines.result()
+        after_data = first is None or first > export.header_row + rows
+        if rejects != footer_rows or not after_data or physical != export.header_row + rows + trailing:
+            raise Declined(f"{rejects} lines DuckDB rejected, {footer_rows} footer lines")
+        _describe_reasons(con, layout, export, export_date)
+        _type_declined_rows(con, layout, export, export_date)
+        _mark_duplicates(con, layout)
+        _write(con, export, schema, file_fields, lineage, outputs)
+        loaded = con.execute("select count(*) from typed where reason is null").fetchall()[0][0]
+        reasons = Counter(
+            dict(
+                con.execute(
+                    "select reason, count(*) from typed where reason is not null group by 1"
+                ).fetchall()
+            )
+        )
+        return FastResult(rows, loaded, footer, footer_rows, reasons)
+    finally:
+        con.close()
+
+
+def _describe_reasons(con, layout: Layout, export, export_date: dt.date) -> None:
+    """Name the column and the cell behind each reason found in SQL (few rows: done afterwards)."""
+    positions = {col.name: i + 1 for i, col in export.columns}
+    column, value = [], []
+    for col in layout.columns:
+        if col.personal or not (reason := _reason_sql(col, col.name, export_date)):
+            continue
+        cell = f"string_split(raw, chr(1))[{positions[col.name]}]" if col.name in positions else "null"
+        column.append(f"when {reason} is not null then '{col.name}'")
+        value.append(f"when {reason} is not null then {cell}")
+    if column:
+        con.execute(
+            f"update typed set column_name = case {' '.join(column)} end, value = case {' '.join(value)} end "
+            "where reason is not null and reason <> 'cell_contains_nul'"
+        )
+
+
+def _type_declined_rows(con, layout: Layout, export, export_date: dt.date) -> None:
+    """Type the rows DuckDB declined with ingest.cells, as the Python path would, and put them back."""
+    declined = con.execute("select rowid, raw from typed where declined").fetchall()
+    if not declined:
+        return
+    columns = _typed_columns(layout)
+    records = []
+    for rowid, raw in declined:
+        cells = raw.split("\x01")
+        if len(cells) != export.width:
+            raise Declined("a cell holds the control character \\x01")
+        try:
+            if any("\x00" in c for c in cells):
+                raise Rejected("cell_contains_nul", None, None)
+            record = type_record(layout, {col.name: cells[i] for i, col in export.columns}, export_date)
+            record.update(reason=None, column_name=None, value=None)
+        except Rejected as bad:
+            value = None if bad.value is None else str(bad.value)
+            record = {"reason": bad.reason, "column_name": bad.column, "value": value}
+        records.append({**record, "row_id": rowid})
+    fields = [pa.field("row_id", pa.int64()), *(pa.field(n, t) for n, t in columns)]
+    fields += [pa.field(k, pa.string()) for k in ("reason", "column_name", "value")]
+    con.register("python_rows", pa.Table.from_pylist(records, schema=pa.schema(fields)))
+    names = [n for n, _ in columns] + ["reason", "column_name", "value"]
+    con.execute(
+        f"update typed set {', '.join(f'{n} = p.{n}' for n in names)} "
+        "from python_rows p where typed.rowid = p.row_id"
+    )
+    con.unregister("python_rows")
+
+
+def _mark_duplicates(con, layout: Layout) -> None:
+    """Quarantine every repeat of the layout's unique key after its first loaded row."""
+    if layout.source == "membership":
+        con.execute(
+            "update typed set member_name = null, member_name_normalized = null, member_credit_code = null "
+            "where member_kind = 'individual'"
+        )
+    if not layout.unique_key:
+        return
+    key = {
+        "member_key": "coalesce(member_credit_code, member_name_normalized)",
+        "qualification_key": "coalesce(credit_code, enterprise_name_normalized) || '|' || qualification",
+    }.get(layout.unique_key, layout.unique_key)
+    repeated = (
+        f"select {key} as k from typed where reason is null and {key} is not null "
+        "group by 1 having count(*) > 1"
+    )
+    if not con.execute(f"select count(*) from ({repeated})").fetchall()[0][0]:
+        return
+    con.execute(
+        f"update typed set reason = 'duplicate_{layout.unique_key}', column_name = '{layout.unique_key}', "
+        f"value = d.k from (select rowid as r, {key} as k, "
+        f"row_number() over (partition by {key} order by rowid) as n "
+        f"from typed where reason is null and {key} in ({repeated})) d where typed.rowid = d.r and d.n > 1"
+    )
+
+
+def _write(
+    con, export, schema: pa.Schema, file_fields: dict, lineage: dict, outputs: dict[str, Path]
+) -> None:
+    """Write the loaded and the quarantined rows to their Parquet files, in file order."""
+    lineage_sql = {
+        "export_date": f"date '{lineage['export_date'].isoformat()}'",
+        "source_file": _quote(lineage["source_file"]),
+        "source_row": f"rowid + {export.header_row + 1}",
+    }
+    typed = {row[0] for row in con.execute("describe typed").fetchall()}
+    loaded = []
+    for f in schema:
+        if f.name in lineage_sql:
+            expr = lineage_sql[f.name]
+        elif f.name in file_fields:
+            expr = _quote(file_fields[f.name])
+        else:
+            expr = f.name if f.name in typed else "null"
+        loaded.append(f"cast({expr} as {_duck_type(f.type)}) as {f.name}")
+    row_json = (
+        "to_json({"
+        + ", ".join(f"{_quote(c.name)}: string_split(raw, chr(1))[{i + 1}]" for i, c in export.columns)
+        + "})"
+    )
+    lineage_cols = ", ".join(f"{expr} as {name}" for name, expr in lineage_sql.items())
+    con.execute(
+        f"copy (select {', '.join(loaded)} from typed where reason is null) "
+        f"to {_quote(str(outputs['loaded']))} (format parquet, compression zstd)"
+    )
+    con.execute(
+        f"copy (select {lineage_cols}, reason, column_name, value, {row_json}::varchar as row_json "
+        f"from typed where reason is not null) to {_quote(str(outputs['rejected']))} "
+        "(format parquet, compression zstd)"
+    )
+
+
+def _duck_type(arrow: pa.DataType) -> str:
+    return {
+        pa.string(): "varchar", pa.date32(): "date", pa.int8(): "tinyint", pa.int16(): "smallint",
+        pa.int64(): "bigint", pa.decimal128(18, 4): "decimal(18, 4)",
+    }[arrow]  # fmt: skip
+
+
+class _Lines:
+    """Physical lines of a UTF-8 file and the footer or blank lines at its end."""
+
+    def __init__(self):
+        self.count, self.last, self.tail = 0, b"\n", b""
+
+    @classmethod
+    def of_file(cls, path: Path) -> _Lines:
+        lines = cls()
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                lines.feed(chunk)
+        return lines
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self.count += chunk.count(b"\n")
+        self.last = chunk[-1:]
+        self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+
+    def result(self) -> tuple[int, int, int | None, int]:
+        """(physical lines, trailing footer or blank lines, the footer's total, footer lines)."""
+        physical = self.count + (self.last != b"\n")
+        text = self.tail.decode("utf-8", errors="replace").splitlines()
+        trailing, total, footers = 0, None, 0
+        for line in reversed(text[1:] if len(self.tail) >= TAIL_BYTES else text):
+            cells = [c.strip() for c in next(csv.reader(io.StringIO(line)), [])]
+            filled = [c for c in cells if c]
+            if not filled:
+                trailing += 1
+                continue
+            found = footer_total(filled[0]) if len(filled) == 1 else None
+            if found is None:
+                break
+            trailing, total, footers = trailing + 1, found if total is None else total, footers + 1
+        return physical, trailing, total, footers
+
+
+def _utf8_copy(path: Path, encoding: str, target: Path) -> _Lines:
+    """Decode a GB18030 file into a UTF-8 copy for DuckDB (whose reader has no GB18030 here)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = _Lines()
+    try:
+        with path.open("rb") as src, target.open("wb") as dst:
+            while chunk := src.read(CHUNK):
+                out = decoder.decode(chunk).encode("utf-8")
+                lines.feed(out)
+                dst.write(out)
+            out = decoder.decode(b"", final=True).encode("utf-8")
+            lines.feed(out)
+            dst.write(out)
+    except UnicodeDecodeError as exc:
+        raise Declined(f"cannot decode as {encoding}: {exc}") from None
+    return lines

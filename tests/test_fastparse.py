@@ -1,0 +1,232 @@
+"""The DuckDB fast path for CSV exports gives exactly what the Python path gives, file by file."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from ingest import fastparse
+from ingest.creditcode import corrupt_check_character, make_code
+from ingest.errors import ExportError
+from ingest.layouts import layout_for
+from ingest.normalize import normalize_name
+from ingest.parse import parse_file, raw_schema
+from ingest.readers import open_export
+from ingest.sample.generate import write_sample
+
+DATE = dt.date(2023, 10, 31)
+CORPUS = Path(__file__).parent / "bad_inputs"
+CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
+
+
+def _outcome(path: Path, name: str, source: str, out: Path, fast: bool):
+    """(the load's accounting, loaded rows, quarantined rows) of one parse, or the error's message."""
+    layout = layout_for(source, name)
+    try:
+        load = parse_file(path, name, layout, DATE, out / "raw", out / "quarantine", "sha", fast=fast)
+    except ExportError as err:
+        return str(err)
+    accounting = {k: v for k, v in load.as_row().items() if k != "seconds"}
+    stem = name.rsplit(".", 1)[0]
+    loaded = pq.read_table(out / "raw" / f"{stem}.parquet")
+    rejected = pq.read_table(out / "quarantine" / f"{stem}.parquet").to_pylist()
+    for row in rejected:
+        row["row_json"] = json.loads(row["row_json"])
+    return accounting, loaded.schema.names, loaded.to_pylist(), rejected
+
+
+def assert_same(path: Path, name: str, source: str, tmp_path: Path):
+    fast = _outcome(path, name, source, tmp_path / "fast", fast=True)
+    python = _outcome(path, name, source, tmp_path / "python", fast=False)
+    assert fast == python
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    write_sample(out, DATE)
+    return out
+
+
+@pytest.mark.parametrize("source", ["registry", "membership", "qualifications"])
+def test_sample_exports_parse_the_same_both_ways(sample, source, tmp_path):
+    files = sorted((sample / source / DATE.isoformat()).glob("*.csv"))
+    assert files, f"the sample writes {source} CSV files"
+    for i, path in enumerate(files):
+        assert_same(path, path.name, source, tmp_path / str(i))
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if c.endswith(".csv")))
+def test_bad_inputs_parse_the_same_both_ways(case, tmp_path):
+    expected = CASES[case]
+    file = CORPUS / "files" / case
+    name = expected.get("name", "registry_320500_20231031.csv")
+    source = expected.get("source", "registry")
+    if layout_for(source, name) is None:
+        pytest.skip("a name no layout matches is refused before parsing")
+    assert_same(file, name, source, tmp_path)
+
+
+HEADER = ["统一社会信用代码", "社会组织名称", "社会组织类型", "法定代表人", "成立登记日期",
+          "注册资金（万元）", "住所", "登记状态", "评估等级", "评估有效期至"]  # fmt: skip
+
+
+def _tricky_rows() -> list[list[str]]:
+    """Rows that each probe one edge between what DuckDB types and what it must leave to Python."""
+    import random
+
+    rng = random.Random(3)
+    code = lambda: make_code("5", "1", "320508", rng)  # noqa: E731
+    plain = ["苏州市甲协会", "社会团体", "张三", "2019-03-05", "100", "人民路1号", "正常", "5A", "2025-12-31"]
+    variants = [
+        {},
+        {1: "苏州市围棋協會"},
+        {1: "苏州市（围棋）协会"},
+        {1: "苏州市[围棋]协会 "},
+        {1: "苏州市【围棋】协会"},
+        {1: " 苏州市\u00a0围棋协会"},
+        {1: "苏州市围棋协会\t"},
+        {1: "\u3000苏州市围棋协会"},
+        {6: "人民路\u30001号"},
+        {6: "\u00a0人民路1号"},
+        {6: "人民路 1号 "},
+        {4: "2019/3/5"},
+        {4: "2019年3月5日"},
+        {4: "2019年3月5"},
+        {4: "20190305"},
+        {4: "2019.03.05"},
+        {4: "43529"},
+        {4: "2023-02-30"},
+        {4: "0999-01-01"},
+        {4: "0000-01-01"},
+        {4: "2023-11-01"},
+        {4: "2019-03-05 10:30"},
+        {4: "２０１９-03-05"},
+        {5: "1,000.5"},
+        {5: "-3"},
+        {5: "530万人民币"},
+        {5: "12.34567"},
+        {5: "N/A"},
+        {5: "—"},
+        {8: "3a"},
+        {8: "AAAAA"},
+        {8: "５Ａ"},
+        {8: "未评估"},
+        {8: "6A"},
+        {2: "基金会"},
+        {2: "社团"},
+        {2: "协会"},
+        {7: "注销"},
+        {7: " 正常 "},
+        {9: ""},
+        {0: "wrong-check"},
+        {0: "lower"},
+        {0: " padded"},
+        {0: ""},
+        {0: "duplicate"},
+        {1: ""},
+        {1: "N/A"},
+        {3: "张\x00三"},
+    ]
+    rows, first = [], None
+    for change in variants:
+        cells = [code(), *plain]
+        for index, value in change.items():
+            cells[index] = value
+        if cells[0] == "wrong-check":
+            cells[0] = corrupt_check_character(code())
+        elif cells[0] == "lower":
+            cells[0] = code().lower()
+        elif cells[0] == " padded":
+            cells[0] = f" {code()} "
+        elif cells[0] == "duplicate":
+            cells[0] = first
+        first = first or cells[0]
+        rows.append(cells)
+    return rows
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_tricky_cells_type_the_same_both_ways(encoding, tmp_path):
+    path = tmp_path / "registry_320500_20231031.csv"
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["苏州市社会组织名录"])
+        writer.writerow(HEADER)
+        writer.writerows(_tricky_rows())
+        writer.writerow(["合计：48"])
+    outcome = _outcome(path, path.name, "registry", tmp_path / "fast", fast=True)
+    assert outcome == _outcome(path, path.name, "registry", tmp_path / "python", fast=False)
+    accounting = outcome[0]
+    assert accounting["rows_read"] == 48
+    assert accounting["rows_read"] == accounting["rows_loaded"] + accounting["rows_quarantined"]
+    assert {"credit_code_check_character", "duplicate_credit_code", "date_impossible", "date_in_future",
+            "cell_contains_nul", "grade_unknown", "org_name_missing"} <= set(json.loads(
+                accounting["quarantine_reasons"]))  # fmt: skip
+
+
+def test_the_fast_path_types_the_tricky_file_itself(tmp_path):
+    """The tricky file is not declined whole: DuckDB takes its plain rows, Python only the rest."""
+    path = tmp_path / "registry_320500_20231031.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerows(_tricky_rows())
+    layout = layout_for("registry", path.name)
+    export = open_export(path, layout)
+    outputs = {"loaded": tmp_path / "l.parquet", "rejected": tmp_path / "r.parquet"}
+    lineage = {"export_date": DATE, "source_file": path.name}
+    result = fastparse.parse_csv(path, layout, export, DATE, outputs, {}, lineage, raw_schema(layout))
+    assert result.rows_read == 48
+    assert pq.read_table(outputs["loaded"]).num_rows == result.rows_loaded
+
+
+HEAD = "统一社会信用代码,社会组织名称,社会组织类型,登记状态"
+ROW = "51320508MJ0000000X,甲协会,社会团体,正常"
+UNACCOUNTABLE = {
+    "blank line": [HEAD, ROW, "", ROW],
+    "row cut short": [HEAD, ROW, "51320508MJ0000000X,乙协会"],
+    "row too long": [HEAD, ROW, ROW + ",多余"],
+    "value spans lines": [HEAD, '51320508MJ0000000X,"甲\n协会",社会团体,正常'],
+    "carriage returns only": [HEAD + "\r" + ROW],
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNACCOUNTABLE))
+def test_files_the_fast_path_cannot_account_for_are_declined_whole(case, tmp_path):
+    """Blank lines, ragged rows and the like: DuckDB declines the file and Python parses it."""
+    path = tmp_path / "registry_320500_20231031.csv"
+    path.write_text("\n".join(UNACCOUNTABLE[case]) + "\n", encoding="utf-8")
+    layout = layout_for("registry", path.name)
+    outputs = {"loaded": tmp_path / "l.parquet", "rejected": tmp_path / "r.parquet"}
+    lineage = {"export_date": DATE, "source_file": path.name}
+    with pytest.raises(fastparse.Declined):
+        fastparse.parse_csv(
+            path, layout, open_export(path, layout), DATE, outputs, {}, lineage, raw_schema(layout)
+        )
+    assert_same(path, path.name, "registry", tmp_path)
+
+
+def test_names_the_fast_path_keeps_fold_as_python_folds_them():
+    """Every character the SQL name check lets through is folded by SQL exactly as halfwidth() and
+    normalize_name() fold it, so DuckDB's name and normalized name equal Python's."""
+    import re
+
+    from ingest.normalize import halfwidth
+
+    spans = re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", fastparse._safe_name_class())
+    characters = [chr(c) for a, b in spans for c in range(int(a, 16), int(b or a, 16) + 1)]
+    characters += [chr(c) for c in range(0x20, 0x7F)]
+    assert len(characters) > 15_000
+    folding = str.maketrans(fastparse.FULL_WIDTH_TO_ASCII)
+    brackets = str.maketrans("[]【】〔〕", "()()()")
+    for ch in characters:
+        folded = ch.translate(folding)
+        assert halfwidth(ch) == folded
+        assert normalize_name(ch) == folded.translate(brackets).replace(" ", "")
