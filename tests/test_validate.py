@@ -1,47 +1,39 @@
-"""The Great Expectations gate: quiet on clean batches, and a failure names source, expectation, rows."""
+"""The quality gate: every expectation fires on a fixture and stays quiet on clean data; batch checks."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ingest.creditcode import corrupt_check_character, make_code
 from ingest.errors import GateError
 from ingest.layouts import SOURCES, load_layout
 from ingest.parse import FileLoad, raw_schema
 from ingest.raw import LOAD_LOG_SCHEMA, partition
 from ingest.validate.gate import validate_night
+from ingest.validate.suites import SUITES
 
 DATE = dt.date(2023, 10, 31)
-CODE = "51100000500002862F"
-
-
-def night(data, registry_rows, read=None, quarantined=0):
-    for source in SOURCES:
-        rows = registry_rows if source == "registry" else []
-        folder = partition(data, source, DATE)
-        folder.mkdir(parents=True)
-        table = pa.Table.from_pylist(rows, schema=raw_schema(load_layout(source)))
-        pq.write_table(table, folder / "part.parquet")
-    log = FileLoad("registry", DATE.isoformat(), "registry_320500_20231031.csv", "x", 1)
-    log.rows_read = read if read is not None else len(registry_rows)
-    log.rows_loaded, log.rows_quarantined = len(registry_rows), quarantined
-    folder = partition(data, "load_log", DATE)
-    folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist([log.as_row()], schema=LOAD_LOG_SCHEMA), folder / "log.parquet")
+RNG = random.Random(5)
+GROUP = make_code("5", "1", "320508", RNG)
+FOUNDATION = make_code("5", "3", "320508", RNG)
+MEMBER = make_code("9", "1", "320583", RNG)
 
 
 def org(**overrides):
     row = {
         "city_code": "320500",
-        "credit_code": CODE,
-        "org_name": "中国自动化学会",
+        "credit_code": GROUP,
+        "org_name": "苏州市甲协会",
         "org_type": "social_group",
         "status": "active",
         "rating": 4,
+        "registered_on": dt.date(2010, 5, 1),
         "division_code": "320508",
         "export_date": DATE,
         "source_file": "registry_320500_20231031.csv",
@@ -50,33 +42,239 @@ def org(**overrides):
     return {**row, **overrides}
 
 
-def test_clean_batch_passes_and_writes_data_docs(tmp_path):
-    night(tmp_path, [org(), org(credit_code="53100000500019795A", source_row=3)])
+def member(**overrides):
+    row = {
+        "association_credit_code": GROUP,
+        "member_name": "苏州甲科技有限公司",
+        "member_credit_code": MEMBER,
+        "member_kind": "organization",
+        "role": "member",
+        "member_status": "active",
+        "joined_on": dt.date(2020, 1, 1),
+        "source_file": f"membership_{GROUP}_20231031.csv",
+        "source_row": 2,
+    }
+    return {**row, **overrides}
+
+
+def qualification(**overrides):
+    row = {
+        "enterprise_name": "苏州甲科技有限公司",
+        "credit_code": MEMBER,
+        "qualification": "high_tech",
+        "recognized_year": 2021,
+        "source_file": "qualifications_320500_20231031.csv",
+        "source_row": 2,
+    }
+    return {**row, **overrides}
+
+
+CLEAN = {
+    "registry": [org(), org(credit_code=FOUNDATION, org_type="foundation", source_row=3)],
+    "membership": [member()],
+    "qualifications": [qualification()],
+}
+
+
+def night(data, rows: dict, date=DATE, read=None, quarantined=0):
+    """Raw partitions and a load log for one night, from rows per source (clean ones by default)."""
+    rows = {**CLEAN, **rows}
+    for source in SOURCES:
+        folder = partition(data, source, date)
+        folder.mkdir(parents=True)
+        table = pa.Table.from_pylist(
+            [{**r, "export_date": date} for r in rows[source]], schema=raw_schema(load_layout(source))
+        )
+        pq.write_table(table, folder / "part.parquet")
+    log = FileLoad("registry", date.isoformat(), "registry_320500_20231031.csv", "x", 1)
+    log.rows_read = read if read is not None else len(rows["registry"])
+    log.rows_loaded, log.rows_quarantined = len(rows["registry"]), quarantined
+    folder = partition(data, "load_log", date)
+    folder.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([log.as_row()], schema=LOAD_LOG_SCHEMA), folder / "log.parquet")
+
+
+def test_clean_night_passes_every_expectation_and_writes_data_docs(tmp_path):
+    night(tmp_path, {})
     summary = validate_night(tmp_path, DATE)
-    assert summary["failed"] == 0 and summary["expectations_evaluated"] >= 10
+    assert summary["failed"] == 0 and summary["warnings"] == 0
     assert (tmp_path / "docs" / "gx" / "index.html").exists()
-    findings = json.loads((tmp_path / "runs" / DATE.isoformat() / "validation.json").read_text())
-    assert all(f["success"] for f in findings["findings"])
+    findings = json.loads((tmp_path / "runs" / DATE.isoformat() / "validation.json").read_text())["findings"]
+    assert len(findings) == sum(len(SUITES[s](DATE)) for s in SOURCES)
+    assert all(f["success"] and f["unexpected_count"] == 0 for f in findings)
+    assert {f["severity"] for f in findings} == {"error", "warning"}
 
 
-@pytest.mark.parametrize(
-    ("rows", "expected"),
-    [
-        ([org(), org(source_row=3)], "expect_column_values_to_be_unique(credit_code) failed on 2 of 2"),
-        ([org(status="suspended")], "expect_column_values_to_be_in_set(status) failed on 1 of 1"),
-        ([org(rating=7)], "expect_column_values_to_be_between(rating) failed on 1 of 1"),
-        ([org(credit_code="5110000050000286")], "expect_column_values_to_match_regex(credit_code)"),
-    ],
-)
-def test_failed_expectation_stops_the_run_with_a_message(tmp_path, rows, expected):
-    night(tmp_path, rows)
-    with pytest.raises(GateError) as err:
-        validate_night(tmp_path, DATE)
-    assert f"registry: {expected}" in str(err.value)
-    assert "Data Docs:" in str(err.value)
+LATER = dt.date(2023, 11, 1)
+# case: (source, its rows tonight, the expectation and column that must fail[, how many rows fail: all])
+CASES = {
+    "code missing": ("registry", [org(credit_code=None)], "expect_column_values_to_not_be_null(credit_code)"),
+    "name missing": ("registry", [org(org_name=None)], "expect_column_values_to_not_be_null(org_name)"),
+    "type missing": ("registry", [org(org_type=None)], "expect_column_values_to_not_be_null(org_type)"),
+    "status missing": ("registry", [org(status=None)], "expect_column_values_to_not_be_null(status)"),
+    "check character": (
+        "registry",
+        [org(credit_code=corrupt_check_character(GROUP))],
+        "expect_column_values_to_be_valid_credit_code(credit_code)",
+    ),
+    "code twice across files": (
+        "registry",
+        [org(), org(source_file="registry_320500_20231031.v2.csv")],
+        "expect_column_values_to_be_between(credit_code_occurrences)",
+    ),
+    "category against type": (
+        "registry",
+        [org(credit_code=FOUNDATION)],
+        "expect_column_pair_values_to_be_in_set(credit_code_category,org_type)",
+    ),
+    "unknown type": (
+        "registry",
+        [org(org_type="cooperative")],
+        "expect_column_values_to_be_in_set(org_type)",
+    ),
+    "unknown status": ("registry", [org(status="suspended")], "expect_column_values_to_be_in_set(status)"),
+    "grade out of range": ("registry", [org(rating=7)], "expect_column_values_to_be_between(rating)"),
+    "registered after the export": (
+        "registry",
+        [org(registered_on=LATER)],
+        "expect_column_values_to_be_between(registered_on)",
+    ),
+    "city code malformed": (
+        "registry",
+        [org(city_code="32050")],
+        "expect_column_values_to_match_regex(city_code)",
+    ),
+    "division unknown": (
+        "registry",
+        [org(division_code="999999")],
+        "expect_column_values_to_be_known_division(division_code)",
+    ),
+    "code's division unknown": (
+        "registry",
+        [org(), org(credit_code=make_code("5", "1", "999999", RNG), source_row=3)],
+        "expect_column_values_to_be_known_division(credit_code_division)",
+        1,
+    ),
+    "association code invalid": (
+        "membership",
+        [member(association_credit_code=corrupt_check_character(GROUP))],
+        "expect_column_values_to_be_valid_credit_code(association_credit_code)",
+    ),
+    "association not a social group": (
+        "membership",
+        [member(association_credit_code=FOUNDATION)],
+        "expect_column_values_to_be_in_set(association_registry_standing)",
+    ),
+    "member code invalid": (
+        "membership",
+        [member(member_credit_code=corrupt_check_character(MEMBER))],
+        "expect_column_values_to_be_valid_credit_code(member_credit_code)",
+    ),
+    "member twice": (
+        "membership",
+        [member(), member(source_row=3)],
+        "expect_column_values_to_be_between(member_occurrences)",
+    ),
+    "member kind unknown": (
+        "membership",
+        [member(member_kind="robot")],
+        "expect_column_values_to_be_in_set(member_kind)",
+    ),
+    "role unknown": ("membership", [member(role="patron")], "expect_column_values_to_be_in_set(role)"),
+    "member status unknown": (
+        "membership",
+        [member(member_status="sleeping")],
+        "expect_column_values_to_be_in_set(member_status)",
+    ),
+    "joined after the export": (
+        "membership",
+        [member(joined_on=LATER)],
+        "expect_column_values_to_be_between(joined_on)",
+    ),
+    "enterprise unnamed": (
+        "qualifications",
+        [qualification(enterprise_name=None)],
+        "expect_column_values_to_not_be_null(enterprise_name)",
+    ),
+    "enterprise code invalid": (
+        "qualifications",
+        [qualification(credit_code=corrupt_check_character(MEMBER))],
+        "expect_column_values_to_be_valid_credit_code(credit_code)",
+    ),
+    "list kind unknown": (
+        "qualifications",
+        [qualification(qualification="famous")],
+        "expect_column_values_to_be_in_set(qualification)",
+    ),
+    "year implausible": (
+        "qualifications",
+        [qualification(recognized_year=1950)],
+        "expect_column_values_to_be_between(recognized_year)",
+    ),
+}
+
+
+def test_every_expectation_has_a_case_that_fires_it():
+    suites = set()
+    for source in SOURCES:
+        for exp in SUITES[source](DATE):
+            kwargs = exp.configuration.kwargs
+            column = kwargs.get("column") or f"{kwargs.get('column_A')},{kwargs.get('column_B')}"
+            suites.add(f"{source}: {exp.expectation_type}({column})")
+    assert suites == {f"{source}: {expected}" for source, _, expected, *_ in CASES.values()}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_expectation_fires(tmp_path, case):
+    source, rows, expected, *count = CASES[case]
+    night(tmp_path, {source: rows})
+    unexpected = count[0] if count else len(rows)
+    try:
+        summary = validate_night(tmp_path, DATE)
+    except GateError as err:
+        assert f"{source}: {expected} [error] failed on {unexpected} of" in str(err)
+        assert "Data Docs:" in str(err)
+        return
+    assert summary["failed"] == 0
+    assert [
+        w
+        for w in summary["warning_details"]
+        if f"{source}: {expected} [warning] failed on {unexpected} of" in w
+    ]
 
 
 def test_too_many_quarantined_rows_stop_the_run(tmp_path):
-    night(tmp_path, [org()], read=10, quarantined=9)
-    with pytest.raises(GateError, match=r"registry: 9 of 10 rows quarantined \(90.0%\); the threshold is 5%"):
+    night(tmp_path, {}, read=20, quarantined=18)
+    with pytest.raises(
+        GateError, match=r"registry: 18 of 20 rows quarantined \(90.0%\); the threshold is 5%"
+    ):
         validate_night(tmp_path, DATE)
+
+
+def _published(data, date):
+    (data / "publish").mkdir(parents=True, exist_ok=True)
+    (data / "publish" / "latest.json").write_text(json.dumps({"snapshot_date": date.isoformat()}))
+
+
+def _orgs(n):
+    return [
+        org(credit_code=make_code("5", "1", "320508", random.Random(i)), source_row=i + 2) for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(("tonight", "fails"), [(100, False), (95, False), (94, True), (0, True)])
+def test_a_registry_falling_below_the_last_good_snapshot_stops_the_run(tmp_path, tonight, fails):
+    before = dt.date(2023, 10, 30)
+    night(tmp_path, {"registry": _orgs(100)}, date=before)
+    _published(tmp_path, before)
+    rows = _orgs(tonight) or [org(city_code="440300")]
+    night(tmp_path, {"registry": rows, "membership": [], "qualifications": []})
+    if not fails:
+        assert validate_night(tmp_path, DATE)["failed"] == 0
+        return
+    with pytest.raises(GateError) as err:
+        validate_night(tmp_path, DATE)
+    assert (
+        f"registry: city 320500 has {tonight} organizations tonight but had 100 in the last good snapshot "
+        f"(2023-10-30); expected a fall of at most 5%, came {(100 - tonight) / 100:.1%}" in str(err.value)
+    )

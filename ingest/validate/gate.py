@@ -1,4 +1,8 @@
-"""Run the suites on the night's raw partitions through the file context; stop the run on failure."""
+"""The quality gate: batch checks, then the suites on the night's raw partitions through the file context.
+
+Failed `error` expectations and failed batch checks stop the run; failed `warning` ones are reported.
+Every outcome is written to `runs/<date>/validation.json`, from which the `quality` dataset is built.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,35 @@ import datetime as dt
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.errors import GateError
 from ingest.layouts import SOURCES, load_layout
 from ingest.paths import EXPECTATIONS_DIR
 from ingest.raw import partition
-from ingest.validate.suites import SUITES
+from ingest.validate.batches import night_chunks
+from ingest.validate.suites import SEVERITY_NAMES, SUITES
 
-CHUNK_ROWS = 250_000
 DATASOURCE = "socorg_raw"
 
 
 @dataclass
 class Finding:
-    """One expectation's outcome on one chunk of one source."""
+    """One expectation's outcome on one source's night, summed over its chunks."""
 
     source: str
-    chunk: int
     expectation: str
     column: str | None
+    severity: str
     success: bool
     unexpected_count: int
     element_count: int
     sample: list
+
+    @property
+    def unexpected_share(self) -> float:
+        return self.unexpected_count / self.element_count if self.element_count else 0.0
 
 
 def _context(data: Path):
@@ -68,76 +76,75 @@ def _checkpoint(context, source: str, export_date: dt.date):
 
 
 def validate_night(data: Path, export_date: dt.date) -> dict:
-    """Validate every source of the night; raise GateError naming what failed, else return a summary."""
-    import pyarrow.dataset as ds
+    """Check and validate every source of the night; raise GateError naming what failed, else summarize."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    check_batches(data, export_date)
+    out = data / "runs" / export_date.isoformat() / "validation.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    docs = data / "docs" / "gx" / "index.html"
+    try:
+        check_batches(data, export_date)
+    except GateError as err:
+        _write(out, {"batch_check": str(err), "data_docs": str(docs), "findings": []})
+        raise
     context = _context(data)
     findings: list[Finding] = []
     for source in SOURCES:
         checkpoint = _checkpoint(context, source, export_date)
-        dataset = ds.dataset(partition(data, source, export_date), format="parquet")
-        for chunk, frame in enumerate(_chunks(dataset)):
+        per_chunk = []
+        for chunk, frame in enumerate(night_chunks(data, source, export_date)):
             run_id = RunIdentifier(run_name=f"{export_date.isoformat()}-{source}-chunk{chunk + 1}")
-            result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
-            findings += _findings(source, chunk, result)
-    docs = data / "docs" / "gx" / "index.html"
-    failed = [f for f in findings if not f.success]
+            per_chunk += _findings(
+                source, checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+            )
+        findings += _summed(per_chunk)
+    errors = [f for f in findings if not f.success and f.severity == "error"]
+    warnings = [f for f in findings if not f.success and f.severity != "error"]
     summary = {
         "expectations_evaluated": len(findings),
-        "failed": len(failed),
+        "failed": len(errors),
+        "warnings": len(warnings),
         "data_docs": str(docs),
     }
-    out = data / "runs" / export_date.isoformat() / "validation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {**summary, "findings": [f.__dict__ for f in findings]},
-            ensure_ascii=False,
-            indent=1,
-            default=str,
-        ),
-        encoding="utf-8",
+    _write(
+        out,
+        {**summary, "findings": [{**asdict(f), "unexpected_share": f.unexpected_share} for f in findings]},
     )
-    if failed:
-        lines = [
-            f"{f.source}: {f.expectation}({f.column}) failed on {f.unexpected_count} of "
-            f"{f.element_count} rows, e.g. {f.sample[:3]}"
-            for f in failed
-        ]
-        raise GateError("quality gate failed:\n  " + "\n  ".join(lines) + f"\nData Docs: {docs}")
-    return summary
+    if errors:
+        raise GateError(
+            "quality gate failed:\n  " + "\n  ".join(map(_describe, errors)) + f"\nData Docs: {docs}"
+        )
+    return {**summary, "warning_details": [_describe(f) for f in warnings]}
 
 
-def _chunks(dataset):
-    """DataFrames of at most about CHUNK_ROWS rows, across file boundaries: memory stays bounded."""
-    import pyarrow as pa
-
-    pending, rows = [], 0
-    for batch in dataset.to_batches(batch_size=CHUNK_ROWS):
-        if batch.num_rows:
-            pending.append(batch)
-            rows += batch.num_rows
-        if rows >= CHUNK_ROWS:
-            yield pa.Table.from_batches(pending).to_pandas()
-            pending, rows = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending).to_pandas()
+def _describe(f: Finding) -> str:
+    return (
+        f"{f.source}: {f.expectation}({f.column}) [{f.severity}] failed on {f.unexpected_count} of "
+        f"{f.element_count} rows, e.g. {f.sample[:3]}"
+    )
 
 
-def _findings(source: str, chunk: int, checkpoint_result) -> list[Finding]:
+def _write(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def _findings(source: str, checkpoint_result) -> list[Finding]:
     findings = []
     for run_result in checkpoint_result.run_results.values():
         for r in run_result.results:
             config = r.expectation_config
             res = r.result or {}
+            column = config.kwargs.get("column") or ",".join(
+                config.kwargs[k] for k in ("column_A", "column_B") if k in config.kwargs
+            )
             findings.append(
                 Finding(
                     source=source,
-                    chunk=chunk,
                     expectation=config.type,
-                    column=config.kwargs.get("column"),
+                    column=column or None,
+                    severity=SEVERITY_NAMES.get(
+                        str(getattr(config.severity, "value", config.severity)), "error"
+                    ),
                     success=bool(r.success),
                     unexpected_count=int(res.get("unexpected_count") or 0),
                     element_count=int(res.get("element_count") or 0),
@@ -147,8 +154,24 @@ def _findings(source: str, chunk: int, checkpoint_result) -> list[Finding]:
     return findings
 
 
+def _summed(findings: list[Finding]) -> list[Finding]:
+    """One finding per expectation over all chunks of a source, in suite order."""
+    merged: dict[tuple, Finding] = {}
+    for f in findings:
+        key = (f.expectation, f.column)
+        if key not in merged:
+            merged[key] = Finding(**{**asdict(f), "sample": list(f.sample)})
+            continue
+        m = merged[key]
+        m.success = m.success and f.success
+        m.unexpected_count += f.unexpected_count
+        m.element_count += f.element_count
+        m.sample = (m.sample + f.sample)[:5]
+    return list(merged.values())
+
+
 def check_batches(data: Path, export_date: dt.date) -> None:
-    """An empty registry, or too many bad rows in a source, stops the run like a bad file."""
+    """Whole-batch checks: an empty registry, a registry that shrank, too many quarantined rows."""
     import pyarrow.parquet as pq
 
     log = pq.read_table(partition(data, "load_log", export_date)).to_pylist()
@@ -163,4 +186,42 @@ def check_batches(data: Path, export_date: dt.date) -> None:
         if read and bad / read > limit:
             raise GateError(
                 f"{source}: {bad} of {read} rows quarantined ({bad / read:.1%}); the threshold is {limit:.0%}"
+            )
+    _check_shrink(data, export_date)
+
+
+def last_good_snapshot(data: Path) -> dt.date | None:
+    """The snapshot date of the last published release (latest.json), if any."""
+    latest = data / "publish" / "latest.json"
+    if not latest.exists():
+        return None
+    return dt.date.fromisoformat(json.loads(latest.read_text(encoding="utf-8"))["snapshot_date"])
+
+
+def _registry_counts(data: Path, export_date: dt.date) -> dict[str, int]:
+    import duckdb
+
+    folder = partition(data, "registry", export_date)
+    if not folder.exists():
+        return {}
+    rows = duckdb.sql(
+        f"select city_code, count(*) from read_parquet('{folder}/*.parquet', union_by_name = true) group by 1"
+    ).fetchall()
+    return {city or "unknown": n for city, n in rows}
+
+
+def _check_shrink(data: Path, export_date: dt.date) -> None:
+    """Each city's registry may not fall more than the layout's max_shrink below the last good snapshot."""
+    share = load_layout("registry").max_shrink
+    last = last_good_snapshot(data)
+    if share is None or last is None or last >= export_date:
+        return
+    before, now = _registry_counts(data, last), _registry_counts(data, export_date)
+    for city, count in sorted(before.items()):
+        tonight = now.get(city, 0)
+        if count and tonight < count * (1 - share):
+            raise GateError(
+                f"registry: city {city} has {tonight} organizations tonight but had {count} in the last "
+                f"good snapshot ({last.isoformat()}); expected a fall of at most {share:.0%}, came "
+                f"{(count - tonight) / count:.1%} — a truncated export?"
             )

@@ -1,63 +1,97 @@
-"""Expectation suites per source, built by small functions with stable names."""
+"""Expectation suites per source, with severities: `error` (GX critical) stops the run, `warning` is reported.
+
+Columns ending in `_occurrences` or starting with `association_registry_` are derived over the whole
+night in DuckDB (ingest.validate.batches) so that checks across chunks stay exact.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 ORG_TYPES = ["social_group", "social_service_org", "foundation", "other"]
 ORG_STATUSES = ["active", "deregistered", "revoked"]
 MEMBER_KINDS = ["organization", "individual"]
 ROLES = ["president", "vice_president", "executive_director", "director", "supervisor", "member"]
 MEMBER_STATUSES = ["active", "withdrawn", "suspended"]
 QUALIFICATIONS = ["listed", "unicorn", "little_giant", "srdi", "high_tech", "top100_private"]
+# The category characters of a social organization's code (positions 1–2) and its type (domain.md).
+CATEGORY_TYPES = [("51", "social_group"), ("52", "social_service_org"), ("53", "foundation"), ("59", "other")]
+ERROR, WARNING = "critical", "warning"
+SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", "info": "info"}
 
 
 def registry__organizations(export_date: dt.date):
-    """The registry batch: keys present, unique and well-formed; enums known; grades 1–5."""
+    """The registry batch: valid, unique codes consistent with the type; known enums, divisions, dates."""
     import great_expectations.expectations as gxe
+
+    from ingest.validate import expectations as socorg
 
     return [
         *[
-            gxe.ExpectColumnValuesToNotBeNull(column=c)
+            gxe.ExpectColumnValuesToNotBeNull(column=c, severity=ERROR)
             for c in ("credit_code", "org_name", "org_type", "status")
         ],
-        gxe.ExpectColumnValuesToBeUnique(column="credit_code"),
-        gxe.ExpectColumnValuesToMatchRegex(column="credit_code", regex=CREDIT_CODE_PATTERN),
-        gxe.ExpectColumnValuesToBeInSet(column="org_type", value_set=ORG_TYPES),
-        gxe.ExpectColumnValuesToBeInSet(column="status", value_set=ORG_STATUSES),
-        gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5),
-        gxe.ExpectColumnValuesToMatchRegex(column="division_code", regex=r"^\d{6}$"),
-        gxe.ExpectColumnValuesToMatchRegex(column="city_code", regex=r"^\d{6}$"),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(column="credit_code_occurrences", max_value=1, severity=ERROR),
+        gxe.ExpectColumnPairValuesToBeInSet(
+            column_A="credit_code_category",
+            column_B="org_type",
+            value_pairs_set=CATEGORY_TYPES,
+            severity=ERROR,
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="org_type", value_set=ORG_TYPES, severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="status", value_set=ORG_STATUSES, severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5, severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="registered_on", max_value=_midnight(export_date), severity=ERROR
+        ),
+        socorg.ExpectColumnValuesToBeKnownDivision(column="division_code", severity=WARNING),
+        socorg.ExpectColumnValuesToBeKnownDivision(column="credit_code_division", severity=WARNING),
+        gxe.ExpectColumnValuesToMatchRegex(column="city_code", regex=r"^\d{6}$", severity=ERROR),
     ]
 
 
 def membership__members(export_date: dt.date):
-    """The membership batch: association known from the file name; member codes and enums valid."""
+    """The membership batch: its association an active social group in tonight's registry; members valid."""
     import great_expectations.expectations as gxe
 
+    from ingest.validate import expectations as socorg
+
     return [
-        gxe.ExpectColumnValuesToNotBeNull(column="association_credit_code"),
-        gxe.ExpectColumnValuesToMatchRegex(column="association_credit_code", regex=CREDIT_CODE_PATTERN),
-        gxe.ExpectColumnValuesToMatchRegex(column="member_credit_code", regex=CREDIT_CODE_PATTERN),
-        gxe.ExpectColumnValuesToBeInSet(column="member_kind", value_set=MEMBER_KINDS),
-        gxe.ExpectColumnValuesToBeInSet(column="role", value_set=ROLES),
-        gxe.ExpectColumnValuesToBeInSet(column="member_status", value_set=MEMBER_STATUSES),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="association_credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="association_registry_standing", value_set=["active social_group"], severity=ERROR
+        ),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="member_credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(column="member_occurrences", max_value=1, severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="member_kind", value_set=MEMBER_KINDS, severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="role", value_set=ROLES, severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="member_status", value_set=MEMBER_STATUSES, severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="joined_on", max_value=_midnight(export_date), severity=WARNING
+        ),
     ]
 
 
 def qualifications__enterprise_qualifications(export_date: dt.date):
-    """The qualification lists: names present, list kinds known, years plausible."""
+    """The qualification lists: names present, codes valid, list kinds known, years plausible."""
     import great_expectations.expectations as gxe
 
+    from ingest.validate import expectations as socorg
+
     return [
-        gxe.ExpectColumnValuesToNotBeNull(column="enterprise_name"),
-        gxe.ExpectColumnValuesToBeInSet(column="qualification", value_set=QUALIFICATIONS),
-        gxe.ExpectColumnValuesToMatchRegex(column="credit_code", regex=CREDIT_CODE_PATTERN),
+        gxe.ExpectColumnValuesToNotBeNull(column="enterprise_name", severity=ERROR),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="qualification", value_set=QUALIFICATIONS, severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(
-            column="recognized_year", min_value=1990, max_value=export_date.year
+            column="recognized_year", min_value=1990, max_value=export_date.year, severity=WARNING
         ),
     ]
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    """Date columns reach GX as datetime64; compare them with the day's midnight."""
+    return dt.datetime.combine(day, dt.time())
 
 
 SUITES = {

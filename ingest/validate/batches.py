@@ -1,0 +1,63 @@
+"""The night's raw batches for GX, in bounded chunks, with the columns that need the whole night.
+
+Uniqueness across files and chunks, and the association's standing in tonight's registry, cannot be
+seen from one chunk: DuckDB derives them over the whole night, and GX checks the derived columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+from ingest.raw import partition
+
+CHUNK_ROWS = 250_000
+
+
+def _files(data: Path, source: str, export_date: dt.date) -> str:
+    return f"read_parquet('{partition(data, source, export_date)}/*.parquet', union_by_name = true)"
+
+
+def night_query(data: Path, source: str, export_date: dt.date) -> str:
+    """SQL of one source's night with its derived columns."""
+    night = _files(data, source, export_date)
+    if source == "registry":
+        return f"""
+            select *, substr(credit_code, 1, 2) as credit_code_category,
+                substr(credit_code, 3, 6) as credit_code_division,
+                case when credit_code is not null then count(*) over (partition by credit_code) end
+                    as credit_code_occurrences
+            from {night}"""
+    if source == "membership":
+        registry = _files(data, "registry", export_date)
+        member = "coalesce(m.member_credit_code, m.member_name_normalized)"
+        return f"""
+            with standing as (
+                select credit_code, min(status || ' ' || org_type) as standing from {registry} group by 1
+            )
+            select m.*,
+                coalesce(s.standing, 'not in tonight''s registry') as association_registry_standing,
+                case when {member} is not null
+                    then count(*) over (partition by m.association_credit_code, {member}) end
+                    as member_occurrences
+            from {night} m left join standing s on s.credit_code = m.association_credit_code"""
+    return f"select * from {night}"
+
+
+def night_chunks(data: Path, source: str, export_date: dt.date, rows: int = CHUNK_ROWS) -> Iterator:
+    """pandas DataFrames of at most `rows` rows; at least one (maybe empty) so every expectation reports."""
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": "2GB"})
+    try:
+        reader = con.execute(night_query(data, source, export_date)).to_arrow_reader(rows)
+        empty = True
+        for batch in reader:
+            if batch.num_rows:
+                empty = False
+                yield batch.to_pandas(date_as_object=False)
+        if empty:
+            yield reader.schema.empty_table().to_pandas(date_as_object=False)
+    finally:
+        con.close()
