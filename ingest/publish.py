@@ -19,6 +19,8 @@ DATASETS = {
     "registry_stats": ["city_code", "division_code", "org_type"],
     "city_summary": ["city_code"],
     "loads": ["source", "file_name", "version"],
+    "quality": ["source", "expectation", "column_name"],
+    "quarantine_reasons": ["source", "file_name", "version", "reason"],
 }
 PERSONAL_COLUMNS = {"legal_representative", "phone", "contact_person"}
 

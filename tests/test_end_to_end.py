@@ -98,7 +98,7 @@ def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == 7
+    assert len(files) == 9
     for path in files:
         rel = duckdb.sql(f"select * from read_parquet('{path}')")
         assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
@@ -126,6 +126,8 @@ def test_release_index_matches_the_files(night):
         "registry_stats",
         "city_summary",
         "loads",
+        "quality",
+        "quarantine_reasons",
     }
     for entry in index["files"]:
         path = publish / entry["path"]
@@ -166,3 +168,21 @@ def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night):
     assert "registry_440300_20231031.csv: footer control total says 99 rows" in run.stderr
     assert _published_state(night["data"]) == before
     assert not (night["data"] / "raw" / "registry" / f"export_date={date}").exists()
+
+
+def test_quality_and_quarantine_counts_are_published(night):
+    from ingest.layouts import SOURCES
+    from ingest.validate.suites import SUITES
+
+    publish = night["data"] / "publish"
+    quality = duckdb.sql(f"select * from read_parquet('{publish}/quality/*/*.parquet')").fetchdf()
+    assert len(quality) == sum(len(SUITES[s](dt.date(2023, 10, 31))) for s in SOURCES)
+    assert quality.loc[quality.severity == "error", "success"].all()
+    assert set(quality.severity) == {"error", "warning"}
+    counts = f"read_parquet('{publish}/quarantine_reasons/*/*.parquet')"
+    loads = f"read_parquet('{publish}/loads/*/*.parquet')"
+    quarantined = duckdb.sql(f"select sum(quarantined_rows) from {counts}").fetchall()[0][0]
+    assert quarantined == duckdb.sql(f"select sum(rows_quarantined) from {loads}").fetchall()[0][0]
+    assert quarantined == len(night["truth"]["quarantine"])
+    columns = [row[0] for row in duckdb.sql(f"describe select * from {counts}").fetchall()]
+    assert columns == ["source", "file_name", "version", "reason", "quarantined_rows", "snapshot_date"]

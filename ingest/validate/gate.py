@@ -110,11 +110,43 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
         out,
         {**summary, "findings": [{**asdict(f), "unexpected_share": f.unexpected_share} for f in findings]},
     )
+    write_quality(data, export_date, findings)
     if errors:
         raise GateError(
             "quality gate failed:\n  " + "\n  ".join(map(_describe, errors)) + f"\nData Docs: {docs}"
         )
     return {**summary, "warning_details": [_describe(f) for f in warnings]}
+
+
+QUALITY_SCHEMA_FIELDS = [
+    ("source", "string"), ("expectation", "string"), ("column_name", "string"), ("severity", "string"),
+    ("success", "bool_"), ("unexpected_count", "int64"), ("element_count", "int64"),
+    ("unexpected_share", "float64"), ("export_date", "date32"),
+]  # fmt: skip
+
+
+def write_quality(data: Path, export_date: dt.date, findings: list[Finding]) -> Path:
+    """The night's outcomes as `raw/quality/export_date=<date>/quality.parquet` (for `quality`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in QUALITY_SCHEMA_FIELDS])
+    rows = [
+        {
+            **asdict(f),
+            "column_name": f.column,
+            "unexpected_share": f.unexpected_share,
+            "export_date": export_date,
+        }
+        for f in findings
+    ]
+    folder = partition(data, "quality", export_date)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "quality.parquet"
+    tmp = target.with_name(target.name + ".tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
+    tmp.replace(target)
+    return target
 
 
 def _describe(f: Finding) -> str:
