@@ -76,6 +76,11 @@ class Rejected(Exception):
     def __init__(self, reason: str, column: str | None, value: object):
         self.reason, self.column, self.value = reason, column, value
 
+    def fields(self) -> dict[str, str | None]:
+        """The quarantine row's reason, column_name and value (as text)."""
+        value = None if self.value is None else str(self.value)
+        return {"reason": self.reason, "column_name": self.column, "value": value}
+
 
 CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ingest import normalize as n
 from ingest.cells import ARROW_TYPES, Rejected, type_record
 from ingest.creditcode import ALPHABET, WEIGHTS
 from ingest.layouts import Column, Layout
@@ -34,10 +35,6 @@ CHUNK = 4 << 20
 # anywhere (normalize.text() turns it into a space). Cells are joined with \x01 in `raw`.
 _EDGE = r"[\x00\x02-\x1F\x7F-\x{3000}]"
 ODD_SPACING = rf"(^|\x01) *{_EDGE}|{_EDGE} *(\x01|$)|\x{{3000}}"
-ELIGIBLE_TYPES = {
-    "text", "name", "credit_code", "division", "date", "amount", "grade", "year", "org_type",
-    "org_status", "member_kind", "member_role", "member_status", "qualification",
-}  # fmt: skip
 # Date spellings typed in SQL; DuckDB's cast of their ISO form rejects impossible dates.
 DATE_SEPARATED = r"[1-9]\d{3}(-\d{1,2}-\d{1,2}|/\d{1,2}/\d{1,2}|年\d{1,2}月\d{1,2}日)"
 DATE_DIGITS = r"[1-9]\d{7}"
@@ -68,7 +65,7 @@ class FastResult:
 def eligible(layout: Layout, path: Path, encoding: str) -> bool:
     """Only plain layouts of .csv files in UTF-8 or GB18030 take the fast path."""
     plain = all(
-        c.type in ELIGIBLE_TYPES and not c.derive and c.default is None and c.errors == "quarantine"
+        c.type in ARROW_TYPES and not c.derive and c.default is None and c.errors == "quarantine"
         for c in layout.columns
     )
     encodings = ("utf-8", "utf-8-sig", "gb18030")
@@ -106,8 +103,6 @@ def _in(value: str, keys) -> str:
 
 def _typed_sql(col: Column, t: str) -> tuple[str, str]:
     """(SQL true when the fast path can type the trimmed text `t`, SQL of the typed value)."""
-    from ingest import normalize as n
-
     kind = col.type
     if kind == "text":
         return "true", t
@@ -326,8 +321,7 @@ def _type_declined_rows(con, layout: Layout, export, export_date: dt.date) -> No
             record = type_record(layout, {col.name: cells[i] for i, col in export.columns}, export_date)
             record.update(reason=None, column_name=None, value=None)
         except Rejected as bad:
-            value = None if bad.value is None else str(bad.value)
-            record = {"reason": bad.reason, "column_name": bad.column, "value": value}
+            record = bad.fields()
         records.append({**record, "row_id": rowid})
     fields = [pa.field("row_id", pa.int64()), *(pa.field(n, t) for n, t in columns)]
     fields += [pa.field(k, pa.string()) for k in ("reason", "column_name", "value")]

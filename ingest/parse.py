@@ -195,9 +195,7 @@ def parse_file(
                     {
                         **lineage,
                         "source_row": number,
-                        "reason": bad.reason,
-                        "column_name": bad.column,
-                        "value": None if bad.value is None else str(bad.value),
+                        **bad.fields(),
                         "row_json": json.dumps(cells, ensure_ascii=False, default=str),
                     }
                 )

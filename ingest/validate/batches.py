@@ -15,13 +15,14 @@ from ingest.raw import partition
 CHUNK_ROWS = 250_000
 
 
-def _files(data: Path, source: str, export_date: dt.date) -> str:
+def night_files(data: Path, source: str, export_date: dt.date) -> str:
+    """SQL reading one source's raw partition of the night."""
     return f"read_parquet('{partition(data, source, export_date)}/*.parquet', union_by_name = true)"
 
 
 def night_query(data: Path, source: str, export_date: dt.date) -> str:
     """SQL of one source's night with its derived columns."""
-    night = _files(data, source, export_date)
+    night = night_files(data, source, export_date)
     if source == "registry":
         return f"""
             select *, substr(credit_code, 1, 2) as credit_code_category,
@@ -30,7 +31,7 @@ def night_query(data: Path, source: str, export_date: dt.date) -> str:
                     as credit_code_occurrences
             from {night}"""
     if source == "membership":
-        registry = _files(data, "registry", export_date)
+        registry = night_files(data, "registry", export_date)
         member = "coalesce(m.member_credit_code, m.member_name_normalized)"
         return f"""
             with standing as (

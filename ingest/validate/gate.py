@@ -17,7 +17,7 @@ from ingest.errors import GateError
 from ingest.layouts import SOURCES, load_layout
 from ingest.paths import EXPECTATIONS_DIR
 from ingest.raw import partition
-from ingest.validate.batches import night_chunks
+from ingest.validate.batches import night_chunks, night_files
 from ingest.validate.suites import SEVERITY_NAMES, SUITES
 
 DATASOURCE = "socorg_raw"
@@ -39,6 +39,9 @@ class Finding:
     @property
     def unexpected_share(self) -> float:
         return self.unexpected_count / self.element_count if self.element_count else 0.0
+
+    def as_row(self) -> dict:
+        return {**asdict(self), "column_name": self.column, "unexpected_share": self.unexpected_share}
 
 
 def _context(data: Path):
@@ -108,7 +111,7 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
     }
     _write(
         out,
-        {**summary, "findings": [{**asdict(f), "unexpected_share": f.unexpected_share} for f in findings]},
+        {**summary, "findings": [f.as_row() for f in findings]},
     )
     write_quality(data, export_date, findings)
     if errors:
@@ -131,15 +134,7 @@ def write_quality(data: Path, export_date: dt.date, findings: list[Finding]) -> 
     import pyarrow.parquet as pq
 
     schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in QUALITY_SCHEMA_FIELDS])
-    rows = [
-        {
-            **asdict(f),
-            "column_name": f.column,
-            "unexpected_share": f.unexpected_share,
-            "export_date": export_date,
-        }
-        for f in findings
-    ]
+    rows = [{**f.as_row(), "export_date": export_date} for f in findings]
     folder = partition(data, "quality", export_date)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "quality.parquet"
@@ -233,11 +228,10 @@ def last_good_snapshot(data: Path) -> dt.date | None:
 def _registry_counts(data: Path, export_date: dt.date) -> dict[str, int]:
     import duckdb
 
-    folder = partition(data, "registry", export_date)
-    if not folder.exists():
+    if not partition(data, "registry", export_date).exists():
         return {}
     rows = duckdb.sql(
-        f"select city_code, count(*) from read_parquet('{folder}/*.parquet', union_by_name = true) group by 1"
+        f"select city_code, count(*) from {night_files(data, 'registry', export_date)} group by 1"
     ).fetchall()
     return {city or "unknown": n for city, n in rows}
 
