@@ -38,7 +38,7 @@ bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's r
 lint: install  ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && SOCORG_DATA="$(SOCORG_DATA)" ../$(BIN)/sqlfluff lint models
+	cd dbt_project && SOCORG_DATA="$(SOCORG_DATA)" ../$(BIN)/sqlfluff lint models tests/reconciliation
 
 format: install
 	$(BIN)/ruff check --fix .

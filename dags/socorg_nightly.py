@@ -11,6 +11,9 @@ registry export until the deadline (`registry_deadline`, default `SOCORG_REGISTR
 D+1), then fails with "export missing". Params `exports` (an fsspec URL: local, s3://, sftp://) and
 `data` (a folder) override `SOCORG_EXPORTS` and `SOCORG_DATA`; credentials come from the Airflow
 connection `exports_conn_id` (default `socorg_exports`) or the protocol's own environment.
+
+A task that fails for good posts one JSON alert (dag, run, task, reason, Data Docs link) to the webhook
+of the Airflow HTTP connection `socorg_alerts` (e.g. `AIRFLOW_CONN_SOCORG_ALERTS=https://host/path`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import os
 
 import pendulum
 from airflow.sdk import Param, dag, task
+
+from ingest.alerts import on_failure
 
 STAGES = ("land", "parse", "validate", "transform", "publish")
 # The gate and the build must not be retried blindly: a failed check is an answer, not an accident.
@@ -46,7 +51,12 @@ def _stage(name: str):
     catchup=False,
     max_active_runs=1,
     tags=["socorg", "nightly"],
-    default_args={"owner": "socorg", "retries": 1, "retry_delay": dt.timedelta(minutes=1)},
+    default_args={
+        "owner": "socorg",
+        "retries": 1,
+        "retry_delay": dt.timedelta(minutes=1),
+        "on_failure_callback": on_failure,
+    },
     params={
         "exports": Param(None, type=["null", "string"], description="Exports root URL"),
         "data": Param(None, type=["null", "string"], description="Data folder"),

@@ -21,7 +21,7 @@ def connection_options(url: str, conn_id: str | None) -> dict:
     scheme = urlparse(url).scheme
     if scheme in ("", "file", "local") or not conn_id:
         return {}
-    conn = _airflow_connection(conn_id)
+    conn = airflow_connection(conn_id)
     if conn is None:
         return {}
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
@@ -39,7 +39,7 @@ def connection_options(url: str, conn_id: str | None) -> dict:
     return dict(extra)
 
 
-def _airflow_connection(conn_id: str):
+def airflow_connection(conn_id: str):
     """The connection if Airflow knows it (metadata DB, secrets backend or environment), else None."""
     if not os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}") and "AIRFLOW_HOME" not in os.environ:
         return None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from runner import FIRST_NIGHT, socorg
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SOCORG_SHARED", PROJECT.parent / "shared"))
@@ -39,6 +41,23 @@ def shared() -> Path:
     if not SHARED.exists():
         pytest.skip(f"shared reference folder not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def first_night(tmp_path_factory) -> dict:
+    """Sample exports for 2023-10-31 run through `socorg run` once per session: a published night.
+
+    Tests that change the data folder work on a copy (`shutil.copytree`) or on later dates.
+    """
+    root = tmp_path_factory.mktemp("first-night")
+    exports, data = root / "exports", root / "data"
+    env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    sampled = socorg("sample", "--out", str(exports), "--date", FIRST_NIGHT, env=env)
+    assert sampled.returncode == 0, sampled.stderr
+    run = socorg("run", "--date", FIRST_NIGHT, env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    truth = json.loads((exports / "_truth" / f"{FIRST_NIGHT}.json").read_text(encoding="utf-8"))
+    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
 
 
 def pytest_configure(config):

@@ -5,37 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from runner import FIRST_NIGHT as DATE
+from runner import published_state, socorg
 
 pytestmark = pytest.mark.e2e
 
-DATE = "2023-10-31"
-
-
-def socorg(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ingest.cli", *args], capture_output=True, text=True, env=env
-    )
-
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    exports, data = root / "exports", root / "data"
-    env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
-    sampled = socorg("sample", "--out", str(exports), "--date", DATE, env=env)
-    assert sampled.returncode == 0, sampled.stderr
-    run = socorg("run", "--date", DATE, env=env)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    truth = json.loads((exports / "_truth" / f"{DATE}.json").read_text(encoding="utf-8"))
-    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
+def night(first_night):
+    return first_night
 
 
 def published(data: Path, dataset: str) -> list[dict]:
@@ -137,21 +120,13 @@ def test_release_index_matches_the_files(night):
     assert (night["data"] / "docs" / "dbt" / "index.html").exists()
 
 
-def _published_state(data: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((data / "publish").rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_a_missing_registry_export_stops_the_run_and_publishes_nothing(night):
-    before = _published_state(night["data"])
+    before = published_state(night["data"])
     run = socorg("run", "--date", "2023-11-01", env=night["env"])
     assert run.returncode != 0
     assert "NOT published" in run.stderr
     assert "export missing: no registry export for 2023-11-01" in run.stderr
-    assert _published_state(night["data"]) == before
+    assert published_state(night["data"]) == before
 
 
 def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night):
@@ -162,11 +137,11 @@ def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night):
     lines = registry.read_bytes().decode("gb18030").splitlines(keepends=True)
     lines[-1] = "共 99 条\r\n"
     registry.write_bytes("".join(lines).encode("gb18030"))
-    before = _published_state(night["data"])
+    before = published_state(night["data"])
     run = socorg("run", "--date", date, env=night["env"])
     assert run.returncode != 0
     assert "registry_440300_20231031.csv: footer control total says 99 rows" in run.stderr
-    assert _published_state(night["data"]) == before
+    assert published_state(night["data"]) == before
     assert not (night["data"] / "raw" / "registry" / f"export_date={date}").exists()
 
 

@@ -231,24 +231,52 @@ def test_expectation_fires(tmp_path, case):
     unexpected = count[0] if count else len(rows)
     try:
         summary = validate_night(tmp_path, DATE)
+        severity, messages = "warning", summary["warning_details"]
+        assert summary["failed"] == 0
     except GateError as err:
-        assert f"{source}: {expected} [error] failed on {unexpected} of" in str(err)
+        severity, messages = "error", str(err).splitlines()
         assert "Data Docs:" in str(err)
-        return
-    assert summary["failed"] == 0
-    assert [
-        w
-        for w in summary["warning_details"]
-        if f"{source}: {expected} [warning] failed on {unexpected} of" in w
-    ]
+    failed = [m for m in messages if f"{source}: {expected} [{severity}] failed on {unexpected} of" in m]
+    assert len(failed) == 1, messages
+    # The message points at a failing row: its file and row number.
+    assert any(f"{r['source_file']} row {r['source_row']}: " in failed[0] for r in rows), failed[0]
 
 
 def test_too_many_quarantined_rows_stop_the_run(tmp_path):
     night(tmp_path, {}, read=20, quarantined=18)
     with pytest.raises(
-        GateError, match=r"registry: 18 of 20 rows quarantined \(90.0%\); the threshold is 5%"
+        GateError, match=r"registry: the night: 18 of 20 rows quarantined \(90.0%\); expected at most 5%"
     ):
         validate_night(tmp_path, DATE)
+
+
+def _load_log(data, files: list[tuple[str, int, int]]):
+    """Replace the night's load log by registry files given as (name, rows read, rows quarantined)."""
+    logs = []
+    for name, read, bad in files:
+        log = FileLoad("registry", DATE.isoformat(), name, "x", 1)
+        log.rows_read, log.rows_loaded, log.rows_quarantined = read, read - bad, bad
+        logs.append(log.as_row())
+    [path] = partition(data, "load_log", DATE).glob("*.parquet")
+    pq.write_table(pa.Table.from_pylist(logs, schema=LOAD_LOG_SCHEMA), path)
+
+
+def test_one_flooded_file_stops_the_run_though_the_night_is_under_the_threshold(tmp_path):
+    night(tmp_path, {})
+    _load_log(
+        tmp_path, [("registry_320500_20231031.csv", 2000, 0), ("registry_440300_20231031.csv", 200, 30)]
+    )
+    with pytest.raises(
+        GateError,
+        match=r"registry: registry_440300_20231031.csv: 30 of 200 rows quarantined \(15.0%\); expected at",
+    ):
+        validate_night(tmp_path, DATE)
+
+
+def test_a_small_file_is_judged_with_the_night_only(tmp_path):
+    night(tmp_path, {})
+    _load_log(tmp_path, [("registry_320500_20231031.csv", 2000, 0), ("registry_440300_20231031.csv", 50, 20)])
+    assert validate_night(tmp_path, DATE)["failed"] == 0
 
 
 def _published(data, date):

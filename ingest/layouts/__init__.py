@@ -40,6 +40,7 @@ class Layout:
     sheet: int | str = 0
     encodings: tuple[str, ...] = ("utf-8", "gb18030")
     quarantine_threshold: float = 0.05
+    quarantine_min_rows: int = 100
     max_shrink: float | None = None
     unique_key: str | None = None
     ignored_headers: tuple[str, ...] = field(default_factory=tuple)
@@ -114,6 +115,7 @@ def _read_layout(path: Path) -> Layout:
         sheet=spec.get("sheet", 0),
         encodings=tuple(spec.get("encodings", ("utf-8", "gb18030"))),
         quarantine_threshold=float(spec.get("quarantine_threshold", 0.05)),
+        quarantine_min_rows=int(spec.get("quarantine_min_rows", 100)),
         max_shrink=None if spec.get("max_shrink") is None else float(spec["max_shrink"]),
         unique_key=spec.get("unique_key"),
         ignored_headers=tuple(spec.get("ignored_headers", ())),

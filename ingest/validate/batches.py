@@ -52,7 +52,7 @@ def night_chunks(data: Path, source: str, export_date: dt.date, rows: int = CHUN
 
     con = duckdb.connect(config={"memory_limit": "2GB"})
     try:
-        reader = con.execute(night_query(data, source, export_date)).to_arrow_reader(rows)
+        reader = con.sql(night_query(data, source, export_date)).to_arrow_reader(rows)
         empty = True
         for batch in reader:
             if batch.num_rows:

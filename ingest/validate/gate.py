@@ -73,7 +73,11 @@ def _checkpoint(context, source: str, export_date: dt.date):
             name=f"{suite_name}__checkpoint",
             validation_definitions=[validation],
             actions=[UpdateDataDocsAction(name="update_data_docs")],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": 5,
+                "unexpected_index_column_names": ["source_file", "source_row"],
+            },
         )
     )
 
@@ -147,7 +151,7 @@ def write_quality(data: Path, export_date: dt.date, findings: list[Finding]) -> 
 def _describe(f: Finding) -> str:
     return (
         f"{f.source}: {f.expectation}({f.column}) [{f.severity}] failed on {f.unexpected_count} of "
-        f"{f.element_count} rows, e.g. {f.sample[:3]}"
+        f"{f.element_count} rows, e.g. " + "; ".join(f.sample[:3])
     )
 
 
@@ -175,10 +179,22 @@ def _findings(source: str, checkpoint_result) -> list[Finding]:
                     success=bool(r.success),
                     unexpected_count=int(res.get("unexpected_count") or 0),
                     element_count=int(res.get("element_count") or 0),
-                    sample=list(res.get("partial_unexpected_list") or []),
+                    sample=_examples(res),
                 )
             )
     return findings
+
+
+def _examples(result: dict) -> list[str]:
+    """Up to five failing rows as `file row N: value`, else the failing values as GX lists them."""
+    located = result.get("partial_unexpected_index_list") or []
+    if not located:
+        return [repr(v) for v in result.get("partial_unexpected_list") or []]
+    examples = []
+    for entry in located[:5]:
+        values = ", ".join(repr(v) for k, v in entry.items() if k not in ("source_file", "source_row"))
+        examples.append(f"{entry.get('source_file')} row {entry.get('source_row')}: {values}")
+    return examples
 
 
 def _summed(findings: list[Finding]) -> list[Finding]:
@@ -198,22 +214,30 @@ def _summed(findings: list[Finding]) -> list[Finding]:
 
 
 def check_batches(data: Path, export_date: dt.date) -> None:
-    """Whole-batch checks: an empty registry, a registry that shrank, too many quarantined rows."""
+    """Whole-batch checks: an empty registry, too many quarantined rows, a registry that shrank."""
     import pyarrow.parquet as pq
 
     log = pq.read_table(partition(data, "load_log", export_date)).to_pylist()
+    registry = [r for r in log if r["source"] == "registry"]
+    if sum(r["rows_read"] for r in registry) == 0:
+        files = ", ".join(r["file_name"] for r in registry) or "no file"
+        raise GateError(f"registry: the night's registry export ({files}) holds no rows")
     for source in SOURCES:
-        rows = [r for r in log if r["source"] == source]
-        read = sum(r["rows_read"] for r in rows)
-        bad = sum(r["rows_quarantined"] for r in rows)
-        if source == "registry" and read == 0:
-            files = ", ".join(r["file_name"] for r in rows) or "no file"
-            raise GateError(f"registry: the night's registry export ({files}) holds no rows")
-        limit = load_layout(source).quarantine_threshold
-        if read and bad / read > limit:
-            raise GateError(
-                f"{source}: {bad} of {read} rows quarantined ({bad / read:.1%}); the threshold is {limit:.0%}"
-            )
+        layout = load_layout(source)
+        files = [r for r in log if r["source"] == source]
+        night = {
+            "file_name": "the night",
+            "rows_read": sum(r["rows_read"] for r in files),
+            "rows_quarantined": sum(r["rows_quarantined"] for r in files),
+        }
+        # A flooded file is named before the night it floods.
+        for r in [*(r for r in files if r["rows_read"] >= layout.quarantine_min_rows), night]:
+            read, bad = r["rows_read"], r["rows_quarantined"]
+            if read and bad / read > layout.quarantine_threshold:
+                raise GateError(
+                    f"{source}: {r['file_name']}: {bad} of {read} rows quarantined ({bad / read:.1%}); "
+                    f"expected at most {layout.quarantine_threshold:.0%}"
+                )
     _check_shrink(data, export_date)
 
 

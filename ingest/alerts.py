@@ -1,0 +1,81 @@
+"""Failure alerts: a short JSON message posted to the webhook of the Airflow connection `socorg_alerts`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+ALERTS_CONN_ID = "socorg_alerts"
+
+
+def webhook_url(conn) -> str:
+    """The URL an HTTP connection names: `http://host:port/path` as `AIRFLOW_CONN_…` URIs write it.
+
+    A URI `http://127.0.0.1:8080/hook` arrives as conn_type `http`, host, port and schema `hook`;
+    a host that is itself a URL (`https://hooks.example.org/T0/B1`) is taken as it is.
+    """
+    host = (conn.host or "").rstrip("/")
+    if host.startswith(("http://", "https://")):
+        return host + (f"/{conn.schema}" if conn.schema else "")
+    scheme = "https" if conn.conn_type == "https" else "http"
+    port = f":{conn.port}" if conn.port else ""
+    return f"{scheme}://{host}{port}/{conn.schema or ''}"
+
+
+def alert_payload(context) -> dict:
+    """dag, run, task, reason and the Data Docs link of a failed task."""
+    from ingest.pipeline import failure_file, night_from_context
+
+    ti = context["ti"]
+    night = night_from_context(context)
+    failure = failure_file(night)
+    reason = failure.read_text(encoding="utf-8").strip() if failure.exists() else ""
+    return {
+        "dag": ti.dag_id,
+        "run": ti.run_id,
+        "task": ti.task_id,
+        "export_date": night.export_date.isoformat(),
+        "reason": reason or str(context.get("exception") or "unknown"),
+        "data_docs": data_docs_link(night.data),
+    }
+
+
+def data_docs_link(data: Path) -> str:
+    """Where the Data Docs are: under `SOCORG_DOCS_URL` when the docs folder is served, else a file URI."""
+    base = os.environ.get("SOCORG_DOCS_URL")
+    if base:
+        return base.rstrip("/") + "/gx/index.html"
+    return (data / "docs" / "gx" / "index.html").resolve().as_uri()
+
+
+def post(url: str, payload: dict, timeout: float = 10.0) -> int:
+    """POST the payload as JSON; return the HTTP status."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (URL from config)
+        return response.status
+
+
+def on_failure(context) -> None:
+    """Airflow's `on_failure_callback`: alert the webhook; without one configured, only log."""
+    from ingest.locations import airflow_connection
+
+    payload = alert_payload(context)
+    conn_id = os.environ.get("SOCORG_ALERTS_CONN_ID", ALERTS_CONN_ID)
+    conn = airflow_connection(conn_id)
+    if conn is None:
+        log.warning("no alert webhook (Airflow connection %s); failure: %s", conn_id, payload)
+        return
+    try:
+        status = post(webhook_url(conn), payload)
+        log.info("alert posted to %s (HTTP %s)", conn_id, status)
+    except OSError as exc:  # the run has failed already; a dead webhook must not hide why
+        log.error("could not post the alert to %s: %s; failure: %s", conn_id, exc, payload)

@@ -1,0 +1,62 @@
+"""Helpers for end-to-end tests: the `socorg` command, the published state, a webhook that records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FIRST_NIGHT = "2023-10-31"  # the export date of the session's published night (conftest.first_night)
+
+
+def socorg(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """Run `socorg …` as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "ingest.cli", *args], capture_output=True, text=True, env=env
+    )
+
+
+def published_state(data: Path) -> dict[str, str]:
+    """sha256 of every file under publish/, by path: equal states mean byte-identical releases."""
+    return {
+        str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((data / "publish").rglob("*"))
+        if p.is_file()
+    }
+
+
+class Webhook:
+    """An HTTP server on loopback that records every JSON body posted to it."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict] = []
+        posts = self.posts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                posts.append({"path": self.path, "body": json.loads(body.decode("utf-8"))})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+
+    def __enter__(self) -> Webhook:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
