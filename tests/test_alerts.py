@@ -1,0 +1,33 @@
+"""Failure alerts: the webhook's URL from an Airflow connection, and the JSON a failed task posts."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.sdk import Connection
+from runner import Webhook
+
+from ingest.alerts import post, webhook_url
+
+
+@pytest.mark.parametrize(
+    ("uri", "url"),
+    [
+        ("http://127.0.0.1:8080/hook", "http://127.0.0.1:8080/hook"),
+        ("https://hooks.example.org/services/T0/B1", "https://hooks.example.org/services/T0/B1"),
+        ("http://alerts.internal", "http://alerts.internal/"),
+    ],
+)
+def test_the_webhook_url_is_the_connection_uri(uri, url):
+    assert webhook_url(Connection.from_uri(uri, conn_id="socorg_alerts")) == url
+
+
+def test_a_host_that_is_a_url_is_taken_as_it_is():
+    conn = Connection(conn_id="socorg_alerts", conn_type="http", host="https://hooks.example.org/x")
+    assert webhook_url(conn) == "https://hooks.example.org/x"
+
+
+def test_an_alert_is_posted_as_json():
+    with Webhook() as webhook:
+        payload = {"dag": "socorg_nightly", "task": "validate", "reason": "质量检查未通过"}
+        assert post(webhook.url, payload) == 204
+    assert webhook.posts == [{"path": "/alerts", "body": payload}]
