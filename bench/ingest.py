@@ -9,18 +9,17 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import json
 import os
 import platform
 import random
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-# This file is bench/ingest.py: keep its folder off the path so that `import ingest` finds the package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# This file is bench/ingest.py: its folder goes last on the path so that `import ingest` finds the package.
+BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH] + [str(BENCH)]
+from measure import measure, report_task, write_section  # noqa: E402
 
 HEADER = [
     "序号",
@@ -83,17 +82,6 @@ def generate(path: Path, rows: int, encoding: str) -> None:
         writer.writerow([f"合计：{rows}"])
 
 
-def measure(task: str, *args: str) -> dict:
-    """Run one measurement in a fresh process; return its seconds and peak memory."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, __file__, "--task", task, *args], capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{task} failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {**result, "wall_seconds": round(seconds, 2)}
-
-
 def task_duckdb(source: str, target: str) -> dict:
     import duckdb
 
@@ -128,9 +116,7 @@ def task_ours(source: str, target: str) -> dict:
 
 
 def run_task(name: str, source: str, target: str) -> None:
-    result = {"duckdb": task_duckdb, "ours": task_ours}[name](source, target)
-    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(result))
+    report_task({"duckdb": task_duckdb, "ours": task_ours}[name](source, target))
 
 
 def main() -> None:
@@ -150,8 +136,11 @@ def main() -> None:
         if not path.exists() or path.stat().st_size < args.rows * 100:
             print(f"generating {args.rows:,} rows in {encoding} …", flush=True)
             generate(path, args.rows, encoding)
-    floor = measure("duckdb", str(files["utf-8"]), str(args.out / "floor.parquet"))
-    ours = {enc: measure("ours", str(path), str(args.out / f"ours_{enc}")) for enc, path in files.items()}
+    floor = measure(__file__, "duckdb", str(files["utf-8"]), str(args.out / "floor.parquet"))
+    ours = {
+        enc: measure(__file__, "ours", str(path), str(args.out / f"ours_{enc}"))
+        for enc, path in files.items()
+    }
     report(args, files, floor, ours)
 
 
@@ -181,14 +170,7 @@ def report(args, files, floor: dict, ours: dict) -> None:
         )
     text = "\n".join(lines) + "\n"
     print(text)
-    previous = (
-        args.results.read_text(encoding="utf-8") if args.results.exists() else "# Benchmark results\n\n"
-    )
-    start = previous.find("## Ingest:")
-    if start >= 0:
-        end = previous.find("\n## ", start + 1)
-        previous = previous[:start] + (previous[end + 1 :] if end >= 0 else "")
-    args.results.write_text(previous.rstrip() + "\n\n" + text, encoding="utf-8")
+    write_section(args.results, "Ingest:", text)
 
 
 if __name__ == "__main__":

@@ -133,3 +133,16 @@ def _byte_tables():
 
 
 _BYTE_VALUES, _WEIGHT_ARRAY, _ALPHABET_BYTES = _byte_tables()
+
+
+def check_character_sql(code: str) -> str:
+    """DuckDB SQL for the GB 32100 check character of a code's first 17 characters (an SQL expression).
+
+    >>> import duckdb
+    >>> duckdb.sql(f"select {check_character_sql(repr('51100000500002862'))}").fetchall()
+    [('F',)]
+    """
+    terms = " + ".join(
+        f"(strpos('{ALPHABET}', substr({code}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS)
+    )
+    return f"substr('{ALPHABET}', cast((31 - ({terms}) % 31) % 31 + 1 as bigint), 1)"

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from ingest import normalize as n
 from ingest.cells import ARROW_TYPES, Rejected, type_record
-from ingest.creditcode import ALPHABET, WEIGHTS
+from ingest.creditcode import ALPHABET, check_character_sql
 from ingest.layouts import Column, Layout
 from ingest.normalize import EMPTY_VALUES, footer_total, traditional_to_simplified
 
@@ -137,20 +137,12 @@ def _typed_sql(col: Column, t: str) -> tuple[str, str]:
     return _in(t, mapping), f"map {{{entries}}}[{t}]"
 
 
-def _check_character_sql(code: str) -> str:
-    """SQL for the GB 32100 check character of a code's first 17 characters."""
-    terms = " + ".join(
-        f"(strpos('{ALPHABET}', substr({code}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(WEIGHTS)
-    )
-    return f"substr('{ALPHABET}', cast((31 - ({terms}) % 31) % 31 + 1 as bigint), 1)"
-
-
 def _reason_sql(col: Column, v: str, export_date: dt.date) -> str | None:
     """SQL for the reason a typed value costs its row, in the order ingest.cells checks."""
     checks = []
     if col.type == "credit_code":
         checks.append(
-            f"when {_check_character_sql(v)} <> substr({v}, 18, 1) then 'credit_code_check_character'"
+            f"when {check_character_sql(v)} <> substr({v}, 18, 1) then 'credit_code_check_character'"
         )
     if col.required:
         checks.append(f"when {v} is null then '{col.name}_missing'")

@@ -125,7 +125,7 @@ CASES = {
     "category against type": (
         "registry",
         [org(credit_code=FOUNDATION)],
-        "expect_column_pair_values_to_be_in_set(credit_code_category,org_type)",
+        "expect_column_values_to_be_in_set(credit_code_category_org_type)",
     ),
     "unknown type": (
         "registry",
@@ -240,6 +240,46 @@ def test_expectation_fires(tmp_path, case):
     assert len(failed) == 1, messages
     # The message points at a failing row: its file and row number.
     assert any(f"{r['source_file']} row {r['source_row']}: " in failed[0] for r in rows), failed[0]
+
+
+def test_expectations_count_rows_when_chunks_are_dictionary_encoded(tmp_path):
+    # Forty members of one association that is not in the registry, one with a bad code; eight
+    # organizations in an unknown division: repeated values reach GX as categoricals.
+    rows = [
+        member(member_credit_code=make_code("9", "1", "320583", random.Random(i)), source_row=i + 2)
+        for i in range(40)
+    ]
+    rows[7]["member_credit_code"] = corrupt_check_character(rows[7]["member_credit_code"])
+    stranger = make_code("5", "1", "320508", random.Random(99))
+    rows = [{**r, "association_credit_code": stranger} for r in rows]
+    orgs = [
+        org(
+            credit_code=make_code("5", "1", "320508", random.Random(i)),
+            division_code="329999",
+            source_row=i + 2,
+        )
+        for i in range(8)
+    ]
+    night(tmp_path, {"membership": rows, "registry": orgs})
+    with pytest.raises(GateError) as err:
+        validate_night(tmp_path, DATE)
+    message = str(err.value)
+    assert (
+        "expect_column_values_to_be_in_set(association_registry_standing) [error] failed on 40 of 40"
+        in message
+    )
+    assert "expect_column_values_to_be_valid_credit_code(association_credit_code)" not in message
+    assert (
+        "expect_column_values_to_be_valid_credit_code(member_credit_code) [error] failed on 1 of 40"
+        in message
+    )
+    assert "row 9: " in message
+    findings = json.loads((tmp_path / "runs" / DATE.isoformat() / "validation.json").read_text())["findings"]
+    division = [f for f in findings if f["expectation"] == "expect_column_values_to_be_known_division"]
+    assert {(f["column"], f["unexpected_count"]) for f in division} == {
+        ("division_code", 8),
+        ("credit_code_division", 0),
+    }
 
 
 def test_too_many_quarantined_rows_stop_the_run(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from functools import cache
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from great_expectations.execution_engine import PandasExecutionEngine
@@ -21,6 +22,20 @@ from ingest.creditcode import check_characters_match
 from ingest.paths import SEEDS_DIR
 
 
+def per_distinct_value(column: pd.Series, condition) -> pd.Series:
+    """`condition` (a Series → bool Series function) per row; for a categorical, once per category."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = np.asarray(condition(pd.Series(column.cat.categories)), dtype=bool)
+        codes = column.cat.codes.to_numpy()
+        return pd.Series(np.where(codes >= 0, per_category[codes], False), index=column.index)
+    return condition(column)
+
+
+def _valid_codes(column: pd.Series) -> pd.Series:
+    codes = pa.array(column.astype("string"), type=pa.string(), from_pandas=True)
+    return pd.Series(check_characters_match(codes).to_numpy(zero_copy_only=False), index=column.index)
+
+
 class ColumnValuesValidCreditCode(ColumnMapMetricProvider):
     """Per value: 18 characters of the GB 32100 alphabet with the right check character."""
 
@@ -28,8 +43,7 @@ class ColumnValuesValidCreditCode(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs) -> pd.Series:
-        codes = pa.array(column.astype("string"), type=pa.string(), from_pandas=True)
-        return pd.Series(check_characters_match(codes).to_numpy(zero_copy_only=False), index=column.index)
+        return per_distinct_value(column, _valid_codes)
 
 
 class ExpectColumnValuesToBeValidCreditCode(ColumnMapExpectation):
@@ -57,7 +71,7 @@ class ColumnValuesKnownDivision(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs) -> pd.Series:
-        return column.astype("string").isin(known_divisions())
+        return per_distinct_value(column, lambda values: values.astype("string").isin(known_divisions()))
 
 
 class ExpectColumnValuesToBeKnownDivision(ColumnMapExpectation):

@@ -21,6 +21,7 @@ from ingest.validate.batches import night_chunks, night_files
 from ingest.validate.suites import SEVERITY_NAMES, SUITES
 
 DATASOURCE = "socorg_raw"
+ROW_ID = ("source_file", "source_row")  # how a failing row is named: its file and row number
 
 
 @dataclass
@@ -55,7 +56,6 @@ def _context(data: Path):
 def _checkpoint(context, source: str, export_date: dt.date):
     """The source's suite, batch definition, validation definition and checkpoint, kept current."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
 
     suite_name = SUITES[source].__name__
     suite = gx.ExpectationSuite(name=suite_name, expectations=SUITES[source](export_date))
@@ -72,11 +72,11 @@ def _checkpoint(context, source: str, export_date: dt.date):
         gx.Checkpoint(
             name=f"{suite_name}__checkpoint",
             validation_definitions=[validation],
-            actions=[UpdateDataDocsAction(name="update_data_docs")],
+            actions=[],  # Data Docs are built once per night, after every chunk of every source
             result_format={
                 "result_format": "SUMMARY",
                 "partial_unexpected_count": 5,
-                "unexpected_index_column_names": ["source_file", "source_row"],
+                "unexpected_index_column_names": list(ROW_ID),
             },
         )
     )
@@ -96,15 +96,20 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
         raise
     context = _context(data)
     findings: list[Finding] = []
+    results = []  # identifiers of tonight's validation results: the Data Docs pages to build
     for source in SOURCES:
         checkpoint = _checkpoint(context, source, export_date)
         per_chunk = []
-        for chunk, frame in enumerate(night_chunks(data, source, export_date)):
+        columns = {e.column for e in checkpoint.validation_definitions[0].suite.expectations} - {None}
+        frames = night_chunks(data, source, export_date, sorted(columns | set(ROW_ID)))
+        for chunk, frame in enumerate(frames):
             run_id = RunIdentifier(run_name=f"{export_date.isoformat()}-{source}-chunk{chunk + 1}")
-            per_chunk += _findings(
-                source, checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
-            )
+            outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+            results += list(outcome.run_results)
+            per_chunk += _findings(source, outcome)
         findings += _summed(per_chunk)
+    # Tonight's pages and the index only: earlier nights' pages are already built.
+    context.build_data_docs(resource_identifiers=results)
     errors = [f for f in findings if not f.success and f.severity == "error"]
     warnings = [f for f in findings if not f.success and f.severity != "error"]
     summary = {
@@ -165,9 +170,7 @@ def _findings(source: str, checkpoint_result) -> list[Finding]:
         for r in run_result.results:
             config = r.expectation_config
             res = r.result or {}
-            column = config.kwargs.get("column") or ",".join(
-                config.kwargs[k] for k in ("column_A", "column_B") if k in config.kwargs
-            )
+            column = config.kwargs.get("column")
             findings.append(
                 Finding(
                     source=source,
@@ -192,7 +195,7 @@ def _examples(result: dict) -> list[str]:
         return [repr(v) for v in result.get("partial_unexpected_list") or []]
     examples = []
     for entry in located[:5]:
-        values = ", ".join(repr(v) for k, v in entry.items() if k not in ("source_file", "source_row"))
+        values = ", ".join(repr(v) for k, v in entry.items() if k not in ROW_ID)
         examples.append(f"{entry.get('source_file')} row {entry.get('source_row')}: {values}")
     return examples
 

@@ -1,7 +1,8 @@
 """Expectation suites per source, with severities: `error` (GX critical) stops the run, `warning` is reported.
 
 Columns ending in `_occurrences` or starting with `association_registry_` are derived over the whole
-night in DuckDB (ingest.validate.batches) so that checks across chunks stay exact.
+night in DuckDB (ingest.validate.batches) so that checks across chunks stay exact; so are the parts of
+the credit code (`credit_code_category_org_type`: "51 social_group", `credit_code_division`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ def registry__organizations(export_date: dt.date):
         ],
         socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(column="credit_code_occurrences", max_value=1, severity=ERROR),
-        gxe.ExpectColumnPairValuesToBeInSet(
-            column_A="credit_code_category",
-            column_B="org_type",
-            value_pairs_set=CATEGORY_TYPES,
+        gxe.ExpectColumnValuesToBeInSet(
+            column="credit_code_category_org_type",
+            value_set=[f"{category} {org_type}" for category, org_type in CATEGORY_TYPES],
             severity=ERROR,
         ),
         gxe.ExpectColumnValuesToBeInSet(column="org_type", value_set=ORG_TYPES, severity=ERROR),

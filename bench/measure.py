@@ -1,0 +1,40 @@
+"""Shared by the benchmarks: one measurement per fresh process, and one section per bench in RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def measure(script: str, task: str, *args: str) -> dict:
+    """Run `script --task task args…` in a fresh process; its JSON result with wall seconds.
+
+    A fresh process makes the peak memory (max RSS) the task's own.
+    """
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, script, "--task", task, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{task} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "wall_seconds": round(seconds, 2)}
+
+
+def report_task(result: dict) -> None:
+    """Print a task's result with this process's peak memory, as `measure` reads it."""
+    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result))
+
+
+def write_section(results: Path, heading: str, text: str) -> None:
+    """Replace the section starting `## {heading}` in RESULTS.md (or append it)."""
+    previous = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n\n"
+    start = previous.find(f"## {heading}")
+    if start >= 0:
+        end = previous.find("\n## ", start + 1)
+        previous = previous[:start] + (previous[end + 1 :] if end >= 0 else "")
+    results.write_text(previous.rstrip() + "\n\n" + text, encoding="utf-8")
