@@ -10,7 +10,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install demo test test-fast airflow lint format clean bench-ingest
+.PHONY: install demo test test-fast airflow lint format clean bench-ingest bench-validate
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -34,6 +34,9 @@ airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG
 
 bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's read_csv → bench/RESULTS.md
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"
+
+bench-validate: install  ## the quality gate on 1,000,000 registry and 20,000,000 membership rows vs one DuckDB query
+	$(BIN)/python bench/validate.py --registry $(or $(REGISTRY_ROWS),1000000) --membership $(or $(MEMBERSHIP_ROWS),20000000) --out "$(SOCORG_DATA)/bench/validate"
 
 lint: install  ## ruff and sqlfluff
 	$(BIN)/ruff check .
