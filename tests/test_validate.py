@@ -100,7 +100,7 @@ def test_clean_night_passes_every_expectation_and_writes_data_docs(tmp_path):
     assert summary["failed"] == 0 and summary["warnings"] == 0
     assert (tmp_path / "docs" / "gx" / "index.html").exists()
     findings = json.loads((tmp_path / "runs" / DATE.isoformat() / "validation.json").read_text())["findings"]
-    assert len(findings) == sum(len(SUITES[s](DATE)) for s in SOURCES)
+    assert len(findings) == sum(len(SUITES[s]()) for s in SOURCES)
     assert all(f["success"] and f["unexpected_count"] == 0 for f in findings)
     assert {f["severity"] for f in findings} == {"error", "warning"}
 
@@ -217,7 +217,7 @@ CASES = {
 def test_every_expectation_has_a_case_that_fires_it():
     suites = set()
     for source in SOURCES:
-        for exp in SUITES[source](DATE):
+        for exp in SUITES[source]():
             kwargs = exp.configuration.kwargs
             column = kwargs.get("column") or f"{kwargs.get('column_A')},{kwargs.get('column_B')}"
             suites.add(f"{source}: {exp.expectation_type}({column})")

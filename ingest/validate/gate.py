@@ -18,7 +18,7 @@ from ingest.layouts import SOURCES, load_layout
 from ingest.paths import EXPECTATIONS_DIR
 from ingest.raw import partition
 from ingest.validate.batches import night_chunks, night_files
-from ingest.validate.suites import SEVERITY_NAMES, SUITES
+from ingest.validate.suites import SEVERITY_NAMES, SUITES, night_parameters
 
 DATASOURCE = "socorg_raw"
 ROW_ID = ("source_file", "source_row")  # how a failing row is named: its file and row number
@@ -53,22 +53,27 @@ def _context(data: Path):
     return gx.get_context(mode="file", project_root_dir=str(EXPECTATIONS_DIR))
 
 
-def _checkpoint(context, source: str, export_date: dt.date):
-    """The source's suite, batch definition, validation definition and checkpoint, kept current."""
+def _checkpoint(context, source: str):
+    """The source's suite, batch definition, validation definition and checkpoint, kept current.
+
+    Stored objects are rewritten only when they changed, so a run leaves `expectations/` as it was.
+    """
     import great_expectations as gx
 
     suite_name = SUITES[source].__name__
-    suite = gx.ExpectationSuite(name=suite_name, expectations=SUITES[source](export_date))
-    suite = context.suites.add_or_update(suite)
-    datasource = context.data_sources.add_or_update_pandas(name=DATASOURCE)
+    suite = _stored_suite(context, suite_name, SUITES[source]())
+    datasource = next((d for d in context.data_sources.all().values() if d.name == DATASOURCE), None)
+    datasource = datasource or context.data_sources.add_pandas(name=DATASOURCE)
     asset = next((a for a in datasource.assets if a.name == source), None)
     asset = asset or datasource.add_dataframe_asset(name=source)
     batch = next((b for b in asset.batch_definitions if b.name == "night"), None)
     batch = batch or asset.add_batch_definition_whole_dataframe("night")
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{suite_name}__night", data=batch, suite=suite)
+    validation = _stored(
+        context.validation_definitions,
+        gx.ValidationDefinition(name=f"{suite_name}__night", data=batch, suite=suite),
     )
-    return context.checkpoints.add_or_update(
+    return _stored(
+        context.checkpoints,
         gx.Checkpoint(
             name=f"{suite_name}__checkpoint",
             validation_definitions=[validation],
@@ -78,8 +83,42 @@ def _checkpoint(context, source: str, export_date: dt.date):
                 "partial_unexpected_count": 5,
                 "unexpected_index_column_names": list(ROW_ID),
             },
-        )
+        ),
     )
+
+
+def _without_ids(value):
+    """A GX object's JSON form without the ids GX assigns when it stores one."""
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+def _stored_suite(context, name: str, expectations: list):
+    """The stored suite if its expectations are these, else the suite stored anew."""
+    import great_expectations as gx
+
+    wanted = gx.ExpectationSuite(name=name, expectations=expectations)
+    try:
+        stored = context.suites.get(name)
+    except Exception:  # GX raises its own not-found error, by version
+        return context.suites.add(wanted)
+    if _without_ids(stored.to_json_dict()) == _without_ids(wanted.to_json_dict()):
+        return stored
+    return context.suites.add_or_update(wanted)
+
+
+def _stored(store, wanted):
+    """The stored validation definition or checkpoint of that name if unchanged, else `wanted` stored."""
+    try:
+        stored = store.get(wanted.name)
+    except Exception:  # GX raises its own not-found error, by version
+        return store.add(wanted)
+    if _without_ids(json.loads(stored.json())) == _without_ids(json.loads(wanted.json())):
+        return stored
+    return store.add_or_update(wanted)
 
 
 def validate_night(data: Path, export_date: dt.date) -> dict:
@@ -98,13 +137,17 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
     findings: list[Finding] = []
     results = []  # identifiers of tonight's validation results: the Data Docs pages to build
     for source in SOURCES:
-        checkpoint = _checkpoint(context, source, export_date)
+        checkpoint = _checkpoint(context, source)
         per_chunk = []
         columns = {e.column for e in checkpoint.validation_definitions[0].suite.expectations} - {None}
         frames = night_chunks(data, source, export_date, sorted(columns | set(ROW_ID)))
         for chunk, frame in enumerate(frames):
             run_id = RunIdentifier(run_name=f"{export_date.isoformat()}-{source}-chunk{chunk + 1}")
-            outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
+            outcome = checkpoint.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters=night_parameters(export_date),
+                run_id=run_id,
+            )
             results += list(outcome.run_results)
             per_chunk += _findings(source, outcome)
         findings += _summed(per_chunk)

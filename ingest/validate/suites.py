@@ -19,9 +19,13 @@ QUALIFICATIONS = ["listed", "unicorn", "little_giant", "srdi", "high_tech", "top
 CATEGORY_TYPES = [("51", "social_group"), ("52", "social_service_org"), ("53", "foundation"), ("59", "other")]
 ERROR, WARNING = "critical", "warning"
 SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", "info": "info"}
+# The suites hold no dates: the night's export date comes in as parameters (night_parameters), so a
+# stored suite is the same every night.
+EXPORT_MIDNIGHT = {"$PARAMETER": "export_midnight"}
+EXPORT_YEAR = {"$PARAMETER": "export_year"}
 
 
-def registry__organizations(export_date: dt.date):
+def registry__organizations():
     """The registry batch: valid, unique codes consistent with the type; known enums, divisions, dates."""
     import great_expectations.expectations as gxe
 
@@ -43,7 +47,7 @@ def registry__organizations(export_date: dt.date):
         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=ORG_STATUSES, severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5, severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(
-            column="registered_on", max_value=_midnight(export_date), severity=ERROR
+            column="registered_on", max_value=EXPORT_MIDNIGHT, severity=ERROR
         ),
         socorg.ExpectColumnValuesToBeKnownDivision(column="division_code", severity=WARNING),
         socorg.ExpectColumnValuesToBeKnownDivision(column="credit_code_division", severity=WARNING),
@@ -51,7 +55,7 @@ def registry__organizations(export_date: dt.date):
     ]
 
 
-def membership__members(export_date: dt.date):
+def membership__members():
     """The membership batch: its association an active social group in tonight's registry; members valid."""
     import great_expectations.expectations as gxe
 
@@ -68,12 +72,12 @@ def membership__members(export_date: dt.date):
         gxe.ExpectColumnValuesToBeInSet(column="role", value_set=ROLES, severity=ERROR),
         gxe.ExpectColumnValuesToBeInSet(column="member_status", value_set=MEMBER_STATUSES, severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(
-            column="joined_on", max_value=_midnight(export_date), severity=WARNING
+            column="joined_on", max_value=EXPORT_MIDNIGHT, severity=WARNING
         ),
     ]
 
 
-def qualifications__enterprise_qualifications(export_date: dt.date):
+def qualifications__enterprise_qualifications():
     """The qualification lists: names present, codes valid, list kinds known, years plausible."""
     import great_expectations.expectations as gxe
 
@@ -84,14 +88,20 @@ def qualifications__enterprise_qualifications(export_date: dt.date):
         socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
         gxe.ExpectColumnValuesToBeInSet(column="qualification", value_set=QUALIFICATIONS, severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(
-            column="recognized_year", min_value=1990, max_value=export_date.year, severity=WARNING
+            column="recognized_year", min_value=1990, max_value=EXPORT_YEAR, severity=WARNING
         ),
     ]
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    """Date columns reach GX as datetime64; compare them with the day's midnight."""
-    return dt.datetime.combine(day, dt.time())
+def night_parameters(export_date: dt.date) -> dict:
+    """Values of the suites' parameters for one night (GX `expectation_parameters`).
+
+    Dates reach GX as datetime64, so the export date is compared as its midnight.
+    """
+    return {
+        "export_midnight": dt.datetime.combine(export_date, dt.time()),
+        "export_year": export_date.year,
+    }
 
 
 SUITES = {
