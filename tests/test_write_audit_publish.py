@@ -67,8 +67,9 @@ def run_failing_night(warehouse, date: str) -> dict:
     return {"stdout": run.stdout, "stderr": run.stderr, "alerts": warehouse["webhook"].posts[posted:]}
 
 
-def assert_one_alert(failed: dict, date: str, task: str, reason: str) -> None:
-    """Exactly one alert, from the task that failed, with the reason and the Data Docs link."""
+def assert_failed_at(failed: dict, date: str, task: str, reason: str) -> None:
+    """The task failed, nothing after it ran, and exactly one alert came from it with the reason."""
+    assert_stopped_at(failed, task)
     assert len(failed["alerts"]) == 1, failed["alerts"]
     alert = failed["alerts"][0]
     assert alert["path"] == "/alerts"
@@ -100,8 +101,7 @@ def test_a_truncated_registry_export_fails_at_the_gate(warehouse):
     )
     assert message, failed["stderr"]
     assert int(message[1]) < 3000 < 7000 < int(message[2])
-    assert_stopped_at(failed, "validate")
-    assert_one_alert(failed, date, "validate", "a truncated export?")
+    assert_failed_at(failed, date, "validate", "a truncated export?")
 
 
 def test_a_membership_file_of_the_wrong_association_fails_at_the_gate(warehouse):
@@ -125,8 +125,7 @@ def test_a_membership_file_of_the_wrong_association_fails_at_the_gate(warehouse)
     )
     assert f"membership_{foundation}_20231031" in failed["stderr"]
     assert "'active foundation'" in failed["stderr"]
-    assert_stopped_at(failed, "validate")
-    assert_one_alert(failed, date, "validate", "association_registry_standing")
+    assert_failed_at(failed, date, "validate", "association_registry_standing")
 
 
 def test_a_quarantine_flood_fails_at_the_gate(warehouse):
@@ -147,8 +146,7 @@ def test_a_quarantine_flood_fails_at_the_gate(warehouse):
     )
     assert flood, failed["stderr"]
     assert 0.2 <= int(flood[1]) / int(flood[2]) < 0.25
-    assert_stopped_at(failed, "validate")
-    assert_one_alert(failed, date, "validate", "rows quarantined")
+    assert_failed_at(failed, date, "validate", "rows quarantined")
 
 
 def test_a_failing_dbt_test_stops_the_run_before_publishing(warehouse):
@@ -170,8 +168,7 @@ def test_a_failing_dbt_test_stops_the_run_before_publishing(warehouse):
     failed = run_failing_night(warehouse, date)
     assert "dbt build failed for 2023-11-06" in failed["stderr"]
     assert "designated_associations_are_registered" in failed["stderr"]
-    assert_stopped_at(failed, "transform")
-    assert_one_alert(failed, date, "transform", "designated_associations_are_registered")
+    assert_failed_at(failed, date, "transform", "designated_associations_are_registered")
 
 
 def test_the_next_good_night_publishes(warehouse):
