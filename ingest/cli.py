@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--city", choices=["suzhou", "shenzhen", "all"], default="all")
     sample.add_argument("--scale", choices=["city"], default="city", help="only city scale exists so far")
     sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument(
+        "--nights", type=int, default=1, help="consecutive nights from --date, with changes between them"
+    )
 
     run = commands.add_parser("run", help="run the nightly DAG for one export date")
     run.add_argument("--date", type=_date, required=True, help="export date YYYY-MM-DD")
@@ -42,16 +45,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sample(args) -> int:
-    from ingest.sample.generate import write_sample
+    from ingest.sample.generate import write_nights
 
-    truth = write_sample(args.out, args.date, args.city, args.seed)
+    if args.nights < 1:
+        print(f"socorg sample: --nights must be at least 1, got {args.nights}", file=sys.stderr)
+        return 2
+    truths = write_nights(args.out, args.date, args.nights, args.city, args.seed)
+    truth = truths[-1]
+    if args.nights > 1:
+        changes = json.loads((args.out / "_truth" / "changes.json").read_text(encoding="utf-8"))
+        print(
+            f"{args.nights} nights {truths[0]['export_date']} … {truth['export_date']}; {len(changes)} "
+            f"registry changes, listed in {args.out}/_truth/changes.json"
+        )
     for city, figures in truth["cities"].items():
         summary = figures["city_summary"]
         print(
             f"{city}: {summary['active_org_count']} active organizations, "
             f"{summary['cluster_member_enterprise_count']} cluster member enterprises"
         )
-    print(f"{len(truth['quarantine'])} bad rows planted; truth in {args.out}/_truth/{args.date}.json")
+    print(
+        f"{len(truth['quarantine'])} bad rows planted; truth in {args.out}/_truth/{truth['export_date']}.json"
+    )
     return 0
 
 

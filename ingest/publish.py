@@ -13,6 +13,8 @@ from ingest.files import write_json_atomically
 
 DATASETS = {
     "organizations": ["credit_code"],
+    "organization_history": ["credit_code", "version_no"],
+    "registry_changes": ["credit_code", "change_type"],
     "memberships": ["association_credit_code", "member_key"],
     "enterprises": ["enterprise_key"],
     "clusters": ["city_code", "cluster_code"],

@@ -81,7 +81,7 @@ def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == 9
+    assert len(files) == 11
     for path in files:
         rel = duckdb.sql(f"select * from read_parquet('{path}')")
         assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
@@ -103,6 +103,8 @@ def test_release_index_matches_the_files(night):
     assert latest["snapshot_date"] == DATE
     assert {f["dataset"] for f in index["files"]} == {
         "organizations",
+        "organization_history",
+        "registry_changes",
         "memberships",
         "enterprises",
         "clusters",

@@ -183,5 +183,9 @@ def test_the_next_good_night_publishes(warehouse):
     assert duckdb.sql(f"select count(*) from read_parquet('{summary}')").fetchall()[0][0] == 2
     for failed_date in ("2023-11-03", "2023-11-04", "2023-11-05", "2023-11-06"):
         assert not list(publish.glob(f"*/snapshot_date={failed_date}"))
+    # Nights stopped by the gate are not snapshots of history: the truncated registry ended nothing.
+    history = publish / "organization_history" / f"snapshot_date={date}" / "organization_history.parquet"
+    ended = duckdb.sql(f"select distinct valid_to from read_parquet('{history}') where valid_to is not null")
+    assert {str(d) for (d,) in ended.fetchall()} <= {"2023-11-06", "2023-11-07"}
     # Nothing failed tonight: no alert.
     assert [a for a in warehouse["webhook"].posts if a["body"]["export_date"] == date] == []

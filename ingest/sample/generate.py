@@ -11,6 +11,7 @@ from ingest.sample.cities import CITIES, CityProfile, read_seed
 from ingest.sample.exportfile import ExportTable, write_export
 from ingest.sample.members import CityMembers, city_members, membership_tables, qualification_tables
 from ingest.sample.names import NamePool
+from ingest.sample.nights import changes_between, evolve, tracked_state
 from ingest.sample.registry import Org, city_orgs, registry_table
 
 FLAGS = ("listed", "leading", "srdi", "high_tech", "top100_private")
@@ -18,9 +19,42 @@ FLAGS = ("listed", "leading", "srdi", "high_tech", "top100_private")
 
 def write_sample(out: Path, export_date: dt.date, city: str = "all", seed: int = 7) -> dict:
     """Write `<out>/<source>/<date>/<file>` for the cities and `<out>/_truth/<date>.json`."""
+    return write_nights(out, export_date, 1, city, seed)[0]
+
+
+def write_nights(out: Path, start: dt.date, nights: int, city: str = "all", seed: int = 7) -> list[dict]:
+    """Write `nights` consecutive nights from `start`, the same organizations changing between them.
+
+    Each night has its own `_truth/<date>.json`; `_truth/changes.json` lists every registry change
+    (night, credit code, change) the generator made, from the second night on.
+    """
     keys = list(CITIES) if city == "all" else [city]
-    rng = random.Random(f"socorg:{seed}:{export_date.isoformat()}")
+    rng = random.Random(f"socorg:{seed}:{start.isoformat()}")
     names = NamePool(rng)
+    cities = []
+    for key in keys:
+        profile = CITIES[key]
+        cities.append((profile, city_orgs(profile, rng, names), city_members(profile, rng, names)))
+    truths, changes = [], []
+    before: dict[str, dict] = {}
+    for k in range(nights):
+        night = start + dt.timedelta(days=k)
+        if k:
+            for profile, orgs, _ in cities:
+                evolve(profile, orgs, night, rng, names)
+        truths.append(_write_night(out, night, seed, cities, rng, names))
+        after = {code: s for _, orgs, _ in cities for code, s in tracked_state(orgs, night).items()}
+        if k:
+            changes += changes_between(before, after, night)
+        before = after
+    if nights > 1:
+        path = out / "_truth" / "changes.json"
+        path.write_text(json.dumps(changes, ensure_ascii=False, indent=1), encoding="utf-8")
+    return truths
+
+
+def _write_night(out: Path, export_date: dt.date, seed: int, cities: list, rng, names: NamePool) -> dict:
+    """One night's exports of every city and its `_truth/<date>.json`."""
     truth: dict = {
         "export_date": export_date.isoformat(),
         "seed": seed,
@@ -29,11 +63,8 @@ def write_sample(out: Path, export_date: dt.date, city: str = "all", seed: int =
         "personal_values": [],
     }
     lists_input = []
-    for key in keys:
-        profile = CITIES[key]
-        orgs = city_orgs(profile, rng, names)
+    for profile, orgs, members in cities:
         registry, personal = registry_table(profile, orgs, export_date, rng, names)
-        members = city_members(profile, rng, names)
         memberships, former, member_personal = membership_tables(profile, members, export_date, rng, names)
         lists_input.append((profile, members, former))
         for source, tables in (("registry", [registry]), ("membership", memberships)):

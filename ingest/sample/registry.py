@@ -111,7 +111,11 @@ UNPARSEABLE_DATES = ["去年三月", "2019-3", "2018年13月", "19/3/5"]
 
 @dataclass
 class Org:
-    """One generated organization, before it is spelled into an export row."""
+    """One generated organization, before it is spelled into an export row.
+
+    The attributes below the line are drawn when the organization is first spelled and kept, so that
+    night after night it is the same organization (spelled differently) until a change is made to it.
+    """
 
     code: str
     name: str
@@ -119,6 +123,20 @@ class Org:
     status: str
     registrar: str
     district: str | None
+    registered_on: dt.date | None = None
+    grade: int | None = None
+    grade_valid_until: dt.date | None = None
+    supervisor: str = ""
+    capital: float = 0.0
+    street_no: int = 0
+    reported_division: str = ""
+    designated: bool = False
+
+    def effective_grade(self, snapshot: dt.date) -> int | None:
+        """The grade as of a snapshot: none once its validity has passed."""
+        if self.grade is None or (self.grade_valid_until and self.grade_valid_until < snapshot):
+            return None
+        return self.grade
 
 
 def _registrar(city: CityProfile, org_type: str, rng: random.Random) -> tuple[str, str | None]:
@@ -130,7 +148,7 @@ def _registrar(city: CityProfile, org_type: str, rng: random.Random) -> tuple[st
     return registrar, (district if registrar == city.code else registrar)
 
 
-def _prefix(city: CityProfile, registrar: str) -> str:
+def name_prefix(city: CityProfile, registrar: str) -> str:
     name = city.districts.get(registrar)
     if name is None:
         return city.name
@@ -147,7 +165,7 @@ def city_orgs(city: CityProfile, rng: random.Random, names: NamePool) -> list[Or
         code = row.get("association_credit_code") or row["credit_code"]
         name = names.reserve(row.get("association_name") or row["org_name"])
         district = rng.choice(list(city.districts))
-        orgs.append(Org(code, name, types[code[1]], "active", code[2:8], district))
+        orgs.append(Org(code, name, types[code[1]], "active", code[2:8], district, designated=True))
     remaining = dict(city.active)
     for org in orgs:
         remaining[org.org_type] -= 1
@@ -155,15 +173,15 @@ def city_orgs(city: CityProfile, rng: random.Random, names: NamePool) -> list[Or
     statuses += [(s, rng.choice(["social_group", "social_service_org"]), n) for s, n in city.inactive.items()]
     for status, org_type, count in statuses:
         for _ in range(count):
-            orgs.append(_new_org(city, org_type, status, rng, names))
+            orgs.append(new_org(city, org_type, status, rng, names))
     rng.shuffle(orgs)
     return orgs
 
 
-def _new_org(city: CityProfile, org_type: str, status: str, rng, names: NamePool) -> Org:
+def new_org(city: CityProfile, org_type: str, status: str, rng, names: NamePool) -> Org:
     registrar, district = _registrar(city, org_type, rng)
     topics, suffixes = TOPICS[org_type]
-    name = names.organization(_prefix(city, registrar), rng.choice(topics), rng.choice(suffixes))
+    name = names.organization(name_prefix(city, registrar), rng.choice(topics), rng.choice(suffixes))
     code = make_code("5", TYPE_CATEGORY[org_type], registrar, rng)
     return Org(code, name, org_type, status, registrar, district)
 
@@ -193,45 +211,50 @@ def registry_table(
     return table, personal
 
 
-def _org_cells(city, org: Org, export_date, rng, names: NamePool, xlsx: bool) -> list[object]:
-    registered = random_day(rng, dt.date(1990, 1, 1), export_date - dt.timedelta(days=30))
-    grade, valid_until = None, None
-    if (export_date - registered).days > 730 and rng.random() < 0.3:
-        grade = rng.choices([1, 2, 3, 4, 5], weights=[5, 15, 40, 30, 10])[0]
-        evaluated = random_day(rng, max(registered, export_date - dt.timedelta(days=1800)), export_date)
-        valid_until = evaluated.replace(year=evaluated.year + 5, day=min(evaluated.day, 28))
-    status_spelling = {
-        "active": rng.choice(["正常", "存续"]),
-        "deregistered": "已注销",
-        "revoked": "已撤销",
-    }
-    authority = f"{city.districts.get(org.registrar, city.name)}民政局"
-    supervisor = (
-        city.name + rng.choice(SUPERVISORS)[1:]
-        if org.org_type == "social_group" and rng.random() < 0.4
-        else ""
-    )
+def settle(city, org: Org, export_date: dt.date, rng) -> None:
+    """Draw the attributes an organization keeps from night to night."""
+    org.registered_on = random_day(rng, dt.date(1990, 1, 1), export_date - dt.timedelta(days=30))
+    if (export_date - org.registered_on).days > 730 and rng.random() < 0.3:
+        org.grade = rng.choices([1, 2, 3, 4, 5], weights=[5, 15, 40, 30, 10])[0]
+        since = max(org.registered_on, export_date - dt.timedelta(days=1800))
+        evaluated = random_day(rng, since, export_date)
+        org.grade_valid_until = evaluated.replace(year=evaluated.year + 5, day=min(evaluated.day, 28))
+    if org.org_type == "social_group" and rng.random() < 0.4:
+        org.supervisor = city.name + rng.choice(SUPERVISORS)[1:]
     low, high = {
         "social_group": (3, 50),
         "social_service_org": (3, 500),
         "foundation": (200, 5000),
     }[org.org_type]
-    division = (org.registrar if city.registrar_from_district else org.district) if rng.random() < 0.7 else ""
+    org.capital = round(rng.uniform(low, high), 1)
+    org.street_no = rng.randint(1, 999)
+    if rng.random() < 0.7:
+        org.reported_division = org.registrar if city.registrar_from_district else (org.district or "")
+
+
+def _org_cells(city, org: Org, export_date, rng, names: NamePool, xlsx: bool) -> list[object]:
+    if org.registered_on is None:
+        settle(city, org, export_date, rng)
+    status_spelling = {
+        "active": rng.choice(["正常", "存续"]),
+        "deregistered": "已注销",
+        "revoked": "已撤销",
+    }
     return [
         0,
         spell_code(org.code, rng),
         org.name.replace("(", "（").replace(")", "）"),
         rng.choice(TYPE_SPELLINGS[org.org_type]),
-        authority,
-        supervisor,
+        f"{city.districts.get(org.registrar, city.name)}民政局",
+        org.supervisor,
         names.person(),
-        spell_date(registered, rng, xlsx),
-        spell_amount(round(rng.uniform(low, high), 1), rng),
-        f"{_prefix(city, org.district or org.registrar)}{rng.randint(1, 999)}号",
-        spell_number(division, rng, xlsx),
+        spell_date(org.registered_on, rng, xlsx),
+        spell_amount(org.capital, rng),
+        f"{name_prefix(city, org.district or org.registrar)}{org.street_no}号",
+        spell_number(org.reported_division, rng, xlsx),
         status_spelling[org.status],
-        spell_grade(grade, rng),
-        spell_date(valid_until, rng, xlsx) if valid_until else "",
+        spell_grade(org.grade, rng),
+        spell_date(org.grade_valid_until, rng, xlsx) if org.grade_valid_until else "",
         "开展行业交流、培训、咨询服务",
         spell_number(names.phone(), rng, xlsx),
     ]
@@ -240,7 +263,7 @@ def _org_cells(city, org: Org, export_date, rng, names: NamePool, xlsx: bool) ->
 def _add_bad_rows(city, table: ExportTable, export_date, rng, names: NamePool, xlsx: bool) -> None:
     for reason, count in BAD_ROWS.items():
         for i in range(count):
-            org = _new_org(city, "social_group", "active", rng, names)
+            org = new_org(city, "social_group", "active", rng, names)
             cells = _org_cells(city, org, export_date, rng, names, xlsx)
             if reason == "credit_code_check_character":
                 cells[1] = corrupt_check_character(org.code)
@@ -254,6 +277,6 @@ def _add_bad_rows(city, table: ExportTable, export_date, rng, names: NamePool, x
         while any(i == original for i, _ in table.bad):
             original = rng.randrange(len(table.rows))
         cells = list(table.rows[original])
-        org = _new_org(city, "social_group", "active", rng, names)
+        org = new_org(city, "social_group", "active", rng, names)
         cells[2] = org.name
         table.insert(rng.randrange(original + 1, len(table.rows) + 1), cells, "duplicate_credit_code")

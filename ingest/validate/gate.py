@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -128,6 +129,8 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
     out = data / "runs" / export_date.isoformat() / "validation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     docs = data / "docs" / "gx" / "index.html"
+    audited = partition(data, "audited", export_date)
+    shutil.rmtree(audited, ignore_errors=True)  # a night that passed before must pass again
     try:
         check_batches(data, export_date)
     except GateError as err:
@@ -170,7 +173,19 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
         raise GateError(
             "quality gate failed:\n  " + "\n  ".join(map(_describe, errors)) + f"\nData Docs: {docs}"
         )
+    _mark_audited(audited, export_date)
     return {**summary, "warning_details": [_describe(f) for f in warnings]}
+
+
+def _mark_audited(folder: Path, export_date: dt.date) -> None:
+    """`raw/audited/export_date=<date>/`: the night passed the gate, so history may use its snapshot."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.table({"export_date": pa.array([export_date], pa.date32())})
+    pq.write_table(table, folder / "audited.parquet.tmp")
+    (folder / "audited.parquet.tmp").replace(folder / "audited.parquet")
 
 
 QUALITY_SCHEMA_FIELDS = [

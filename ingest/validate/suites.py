@@ -46,9 +46,7 @@ def registry__organizations():
         gxe.ExpectColumnValuesToBeInSet(column="org_type", value_set=ORG_TYPES, severity=ERROR),
         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=ORG_STATUSES, severity=ERROR),
         gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5, severity=ERROR),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="registered_on", max_value=EXPORT_MIDNIGHT, severity=ERROR
-        ),
+        gxe.ExpectColumnValuesToBeBetween(column="registered_on", max_value=EXPORT_MIDNIGHT, severity=ERROR),
         socorg.ExpectColumnValuesToBeKnownDivision(column="division_code", severity=WARNING),
         socorg.ExpectColumnValuesToBeKnownDivision(column="credit_code_division", severity=WARNING),
         gxe.ExpectColumnValuesToMatchRegex(column="city_code", regex=r"^\d{6}$", severity=ERROR),
@@ -71,9 +69,7 @@ def membership__members():
         gxe.ExpectColumnValuesToBeInSet(column="member_kind", value_set=MEMBER_KINDS, severity=ERROR),
         gxe.ExpectColumnValuesToBeInSet(column="role", value_set=ROLES, severity=ERROR),
         gxe.ExpectColumnValuesToBeInSet(column="member_status", value_set=MEMBER_STATUSES, severity=ERROR),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="joined_on", max_value=EXPORT_MIDNIGHT, severity=WARNING
-        ),
+        gxe.ExpectColumnValuesToBeBetween(column="joined_on", max_value=EXPORT_MIDNIGHT, severity=WARNING),
     ]
 
 
