@@ -96,3 +96,26 @@ def test_history_does_not_depend_on_the_order_nights_ran_in(exports, in_order, t
     last = START + dt.timedelta(days=NIGHTS - 1)
     for dataset in ("organization_history", "registry_changes"):
         assert published(shuffled, dataset, last) == published(in_order, dataset, last), dataset
+
+
+def test_registry_stats_count_the_night_and_the_month(exports, in_order):
+    truth = json.loads((exports / "_truth" / "changes.json").read_text(encoding="utf-8"))
+    last = START + dt.timedelta(days=NIGHTS - 1)
+    stats = in_order / "publish" / "registry_stats" / f"snapshot_date={last}" / "registry_stats.parquet"
+    got = duckdb.sql(
+        "select sum(new_night_count), sum(deregistered_night_count), sum(new_month_count), "
+        f"sum(deregistered_month_count) from read_parquet('{stats}')"
+    ).fetchall()[0]
+
+    def count(change: str, nights) -> int:
+        return sum(c["change"] == change and c["night"] in nights for c in truth)
+
+    month = {(START + dt.timedelta(days=k)).isoformat() for k in range(NIGHTS)}
+    month = {n for n in month if n[:7] == last.isoformat()[:7] and n <= last.isoformat()}
+    expected = (
+        count("registered", {last.isoformat()}),
+        count("deregistered", {last.isoformat()}),
+        count("registered", month),
+        count("deregistered", month),
+    )
+    assert got == expected and expected[2] > expected[0] > 0
