@@ -5,6 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 VENV := .venv
 BIN := $(VENV)/bin
 DATE ?= 2023-10-31
+NIGHTS ?= 3
 export SOCORG_DATA ?= $(CURDIR)/data
 export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
@@ -19,9 +20,9 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
-demo: install  ## sample exports for $(DATE), one nightly Airflow run, the headline figures
-	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE)
-	$(BIN)/socorg run --date $(DATE)
+demo: install  ## sample exports for $(NIGHTS) nights from $(DATE), a nightly Airflow run each, figures and changes
+	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE) --nights $(NIGHTS)
+	$(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)
 
 test: install  ## the whole suite: unit, DAG integrity, end to end
 	$(BIN)/pytest

@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--exports", help="exports root URL (default $SOCORG_EXPORTS or <data>/exports)")
     run.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's, dbt's and GX's output")
+    run.add_argument("--nights", type=int, default=1, help="run this many consecutive nights from --date")
 
     args = parser.parse_args(argv)
     if args.command == "sample":
@@ -71,31 +72,40 @@ def _sample(args) -> int:
 
 
 def _run(args) -> int:
+    """Run the nights in order; stop at the first that does not publish."""
+    for k in range(args.nights):
+        code = _run_night(args, args.date + dt.timedelta(days=k))
+        if code:
+            return code
+    return 0
+
+
+def _run_night(args, export_date: dt.date) -> int:
     from ingest.airflow_env import test_run
     from ingest.pipeline import Night, failure_file, run_time_for
 
     data = paths.data_dir(args.data)
-    night = Night(args.date, paths.exports_root(args.exports, data), data)
+    night = Night(export_date, paths.exports_root(args.exports, data), data)
     conf = {"exports": night.exports, "data": str(night.data)}
-    log = None if args.verbose else night.data / "runs" / args.date.isoformat() / "airflow.log"
-    print(f"socorg run {args.date}: running the socorg_nightly DAG on {night.exports}", flush=True)
+    log = None if args.verbose else night.data / "runs" / export_date.isoformat() / "airflow.log"
+    print(f"socorg run {export_date}: running the socorg_nightly DAG on {night.exports}", flush=True)
     if log:
         print(f"  log: {log}", flush=True)
-    state, tasks = test_run(run_time_for(args.date), conf, log)
+    state, tasks = test_run(run_time_for(export_date), conf, log)
     print("  " + "  ".join(f"{task}: {task_state}" for task, task_state in tasks.items()))
     if state != "success":
         failure = failure_file(night)
         reason = failure.read_text(encoding="utf-8") if failure.exists() else f"see {log or 'the task logs'}"
         print(
-            f"\nsocorg run {args.date}: NOT published (run state {state}).\n{reason}",
+            f"\nsocorg run {export_date}: NOT published (run state {state}).\n{reason}",
             file=sys.stderr,
         )
         return 1
     from ingest.land import missing_sources
 
-    for source in missing_sources(night.data, args.date):
-        print(f"  note: no {source} exports for {args.date}; the night was published without them")
-    print_headlines(night.data, args.date)
+    for source in missing_sources(night.data, export_date):
+        print(f"  note: no {source} exports for {export_date}; the night was published without them")
+    print_headlines(night.data, export_date)
     return 0
 
 
@@ -114,11 +124,30 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
         for key, value in figures.items():
             if key != "snapshot_date":
                 print(f"    {key:32} {value:>8,}")
+    print_changes(data, export_date)
     print(f"\n  Parquet:    {data / 'publish'}/<dataset>/snapshot_date={export_date}/")
     print(f"  Release:    {data / 'publish' / latest['index']}")
     print(f"  Data Docs:  {data / 'docs' / 'gx' / 'index.html'}")
     print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
     print(f"  DuckDB:     {data / 'warehouse.duckdb'}")
+
+
+def print_changes(data: Path, export_date: dt.date) -> None:
+    """The night's registry changes per city, counted by kind."""
+    import duckdb
+
+    path = data / "publish" / "registry_changes" / f"snapshot_date={export_date}" / "registry_changes.parquet"
+    rows = duckdb.sql(
+        f"select city_code, any_value(previous_night), change_type, count(*) from read_parquet('{path}') "
+        "group by city_code, change_type order by city_code, change_type"
+    ).fetchall()
+    if not rows:
+        print("\n  registry changes: none (the first audited night, or nothing changed)")
+        return
+    print(f"\n  registry changes since {rows[0][1]}:")
+    for city in sorted({r[0] for r in rows}):
+        counts = ", ".join(f"{kind} {n}" for c, _, kind, n in rows if c == city)
+        print(f"    city {city}: {counts}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ def test_city_summary_reproduces_the_suzhou_report(night, suzhou_figures):
     shenzhen = night["truth"]["cities"]["440300"]["city_summary"]
     assert {k: rows["440300"][k] for k in shenzhen} == shenzhen
     assert "active_org_count" in night["run"].stdout and "11,849" in night["run"].stdout
+    assert "registry changes: none (the first audited night" in night["run"].stdout
 
 
 def test_every_shenzhen_strategic_cluster_has_an_association(night):
@@ -163,3 +164,14 @@ def test_quality_and_quarantine_counts_are_published(night):
     assert quarantined == len(night["truth"]["quarantine"])
     columns = [row[0] for row in duckdb.sql(f"describe select * from {counts}").fetchall()]
     assert columns == ["source", "file_name", "version", "reason", "quarantined_rows", "snapshot_date"]
+
+
+def test_shenzhens_exhibition_points_and_mediation_rooms_are_flagged(night):
+    orgs = [r for r in published(night["data"], "organizations") if r["is_exhibition_point"]]
+    assert len(orgs) == 30 and {r["city_code"] for r in orgs} == {"440300"}
+    kinds = {(r["exhibition_point_type"], r["exhibition_point_year"]) for r in orgs}
+    assert kinds == {("first_batch", 2021), ("hub", 2022), ("domain", 2022)}
+    assert [sum(r["exhibition_point_type"] == k for r in orgs) for k in ("first_batch", "hub", "domain")] == [
+        10
+    ] * 3
+    assert sum(r["has_mediation_room"] for r in published(night["data"], "organizations")) == 10

@@ -19,6 +19,8 @@ located as (
         divisions.division_name,
         coalesce(divisions.city_code, organizations.export_city_code) as city_code,
         exhibition_points.credit_code is not null as is_exhibition_point,
+        exhibition_points.designated_year as exhibition_point_year,
+        exhibition_points.point_type as exhibition_point_type,
         coalesce(exhibition_points.has_mediation_room, false) as has_mediation_room
     from organizations
     left join divisions

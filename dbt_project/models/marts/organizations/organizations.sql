@@ -23,6 +23,8 @@ final as (
         district_name,
         city_code,
         is_exhibition_point,
+        exhibition_point_year,
+        exhibition_point_type,
         has_mediation_room,
         snapshot_date
     from organizations
