@@ -16,6 +16,7 @@ DATASETS = {
     "organization_history": ["credit_code", "version_no"],
     "registry_changes": ["credit_code", "change_type"],
     "memberships": ["association_credit_code", "member_key"],
+    "membership_changes": ["association_credit_code", "member_key", "change_type"],
     "enterprises": ["enterprise_key"],
     "clusters": ["city_code", "cluster_code"],
     "registry_stats": ["city_code", "division_code", "org_type"],

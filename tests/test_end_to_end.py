@@ -82,7 +82,7 @@ def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == 11
+    assert len(files) == 12
     for path in files:
         rel = duckdb.sql(f"select * from read_parquet('{path}')")
         assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
@@ -107,6 +107,7 @@ def test_release_index_matches_the_files(night):
         "organization_history",
         "registry_changes",
         "memberships",
+        "membership_changes",
         "enterprises",
         "clusters",
         "registry_stats",

@@ -61,6 +61,21 @@ def test_registry_changes_equal_the_generators_ground_truth(exports, in_order):
     assert {"registered", "deregistered", "revoked", "renamed", "grade_gained", "grade_expired"} <= kinds
 
 
+def test_membership_changes_equal_the_generators_ground_truth(exports, in_order):
+    truth = json.loads((exports / "_truth" / "membership_changes.json").read_text(encoding="utf-8"))
+    expected = {
+        (c["night"], c["association_credit_code"], c["member_credit_code"], c["change"]) for c in truth
+    }
+    glob = in_order / "publish" / "membership_changes" / "*" / "*.parquet"
+    got = duckdb.sql(
+        "select strftime(snapshot_date, '%Y-%m-%d'), association_credit_code, member_credit_code, "
+        f"change_type from read_parquet('{glob}')"
+    ).fetchall()
+    assert len(got) == len(set(got)) == len(truth)
+    assert set(got) == expected
+    assert {c for *_, c in expected} == {"joined", "left", "role_changed"}
+
+
 def test_history_versions_follow_the_changes(in_order):
     last = START + dt.timedelta(days=NIGHTS - 1)
     path = (
@@ -94,7 +109,7 @@ def test_history_does_not_depend_on_the_order_nights_ran_in(exports, in_order, t
     # A backfill: later nights first, then the earlier ones, then the last night re-run.
     run_nights(exports, shuffled, [1, 3, 0, 2, NIGHTS - 1])
     last = START + dt.timedelta(days=NIGHTS - 1)
-    for dataset in ("organization_history", "registry_changes"):
+    for dataset in ("organization_history", "registry_changes", "membership_changes"):
         assert published(shuffled, dataset, last) == published(in_order, dataset, last), dataset
 
 

@@ -11,7 +11,14 @@ from ingest.sample.cities import CITIES, CityProfile, read_seed
 from ingest.sample.exportfile import ExportTable, write_export
 from ingest.sample.members import CityMembers, city_members, membership_tables, qualification_tables
 from ingest.sample.names import NamePool
-from ingest.sample.nights import changes_between, evolve, tracked_state
+from ingest.sample.nights import (
+    changes_between,
+    evolve,
+    evolve_members,
+    membership_changes_between,
+    membership_state,
+    tracked_state,
+)
 from ingest.sample.registry import Org, city_orgs, registry_table
 
 FLAGS = ("listed", "leading", "srdi", "high_tech", "top100_private")
@@ -26,7 +33,9 @@ def write_nights(out: Path, start: dt.date, nights: int, city: str = "all", seed
     """Write `nights` consecutive nights from `start`, the same organizations changing between them.
 
     Each night has its own `_truth/<date>.json`; `_truth/changes.json` lists every registry change
-    (night, credit code, change) the generator made, from the second night on.
+    (night, credit code, change) the generator made from the second night on, and
+    `_truth/membership_changes.json` every membership change (joined, left, role_changed) among the
+    members listed with their credit code.
     """
     keys = list(CITIES) if city == "all" else [city]
     rng = random.Random(f"socorg:{seed}:{start.isoformat()}")
@@ -35,21 +44,26 @@ def write_nights(out: Path, start: dt.date, nights: int, city: str = "all", seed
     for key in keys:
         profile = CITIES[key]
         cities.append((profile, city_orgs(profile, rng, names), city_members(profile, rng, names)))
-    truths, changes = [], []
+    truths, changes, member_changes = [], [], []
     before: dict[str, dict] = {}
+    members_before: dict = {}
     for k in range(nights):
         night = start + dt.timedelta(days=k)
         if k:
-            for profile, orgs, _ in cities:
+            for profile, orgs, members in cities:
                 evolve(profile, orgs, night, rng, names)
+                evolve_members(profile, members, night, rng, names)
         truths.append(_write_night(out, night, seed, cities, rng, names))
         after = {code: s for _, orgs, _ in cities for code, s in tracked_state(orgs, night).items()}
+        members_after = membership_state([members for _, _, members in cities])
         if k:
             changes += changes_between(before, after, night)
-        before = after
+            member_changes += membership_changes_between(members_before, members_after, night)
+        before, members_before = after, members_after
     if nights > 1:
-        path = out / "_truth" / "changes.json"
-        path.write_text(json.dumps(changes, ensure_ascii=False, indent=1), encoding="utf-8")
+        for name, listed in (("changes", changes), ("membership_changes", member_changes)):
+            path = out / "_truth" / f"{name}.json"
+            path.write_text(json.dumps(listed, ensure_ascii=False, indent=1), encoding="utf-8")
     return truths
 
 

@@ -90,13 +90,47 @@ class Enterprise:
 
 
 @dataclass
+class Listing:
+    """How an association lists one member: drawn when first written, kept from night to night."""
+
+    role: str
+    joined_on: dt.date
+    shows_code: bool
+    spelled_name: str
+    kind_label: str
+    status: str = "正常"
+
+
+@dataclass
 class CityMembers:
-    """Who is an active member of which association, and what the marts must therefore show."""
+    """Who is an active member of which association, and what the marts must therefore show.
+
+    `listings` (association code, enterprise code) → Listing and `former` (association code → former
+    members) are filled when the exports are first written and kept for the nights after.
+    """
 
     associations: list[dict[str, str]]
     members: dict[str, list[Enterprise]]
     enterprises: list[Enterprise]
     outsiders: list[Enterprise]
+    listings: dict[tuple[str, str], Listing] = field(default_factory=dict)
+    former: dict[str, list[tuple[Enterprise, str]]] = field(default_factory=dict)
+
+    def listing(
+        self, association: str, ent: Enterprise, export_date: dt.date, rng, role=None, status="正常"
+    ) -> Listing:
+        """The member's listing in the association, drawn on first use."""
+        key = (association, ent.code)
+        if key not in self.listings:
+            self.listings[key] = Listing(
+                role=role or rng.choices([r for r, _ in ROLES], [w for _, w in ROLES])[0],
+                joined_on=random_day(rng, dt.date(2005, 1, 1), export_date - dt.timedelta(days=1)),
+                shows_code=rng.random() < 0.75,
+                spelled_name=spelling_variant(ent.name, rng) if rng.random() < 0.15 else ent.name,
+                kind_label="单位会员" if rng.random() < 0.9 else "",
+                status=status,
+            )
+        return self.listings[key]
 
 
 def _flag_counts(city: CityProfile, total: int) -> dict[str, int]:
@@ -174,15 +208,14 @@ def membership_tables(
             title=f"{assoc['association_name']}会员名单" if index % 2 == 0 else None,
             footer=["合计：{n}", "共 {n} 条", None][index % 3],
         )
-        roles = iter(rng.choices([r for r, _ in ROLES], [w for _, w in ROLES], k=10**5))
         for ent in cm.members.get(code, []):
-            table.add(_member_cells(ent, "正常", next(roles), export_date, rng, names, xlsx))
-        for status in ["已退会"] * max(1, len(table.rows) // 50) + ["暂停"] * max(1, len(table.rows) // 200):
-            gone = Enterprise(make_code("9", "1", city.code, rng), names.enterprise(city.short, "服务"))
-            if rng.random() < 0.3:
-                gone.flags.add("high_tech")
+            table.add(_listed_cells(ent, cm.listing(code, ent, export_date, rng), rng, names, xlsx))
+        if code not in cm.former:
+            cm.former[code] = _former_members(city, len(table.rows), rng, names)
+        for gone, status in cm.former[code]:
+            listing = cm.listing(code, gone, export_date, rng, role="会员单位", status=status)
+            table.add(_listed_cells(gone, listing, rng, names, xlsx))
             former.append(gone)
-            table.add(_member_cells(gone, status, "会员单位", export_date, rng, names, xlsx))
         for _ in range(max(1, len(table.rows) // 100)):
             person = names.person()
             table.add(
@@ -208,22 +241,43 @@ def membership_tables(
     return tables, former, personal
 
 
-def _member_cells(ent: Enterprise, status, role, export_date, rng, names: NamePool, xlsx) -> list:
-    name = spelling_variant(ent.name, rng) if rng.random() < 0.15 else ent.name
-    code = spell_code(ent.code, rng) if rng.random() < 0.75 else ""
-    joined = random_day(rng, dt.date(2005, 1, 1), export_date - dt.timedelta(days=1))
-    kind = "单位会员" if rng.random() < 0.9 else ""
+def _former_members(city: CityProfile, listed: int, rng, names: NamePool) -> list[tuple[Enterprise, str]]:
+    """Members that left (已退会) or are suspended (暂停), drawn once per association."""
+    gone = []
+    for status in ["已退会"] * max(1, listed // 50) + ["暂停"] * max(1, listed // 200):
+        ent = Enterprise(make_code("9", "1", city.code, rng), names.enterprise(city.short, "服务"))
+        if rng.random() < 0.3:
+            ent.flags.add("high_tech")
+        gone.append((ent, status))
+    return gone
+
+
+def _listed_cells(ent: Enterprise, listing: Listing, rng, names: NamePool, xlsx: bool) -> list:
+    """A member's row as the association lists it (the contact person and phone drawn anew)."""
     return [
         0,
-        name,
-        code,
-        kind,
-        role,
-        spell_date(joined, rng, xlsx),
-        status,
+        listing.spelled_name,
+        spell_code(ent.code, rng) if listing.shows_code else "",
+        listing.kind_label,
+        listing.role,
+        spell_date(listing.joined_on, rng, xlsx),
+        listing.status,
         names.person(),
         names.phone(),
     ]
+
+
+def _member_cells(ent: Enterprise, status, role, export_date, rng, names: NamePool, xlsx) -> list:
+    """A one-off member row (for planted bad rows)."""
+    listing = Listing(
+        role=role,
+        joined_on=random_day(rng, dt.date(2005, 1, 1), export_date - dt.timedelta(days=1)),
+        shows_code=True,
+        spelled_name=ent.name,
+        kind_label="单位会员",
+        status=status,
+    )
+    return _listed_cells(ent, listing, rng, names, xlsx)
 
 
 def _add_bad_members(city, table: ExportTable, export_date, rng, names: NamePool, xlsx) -> None:

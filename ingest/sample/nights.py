@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from ingest.creditcode import make_code
 from ingest.sample.cities import CityProfile
+from ingest.sample.members import ROLES, CityMembers, Enterprise, Listing
 from ingest.sample.names import NamePool
 from ingest.sample.registry import TOPICS, Org, name_prefix, new_org, settle
 
@@ -102,3 +104,62 @@ def _kinds(was: dict, now: dict) -> list[str]:
     elif old is not None and new != old:
         kinds.append("grade_raised" if new > old else "grade_lowered")
     return kinds
+
+
+MEMBER_CHANGES_PER_NIGHT = {"joined": 3, "left": 2, "role_changed": 2}
+
+
+def evolve_members(
+    city: CityProfile, cm: CityMembers, night: dt.date, rng: random.Random, names: NamePool
+) -> None:
+    """Tonight's membership changes: enterprises join, members leave, roles change (all listed by code)."""
+    listed = [
+        (code, ent)
+        for code, ents in sorted(cm.members.items())
+        for ent in ents
+        if cm.listings.get((code, ent.code)) and cm.listings[(code, ent.code)].shows_code
+    ]
+    chosen = rng.sample(listed, MEMBER_CHANGES_PER_NIGHT["left"] + MEMBER_CHANGES_PER_NIGHT["role_changed"])
+    for code, ent in chosen[: MEMBER_CHANGES_PER_NIGHT["left"]]:
+        cm.members[code].remove(ent)
+        cm.former.setdefault(code, []).append((ent, "已退会"))
+        cm.listings[(code, ent.code)].status = "已退会"
+    for code, ent in chosen[MEMBER_CHANGES_PER_NIGHT["left"] :]:
+        listing = cm.listings[(code, ent.code)]
+        listing.role = rng.choice([r for r, _ in ROLES if r != listing.role])
+    for _ in range(MEMBER_CHANGES_PER_NIGHT["joined"]):
+        code = rng.choice(sorted(cm.members))
+        ent = Enterprise(
+            make_code("9", "1", rng.choice(list(city.districts)), rng), names.enterprise(city.short, "科技")
+        )
+        cm.enterprises.append(ent)
+        cm.members[code].append(ent)
+        cm.listings[(code, ent.code)] = Listing("会员单位", night, True, ent.name, "单位会员")
+
+
+def membership_state(cities_members: list[CityMembers]) -> dict[tuple[str, str], str]:
+    """Per (association, member code) listed with its code and active tonight: the member's role."""
+    return {
+        (code, ent.code): cm.listings[(code, ent.code)].role
+        for cm in cities_members
+        for code, ents in cm.members.items()
+        for ent in ents
+        if (code, ent.code) in cm.listings and cm.listings[(code, ent.code)].shows_code
+    }
+
+
+def membership_changes_between(before: dict, after: dict, night: dt.date) -> list[dict]:
+    """Joined, left and role changes from one night's memberships to the next."""
+
+    def change(key, kind):
+        return {
+            "night": night.isoformat(),
+            "association_credit_code": key[0],
+            "member_credit_code": key[1],
+            "change": kind,
+        }
+
+    changes = [change(k, "joined") for k in after.keys() - before.keys()]
+    changes += [change(k, "left") for k in before.keys() - after.keys()]
+    changes += [change(k, "role_changed") for k in after.keys() & before.keys() if after[k] != before[k]]
+    return sorted(changes, key=lambda c: (c["association_credit_code"], c["member_credit_code"], c["change"]))

@@ -1,0 +1,115 @@
+-- Joined, left and role changes of every audited night against the audited night before, for
+-- associations whose member list came on both nights (a missing file is not everyone leaving).
+with
+
+members as (
+    select * from {{ ref('stg_membership__snapshots') }}
+),
+
+audited as (
+    select distinct export_date as snapshot_date from {{ source('raw', 'audited') }}
+    where export_date <= {{ snapshot_date() }}
+),
+
+nights as (
+    select
+        snapshot_date,
+        lag(snapshot_date) over (order by snapshot_date) as previous_night
+    from audited
+),
+
+listed as (
+    select distinct
+        association_credit_code,
+        snapshot_date
+    from members
+),
+
+listed_both_nights as (
+    select
+        listed.association_credit_code,
+        nights.snapshot_date,
+        nights.previous_night
+    from listed
+    inner join nights
+        on listed.snapshot_date = nights.snapshot_date
+    inner join listed as listed_before
+        on
+            listed.association_credit_code = listed_before.association_credit_code
+            and nights.previous_night = listed_before.snapshot_date
+),
+
+active_tonight as (
+    select
+        pairs.snapshot_date,
+        pairs.previous_night,
+        members.association_credit_code,
+        members.member_key,
+        members.member_credit_code,
+        members.member_name,
+        members.member_role
+    from listed_both_nights as pairs
+    inner join members
+        on
+            pairs.association_credit_code = members.association_credit_code
+            and pairs.snapshot_date = members.snapshot_date
+    where members.is_active_member
+),
+
+active_before as (
+    select
+        pairs.snapshot_date,
+        pairs.previous_night,
+        members.association_credit_code,
+        members.member_key,
+        members.member_credit_code,
+        members.member_name,
+        members.member_role
+    from listed_both_nights as pairs
+    inner join members
+        on
+            pairs.association_credit_code = members.association_credit_code
+            and pairs.previous_night = members.snapshot_date
+    where members.is_active_member
+),
+
+compared as (
+    select
+        coalesce(tonight.snapshot_date, previous.snapshot_date) as snapshot_date,
+        coalesce(tonight.previous_night, previous.previous_night) as previous_night,
+        coalesce(
+            tonight.association_credit_code, previous.association_credit_code
+        ) as association_credit_code,
+        coalesce(tonight.member_key, previous.member_key) as member_key,
+        coalesce(tonight.member_credit_code, previous.member_credit_code) as member_credit_code,
+        coalesce(tonight.member_name, previous.member_name) as member_name,
+        previous.member_role as role_before,
+        tonight.member_role as role_after
+    from active_tonight as tonight
+    full outer join active_before as previous
+        on
+            tonight.snapshot_date = previous.snapshot_date
+            and tonight.association_credit_code = previous.association_credit_code
+            and tonight.member_key = previous.member_key
+),
+
+final as (
+    select
+        association_credit_code,
+        member_key,
+        member_credit_code,
+        member_name,
+        role_before,
+        role_after,
+        previous_night,
+        snapshot_date,
+        case
+            when role_before is null then 'joined'
+            when role_after is null then 'left'
+            else 'role_changed'
+        end as change_type
+    from compared
+    where role_before is null or role_after is null or role_before <> role_after
+)
+
+select * from final
