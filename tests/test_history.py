@@ -134,3 +134,16 @@ def test_registry_stats_count_the_night_and_the_month(exports, in_order):
         count("deregistered", month),
     )
     assert got == expected and expected[2] > expected[0] > 0
+
+
+def test_clusters_member_growth_follows_the_membership_changes(exports, in_order):
+    truth = json.loads((exports / "_truth" / "membership_changes.json").read_text(encoding="utf-8"))
+    last = (START + dt.timedelta(days=NIGHTS - 1)).isoformat()
+    clusters = in_order / "publish" / "clusters" / f"snapshot_date={last}" / "clusters.parquet"
+    growth, month = duckdb.sql(
+        f"select sum(member_growth_night), count(member_growth_30_days) from read_parquet('{clusters}')"
+    ).fetchall()[0]
+    joined = sum(c["change"] == "joined" and c["night"] == last for c in truth)
+    left = sum(c["change"] == "left" and c["night"] == last for c in truth)
+    assert growth == joined - left
+    assert month == 0  # the nights span less than 30 days

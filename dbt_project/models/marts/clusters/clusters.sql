@@ -12,6 +12,38 @@ cluster_members as (
     select * from {{ ref('int_cluster_members_flagged') }}
 ),
 
+member_history as (
+    select * from {{ ref('int_cluster_member_counts_by_night') }}
+),
+
+reference_nights as (
+    select
+        max(snapshot_date) filter (
+            where snapshot_date < {{ snapshot_date() }}
+        ) as previous_night,
+        max(snapshot_date) filter (
+            where snapshot_date <= {{ snapshot_date() }} - interval 30 day
+        ) as month_ago_night
+    from member_history
+),
+
+growth as (
+    select
+        member_history.cluster_code,
+        max(member_history.listed_member_count) filter (
+            where member_history.snapshot_date = {{ snapshot_date() }}
+        ) as listed_tonight,
+        max(member_history.listed_member_count) filter (
+            where member_history.snapshot_date = reference_nights.previous_night
+        ) as listed_previous_night,
+        max(member_history.listed_member_count) filter (
+            where member_history.snapshot_date = reference_nights.month_ago_night
+        ) as listed_30_days_before
+    from member_history
+    cross join reference_nights
+    group by member_history.cluster_code
+),
+
 cities as (
     select distinct city_code from {{ ref('int_organizations_located') }}
 ),
@@ -47,6 +79,8 @@ final as (
         coalesce(member_counts.member_enterprise_count, 0) as member_enterprise_count,
         coalesce(member_counts.membership_count, 0) as membership_count,
         {{ coalesced_flag_counts('member_counts') }},
+        growth.listed_tonight - growth.listed_previous_night as member_growth_night,
+        growth.listed_tonight - growth.listed_30_days_before as member_growth_30_days,
         {{ snapshot_date() }} as snapshot_date
     from clusters
     inner join cities
@@ -55,6 +89,8 @@ final as (
         on clusters.cluster_code = association_counts.cluster_code
     left join member_counts
         on clusters.cluster_code = member_counts.cluster_code
+    left join growth
+        on clusters.cluster_code = growth.cluster_code
 )
 
 select * from final
