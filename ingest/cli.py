@@ -125,6 +125,12 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
             if key != "snapshot_date":
                 print(f"    {key:32} {value:>8,}")
     print_changes(data, export_date)
+    release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
+    index = json.loads(release.read_text(encoding="utf-8"))
+    methods = index.get("statistics", {}).get("memberships_by_match_method", {})
+    if methods:
+        shares = ", ".join(f"{m} {v['share']:.1%}" for m, v in methods.items())
+        print(f"\n  members matched by: {shares}")
     print(f"\n  Parquet:    {data / 'publish'}/<dataset>/snapshot_date={export_date}/")
     print(f"  Release:    {data / 'publish' / latest['index']}")
     print(f"  Data Docs:  {data / 'docs' / 'gx' / 'index.html'}")

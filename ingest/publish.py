@@ -47,6 +47,7 @@ def publish_night(data: Path, export_date: dt.date) -> dict:
         with duckdb.connect(str(data / "warehouse.duckdb")) as con:
             for dataset, key in DATASETS.items():
                 files.append(_export(con, dataset, key, staging, export_date))
+            statistics = {"memberships_by_match_method": match_method_shares(con)}
         for entry in files:
             final = publish / entry["path"]
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +58,7 @@ def publish_night(data: Path, export_date: dt.date) -> dict:
         "snapshot_date": export_date.isoformat(),
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": files,
+        "statistics": statistics,
     }
     index = publish / "releases" / export_date.isoformat() / "index.json"
     write_json_atomically(index, release)
@@ -64,6 +66,15 @@ def publish_night(data: Path, export_date: dt.date) -> dict:
     if _current_latest(publish) <= export_date.isoformat():
         write_json_atomically(publish / "latest.json", latest)
     return {"release": str(index), "files": files}
+
+
+def match_method_shares(con) -> dict[str, dict]:
+    """Memberships per match method (credit_code, exact_name, normalized_name, unmatched): rows, share."""
+    rows = con.execute(
+        "select match_method, count(*) from marts.memberships group by 1 order by 1"
+    ).fetchall()
+    total = sum(n for _, n in rows) or 1
+    return {method: {"rows": n, "share": round(n / total, 4)} for method, n in rows}
 
 
 def _current_latest(publish: Path) -> str:

@@ -147,3 +147,17 @@ def test_clusters_member_growth_follows_the_membership_changes(exports, in_order
     left = sum(c["change"] == "left" and c["night"] == last for c in truth)
     assert growth == joined - left
     assert month == 0  # the nights span less than 30 days
+
+
+def test_each_membership_records_how_it_was_matched(in_order):
+    last = START + dt.timedelta(days=NIGHTS - 1)
+    index = json.loads((in_order / "publish" / "releases" / last.isoformat() / "index.json").read_text())
+    methods = index["statistics"]["memberships_by_match_method"]
+    memberships = in_order / "publish" / "memberships" / f"snapshot_date={last}" / "memberships.parquet"
+    counted = dict(
+        duckdb.sql(f"select match_method, count(*) from read_parquet('{memberships}') group by 1").fetchall()
+    )
+    assert {m: v["rows"] for m, v in methods.items()} == counted
+    assert set(counted) <= {"credit_code", "exact_name", "normalized_name", "unmatched"}
+    assert {"credit_code", "exact_name", "normalized_name"} <= set(counted)
+    assert abs(sum(v["share"] for v in methods.values()) - 1) < 1e-3

@@ -9,21 +9,39 @@ names as (
     select * from {{ ref('int_enterprise_names_indexed') }}
 ),
 
+exact_names as (
+    select * from names
+    where match_method = 'exact_name'
+),
+
+normalized_names as (
+    select * from names
+    where match_method = 'normalized_name'
+),
+
 matched as (
     select
         members.*,
-        coalesce(members.member_credit_code, names.credit_code) as resolved_credit_code,
         coalesce(
-            members.member_credit_code, names.credit_code, 'name:' || members.member_name_normalized
+            members.member_credit_code, exact_names.credit_code, normalized_names.credit_code
+        ) as resolved_credit_code,
+        coalesce(
+            members.member_credit_code,
+            exact_names.credit_code,
+            normalized_names.credit_code,
+            'name:' || members.member_name_normalized
         ) as member_key,
         case
             when members.member_credit_code is not null then 'credit_code'
-            when names.credit_code is not null then 'normalized_name'
-            else 'name_only'
+            when exact_names.credit_code is not null then 'exact_name'
+            when normalized_names.credit_code is not null then 'normalized_name'
+            else 'unmatched'
         end as match_method
     from members
-    left join names
-        on members.member_name_normalized = names.name_normalized
+    left join exact_names
+        on members.member_name = exact_names.name_key
+    left join normalized_names
+        on members.member_name_normalized = normalized_names.name_key
 ),
 
 deduplicated as (

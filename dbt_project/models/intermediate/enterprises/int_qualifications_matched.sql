@@ -6,6 +6,7 @@ qualifications as (
 
 names as (
     select * from {{ ref('int_enterprise_names_indexed') }}
+    where match_method = 'normalized_name'
 ),
 
 current_qualifications as (
@@ -24,7 +25,7 @@ matched as (
         ) as enterprise_key
     from current_qualifications
     left join names
-        on current_qualifications.enterprise_name_normalized = names.name_normalized
+        on current_qualifications.enterprise_name_normalized = names.name_key
 )
 
 select * from matched
