@@ -39,7 +39,7 @@ listed_both_nights as (
             and nights.previous_night = listed_before.snapshot_date
 ),
 
-active_tonight as (
+active_on_both_nights as (
     select
         pairs.snapshot_date,
         pairs.previous_night,
@@ -47,50 +47,29 @@ active_tonight as (
         members.member_key,
         members.member_credit_code,
         members.member_name,
-        members.member_role
+        members.member_role,
+        members.snapshot_date = pairs.snapshot_date as is_tonight
     from listed_both_nights as pairs
     inner join members
         on
             pairs.association_credit_code = members.association_credit_code
-            and pairs.snapshot_date = members.snapshot_date
-    where members.is_active_member
-),
-
-active_before as (
-    select
-        pairs.snapshot_date,
-        pairs.previous_night,
-        members.association_credit_code,
-        members.member_key,
-        members.member_credit_code,
-        members.member_name,
-        members.member_role
-    from listed_both_nights as pairs
-    inner join members
-        on
-            pairs.association_credit_code = members.association_credit_code
-            and pairs.previous_night = members.snapshot_date
+            and members.snapshot_date in (pairs.snapshot_date, pairs.previous_night)
     where members.is_active_member
 ),
 
 compared as (
     select
-        coalesce(tonight.snapshot_date, previous.snapshot_date) as snapshot_date,
-        coalesce(tonight.previous_night, previous.previous_night) as previous_night,
-        coalesce(
-            tonight.association_credit_code, previous.association_credit_code
-        ) as association_credit_code,
-        coalesce(tonight.member_key, previous.member_key) as member_key,
-        coalesce(tonight.member_credit_code, previous.member_credit_code) as member_credit_code,
-        coalesce(tonight.member_name, previous.member_name) as member_name,
-        previous.member_role as role_before,
-        tonight.member_role as role_after
-    from active_tonight as tonight
-    full outer join active_before as previous
-        on
-            tonight.snapshot_date = previous.snapshot_date
-            and tonight.association_credit_code = previous.association_credit_code
-            and tonight.member_key = previous.member_key
+        snapshot_date,
+        previous_night,
+        association_credit_code,
+        member_key,
+        max(member_credit_code) as member_credit_code,
+        max(member_name) filter (where is_tonight) as name_tonight,
+        max(member_name) filter (where not is_tonight) as name_before,
+        max(member_role) filter (where not is_tonight) as role_before,
+        max(member_role) filter (where is_tonight) as role_after
+    from active_on_both_nights
+    group by snapshot_date, previous_night, association_credit_code, member_key
 ),
 
 final as (
@@ -98,7 +77,7 @@ final as (
         association_credit_code,
         member_key,
         member_credit_code,
-        member_name,
+        coalesce(name_tonight, name_before) as member_name,
         role_before,
         role_after,
         previous_night,

@@ -2,22 +2,13 @@
 -- the credit code, else the normalized name.
 with
 
-source as (
-    select * from {{ source('raw', 'membership') }}
-),
-
 audited as (
-    select distinct export_date from {{ source('raw', 'audited') }}
+    {{ audited_snapshots('membership') }}
 ),
 
 snapshots as (
-    select source.*
-    from source
-    inner join audited
-        on source.export_date = audited.export_date
-    where
-        source.export_date <= {{ snapshot_date() }}
-        and coalesce(source.member_kind, 'organization') = 'organization'
+    select * from audited
+    where coalesce(member_kind, 'organization') = 'organization'
 ),
 
 renamed as (

@@ -1,20 +1,8 @@
 -- Every audited registry snapshot up to the night being built: the attributes history tracks.
 with
 
-source as (
-    select * from {{ source('raw', 'registry') }}
-),
-
-audited as (
-    select distinct export_date from {{ source('raw', 'audited') }}
-),
-
 snapshots as (
-    select source.*
-    from source
-    inner join audited
-        on source.export_date = audited.export_date
-    where source.export_date <= {{ snapshot_date() }}
+    {{ audited_snapshots('registry') }}
 ),
 
 renamed as (
