@@ -176,3 +176,20 @@ def test_shenzhens_exhibition_points_and_mediation_rooms_are_flagged(night):
         10
     ] * 3
     assert sum(r["has_mediation_room"] for r in published(night["data"], "organizations")) == 10
+
+
+def test_every_member_written_in_another_spelling_without_its_code_is_matched(night):
+    from ingest.normalize import normalize_name
+
+    variants = night["truth"]["variant_members"]
+    assert len(variants) > 50
+    rows = {
+        (r["association_credit_code"], normalize_name(r["member_name"])): r
+        for r in published(night["data"], "memberships")
+    }
+    for member in variants:
+        row = rows[(member["association_credit_code"], normalize_name(member["member_name"]))]
+        assert row["member_credit_code"] == member["member_credit_code"], member
+        assert row["match_method"] in ("exact_name", "normalized_name"), member
+    traditional = [m for m in variants if "蘇州" in m["member_name"] or "車" in m["member_name"]]
+    assert traditional, "the sample writes some members in traditional characters"

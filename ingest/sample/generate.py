@@ -87,6 +87,13 @@ def _write_night(out: Path, export_date: dt.date, seed: int, cities: list, rng, 
         truth["cities"][profile.code] = _city_truth(profile, orgs, members)
     _write(out, "qualifications", export_date, qualification_tables(lists_input, rng, names), truth)
     truth["personal_values"] = sorted(set(v for v in truth["personal_values"] if v))
+    # Members written in another spelling without their code: matching must find each one's code.
+    truth["variant_members"] = [
+        {"association_credit_code": assoc, "member_credit_code": code, "member_name": listing.spelled_name}
+        for _, _, members in cities
+        for (assoc, code), listing in sorted(members.listings.items())
+        if listing.variant and not listing.shows_code
+    ]
     truth_path = out / "_truth" / f"{export_date.isoformat()}.json"
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -99,6 +100,7 @@ class Listing:
     spelled_name: str
     kind_label: str
     status: str = "正常"
+    variant: bool = False  # the name is written in another spelling (traditional, brackets, spaces)
 
 
 @dataclass
@@ -122,7 +124,7 @@ class CityMembers:
         """The member's listing in the association, drawn on first use."""
         key = (association, ent.code)
         if key not in self.listings:
-            self.listings[key] = Listing(
+            listing = Listing(
                 role=role or rng.choices([r for r, _ in ROLES], [w for _, w in ROLES])[0],
                 joined_on=random_day(rng, dt.date(2005, 1, 1), export_date - dt.timedelta(days=1)),
                 shows_code=rng.random() < 0.75,
@@ -130,6 +132,12 @@ class CityMembers:
                 kind_label="单位会员" if rng.random() < 0.9 else "",
                 status=status,
             )
+            listing.variant = listing.spelled_name != ent.name
+            # A member written in another spelling and without its code is one the qualification
+            # lists name with its code, so that matching by normalized name can find it.
+            if listing.variant and not (ent.flags and lists_show_code(ent)):
+                listing.shows_code = True
+            self.listings[key] = listing
         return self.listings[key]
 
 
@@ -349,8 +357,13 @@ def qualification_tables(
     return list(tables.values())
 
 
+def lists_show_code(ent: Enterprise) -> bool:
+    """Whether the qualification lists print the enterprise's code (1 in 20 they leave it out)."""
+    return zlib.crc32(ent.code.encode()) % 20 != 0
+
+
 def _qualification_cells(ent: Enterprise, label: str, years: int | None, rng, xlsx: bool) -> list:
     year = rng.choice([2021, 2022, 2023]) if years else 2023
     valid = f"{year + years}-12-31" if years else ""
-    code = spell_code(ent.code, rng) if rng.random() < 0.95 else ""
+    code = spell_code(ent.code, rng) if lists_show_code(ent) else ""
     return [0, ent.name, code, label, year, valid]
