@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 
 import duckdb
 import pytest
@@ -19,7 +20,7 @@ from ingest.sample.generate import write_nights
 pytestmark = pytest.mark.e2e
 
 START = dt.date(2023, 10, 31)
-NIGHTS = 4
+NIGHTS = 10
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +107,11 @@ def test_history_versions_follow_the_changes(in_order):
 
 def test_history_does_not_depend_on_the_order_nights_ran_in(exports, in_order, tmp_path):
     shuffled = tmp_path / "shuffled"
-    # A backfill: later nights first, then the earlier ones, then the last night re-run.
-    run_nights(exports, shuffled, [1, 3, 0, 2, NIGHTS - 1])
+    # A backfill: nights in a shuffled order (later ones before earlier ones), then the last re-run.
+    order = list(range(NIGHTS))
+    random.Random(3).shuffle(order)
+    assert order != sorted(order)
+    run_nights(exports, shuffled, [*order, NIGHTS - 1])
     last = START + dt.timedelta(days=NIGHTS - 1)
     for dataset in ("organization_history", "registry_changes", "membership_changes"):
         assert published(shuffled, dataset, last) == published(in_order, dataset, last), dataset
