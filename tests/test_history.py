@@ -165,3 +165,20 @@ def test_each_membership_records_how_it_was_matched(in_order):
     assert set(counted) <= {"credit_code", "exact_name", "normalized_name", "unmatched"}
     assert {"credit_code", "exact_name", "normalized_name"} <= set(counted)
     assert abs(sum(v["share"] for v in methods.values()) - 1) < 1e-3
+
+
+def test_the_last_nights_figures_equal_the_generators_including_expired_certificates(exports, in_order):
+    last = (START + dt.timedelta(days=NIGHTS - 1)).isoformat()
+    truth = json.loads((exports / "_truth" / f"{last}.json").read_text(encoding="utf-8"))
+    expected = truth["cities"]["440300"]["city_summary"]
+    summary = in_order / "publish" / "city_summary" / f"snapshot_date={last}" / "city_summary.parquet"
+    rel = duckdb.sql(f"select * from read_parquet('{summary}')")
+    got = dict(zip(rel.columns, rel.fetchall()[0], strict=True))
+    assert {k: got[k] for k in expected} == expected
+    # Certificates expired on the way: the lists still carry them, but they no longer count.
+    lists = in_order / "raw" / "qualifications" / f"export_date={last}" / "*.parquet"
+    expired = duckdb.sql(
+        f"select count(*) from read_parquet('{lists}') "
+        f"where qualification = 'high_tech' and valid_until < date '{last}'"
+    ).fetchall()[0][0]
+    assert expired >= 2 * (NIGHTS - 1)

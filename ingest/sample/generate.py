@@ -84,8 +84,9 @@ def _write_night(out: Path, export_date: dt.date, seed: int, cities: list, rng, 
         for source, tables in (("registry", [registry]), ("membership", memberships)):
             _write(out, source, export_date, tables, truth)
         truth["personal_values"] += personal + member_personal
-        truth["cities"][profile.code] = _city_truth(profile, orgs, members)
     _write(out, "qualifications", export_date, qualification_tables(lists_input, rng, names), truth)
+    for profile, orgs, members in cities:  # after the lists: certificates are drawn when first listed
+        truth["cities"][profile.code] = _city_truth(profile, orgs, members, export_date)
     truth["personal_values"] = sorted(set(v for v in truth["personal_values"] if v))
     # Members written in another spelling without their code: matching must find each one's code.
     truth["variant_members"] = [
@@ -110,7 +111,7 @@ def _write(out: Path, source: str, export_date: dt.date, tables: list[ExportTabl
         ]
 
 
-def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers) -> dict:
+def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers, export_date: dt.date) -> dict:
     """The figures the marts must show for this city, computed from what was generated."""
     active = [o for o in orgs if o.status == "active"]
     by_type = {t: sum(o.org_type == t for o in active) for t in profile.active}
@@ -125,7 +126,7 @@ def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers) -> 
 
     def flagged(flag: str) -> int:
         wanted = {"unicorn", "little_giant"} if flag == "leading" else {flag}
-        return sum(bool(e.flags & wanted) for e in everyone.values())
+        return sum(any(e.holds(f, export_date) for f in wanted) for e in everyone.values())
 
     summary = {
         "active_org_count": len(active),

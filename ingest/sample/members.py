@@ -88,6 +88,14 @@ class Enterprise:
     code: str
     name: str
     flags: set[str] = field(default_factory=set)
+    # Per qualification with a validity: (year recognized, last day valid), drawn when first listed.
+    certificates: dict[str, tuple[int, dt.date]] = field(default_factory=dict)
+
+    def holds(self, flag: str, snapshot: dt.date) -> bool:
+        """Whether the enterprise holds the qualification on the snapshot date (not expired)."""
+        if flag not in self.flags:
+            return False
+        return flag not in self.certificates or self.certificates[flag][1] >= snapshot
 
 
 @dataclass
@@ -339,10 +347,10 @@ def qualification_tables(
             for flag in sorted(ent.flags):
                 table = top if flag == "top100_private" else tables[flag]
                 label, _, years = FLAG_LISTS.get(flag, ("民营企业100强", "", None))
-                table.add(_qualification_cells(ent, label, years, rng, table.fmt == "xlsx"))
+                table.add(_qualification_cells(ent, flag, label, years, rng, table.fmt == "xlsx"))
         for _ in range(100 - len(top.rows)):
             filler = Enterprise(make_code("9", "1", city.code, rng), names.enterprise(city.short, "控股"))
-            top.add(_qualification_cells(filler, "民营企业100强", None, rng, False))
+            top.add(_qualification_cells(filler, "top100_private", "民营企业100强", None, rng, False))
     for table in tables.values():
         rng.shuffle(table.rows)
     bad = tables["high_tech"]
@@ -362,8 +370,14 @@ def lists_show_code(ent: Enterprise) -> bool:
     return zlib.crc32(ent.code.encode()) % 20 != 0
 
 
-def _qualification_cells(ent: Enterprise, label: str, years: int | None, rng, xlsx: bool) -> list:
-    year = rng.choice([2021, 2022, 2023]) if years else 2023
-    valid = f"{year + years}-12-31" if years else ""
+def _qualification_cells(ent: Enterprise, flag: str, label: str, years: int | None, rng, xlsx: bool) -> list:
+    if not years:
+        year, valid = 2023, ""
+    else:
+        if flag not in ent.certificates:
+            drawn = rng.choice([2021, 2022, 2023])
+            ent.certificates[flag] = (drawn, dt.date(drawn + years, 12, 31))
+        year, until = ent.certificates[flag]
+        valid = until.isoformat()
     code = spell_code(ent.code, rng) if lists_show_code(ent) else ""
     return [0, ent.name, code, label, year, valid]

@@ -106,13 +106,14 @@ def _kinds(was: dict, now: dict) -> list[str]:
     return kinds
 
 
-MEMBER_CHANGES_PER_NIGHT = {"joined": 3, "left": 2, "role_changed": 2}
+MEMBER_CHANGES_PER_NIGHT = {"joined": 3, "left": 2, "role_changed": 2, "certified": 2, "expired": 2}
 
 
 def evolve_members(
     city: CityProfile, cm: CityMembers, night: dt.date, rng: random.Random, names: NamePool
 ) -> None:
-    """Tonight's membership changes: enterprises join, members leave, roles change (all listed by code)."""
+    """Tonight's membership changes: enterprises join, members leave, roles change (all listed by code);
+    members gain a high-tech certificate or see one expire (the lists keep the expired row)."""
     listed = [
         (code, ent)
         for code, ents in sorted(cm.members.items())
@@ -127,6 +128,18 @@ def evolve_members(
     for code, ent in chosen[MEMBER_CHANGES_PER_NIGHT["left"] :]:
         listing = cm.listings[(code, ent.code)]
         listing.role = rng.choice([r for r, _ in ROLES if r != listing.role])
+    members = sorted(
+        {ent.code: ent for ents in cm.members.values() for ent in ents}.values(), key=lambda e: e.code
+    )
+    for ent in rng.sample(
+        [e for e in members if "high_tech" not in e.flags], MEMBER_CHANGES_PER_NIGHT["certified"]
+    ):
+        ent.flags.add("high_tech")
+        ent.certificates["high_tech"] = (night.year, dt.date(night.year + 3, 12, 31))
+    holders = [e for e in members if e.holds("high_tech", night) and "high_tech" in e.certificates]
+    for ent in rng.sample(holders, MEMBER_CHANGES_PER_NIGHT["expired"]):
+        year, _ = ent.certificates["high_tech"]
+        ent.certificates["high_tech"] = (year, night - dt.timedelta(days=1))
     for _ in range(MEMBER_CHANGES_PER_NIGHT["joined"]):
         code = rng.choice(sorted(cm.members))
         ent = Enterprise(
