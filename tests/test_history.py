@@ -181,4 +181,6 @@ def test_the_last_nights_figures_equal_the_generators_including_expired_certific
         f"select count(*) from read_parquet('{lists}') "
         f"where qualification = 'high_tech' and valid_until < date '{last}'"
     ).fetchall()[0][0]
-    assert expired >= 2 * (NIGHTS - 1)
+    changes = json.loads((exports / "_truth" / "qualification_changes.json").read_text(encoding="utf-8"))
+    made = sum(c["change"] == "expired" and c["qualification"] == "high_tech" for c in changes)
+    assert made == 2 * (NIGHTS - 1) and expired >= made

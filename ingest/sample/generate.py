@@ -17,6 +17,8 @@ from ingest.sample.nights import (
     evolve_members,
     membership_changes_between,
     membership_state,
+    qualification_changes_between,
+    qualification_state,
     tracked_state,
 )
 from ingest.sample.registry import Org, city_orgs, registry_table
@@ -35,7 +37,8 @@ def write_nights(out: Path, start: dt.date, nights: int, city: str = "all", seed
     Each night has its own `_truth/<date>.json`; `_truth/changes.json` lists every registry change
     (night, credit code, change) the generator made from the second night on, and
     `_truth/membership_changes.json` every membership change (joined, left, role_changed) among the
-    members listed with their credit code.
+    members listed with their credit code, and `_truth/qualification_changes.json` every qualification
+    of a member enterprise granted or expired.
     """
     keys = list(CITIES) if city == "all" else [city]
     rng = random.Random(f"socorg:{seed}:{start.isoformat()}")
@@ -44,9 +47,10 @@ def write_nights(out: Path, start: dt.date, nights: int, city: str = "all", seed
     for key in keys:
         profile = CITIES[key]
         cities.append((profile, city_orgs(profile, rng, names), city_members(profile, rng, names)))
-    truths, changes, member_changes = [], [], []
+    truths, changes, member_changes, qualification_changes = [], [], [], []
     before: dict[str, dict] = {}
     members_before: dict = {}
+    held_before: set = set()
     for k in range(nights):
         night = start + dt.timedelta(days=k)
         if k:
@@ -56,12 +60,18 @@ def write_nights(out: Path, start: dt.date, nights: int, city: str = "all", seed
         truths.append(_write_night(out, night, seed, cities, rng, names))
         after = {code: s for _, orgs, _ in cities for code, s in tracked_state(orgs, night).items()}
         members_after = membership_state([members for _, _, members in cities])
+        held_after = qualification_state([members for _, _, members in cities], night)
         if k:
             changes += changes_between(before, after, night)
             member_changes += membership_changes_between(members_before, members_after, night)
-        before, members_before = after, members_after
+            qualification_changes += qualification_changes_between(held_before, held_after, night)
+        before, members_before, held_before = after, members_after, held_after
     if nights > 1:
-        for name, listed in (("changes", changes), ("membership_changes", member_changes)):
+        for name, listed in (
+            ("changes", changes),
+            ("membership_changes", member_changes),
+            ("qualification_changes", qualification_changes),
+        ):
             path = out / "_truth" / f"{name}.json"
             path.write_text(json.dumps(listed, ensure_ascii=False, indent=1), encoding="utf-8")
     return truths

@@ -176,3 +176,24 @@ def membership_changes_between(before: dict, after: dict, night: dt.date) -> lis
     changes += [change(k, "left") for k in before.keys() - after.keys()]
     changes += [change(k, "role_changed") for k in after.keys() & before.keys() if after[k] != before[k]]
     return sorted(changes, key=lambda c: (c["association_credit_code"], c["member_credit_code"], c["change"]))
+
+
+def qualification_state(cities_members: list[CityMembers], night: dt.date) -> set[tuple[str, str]]:
+    """(enterprise code, qualification) held on the night by the member enterprises."""
+    return {
+        (ent.code, flag)
+        for cm in cities_members
+        for ent in cm.enterprises
+        for flag in ent.flags
+        if ent.holds(flag, night)
+    }
+
+
+def qualification_changes_between(before: set, after: set, night: dt.date) -> list[dict]:
+    """Qualifications granted and expired from one night to the next."""
+    changes = [(code, flag, "granted") for code, flag in after - before]
+    changes += [(code, flag, "expired") for code, flag in before - after]
+    return [
+        {"night": night.isoformat(), "credit_code": code, "qualification": flag, "change": kind}
+        for code, flag, kind in sorted(changes)
+    ]
