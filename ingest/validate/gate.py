@@ -62,7 +62,7 @@ def _checkpoint(context, source: str):
     import great_expectations as gx
 
     suite_name = SUITES[source].__name__
-    suite = _stored_suite(context, suite_name, SUITES[source]())
+    suite = _stored(context.suites, gx.ExpectationSuite(name=suite_name, expectations=SUITES[source]()))
     datasource = next((d for d in context.data_sources.all().values() if d.name == DATASOURCE), None)
     datasource = datasource or context.data_sources.add_pandas(name=DATASOURCE)
     asset = next((a for a in datasource.assets if a.name == source), None)
@@ -97,29 +97,20 @@ def _without_ids(value):
     return value
 
 
-def _stored_suite(context, name: str, expectations: list):
-    """The stored suite if its expectations are these, else the suite stored anew."""
-    import great_expectations as gx
-
-    wanted = gx.ExpectationSuite(name=name, expectations=expectations)
-    try:
-        stored = context.suites.get(name)
-    except Exception:  # GX raises its own not-found error, by version
-        return context.suites.add(wanted)
-    if _without_ids(stored.to_json_dict()) == _without_ids(wanted.to_json_dict()):
-        return stored
-    return context.suites.add_or_update(wanted)
-
-
 def _stored(store, wanted):
-    """The stored validation definition or checkpoint of that name if unchanged, else `wanted` stored."""
+    """The stored suite, validation definition or checkpoint of that name if unchanged, else `wanted`
+    stored (GX's ids aside)."""
     try:
         stored = store.get(wanted.name)
     except Exception:  # GX raises its own not-found error, by version
         return store.add(wanted)
-    if _without_ids(json.loads(stored.json())) == _without_ids(json.loads(wanted.json())):
+    if _without_ids(_json_form(stored)) == _without_ids(_json_form(wanted)):
         return stored
     return store.add_or_update(wanted)
+
+
+def _json_form(obj) -> dict:
+    return obj.to_json_dict() if hasattr(obj, "to_json_dict") else json.loads(obj.json())
 
 
 def validate_night(data: Path, export_date: dt.date) -> dict:
