@@ -11,7 +11,9 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install demo test test-fast airflow lint format clean bench-ingest bench-validate
+.PHONY: install system-deps demo test test-fast airflow lint format clean bench-ingest bench-validate
+# Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
+SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -20,17 +22,31 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
+system-deps:  ## Debian's postgresql, chromium and a CJK font, installed with apt-get when missing
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing="$$missing fonts-wqy-zenhei"; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "installing Debian packages:$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 demo: install  ## sample exports for $(NIGHTS) nights from $(DATE), a nightly Airflow run each, figures and changes
 	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE) --nights $(NIGHTS)
 	$(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)
 
-test: install  ## the whole suite: unit, DAG integrity, end to end
+test: install system-deps  ## the whole suite: unit, DAG integrity, end to end (real PostgreSQL, Chromium)
 	$(BIN)/pytest
 
 test-fast: install  ## everything but the end-to-end runs
 	$(BIN)/pytest -m "not e2e"
 
-airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG (user/password printed)
+airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAGs (user/password printed)
+	$(AIRFLOW_ENV) $(BIN)/airflow db migrate >/dev/null
+	$(AIRFLOW_ENV) $(BIN)/airflow pools set socorg_warehouse 1 "one writer of the socorg DuckDB warehouse" >/dev/null
 	$(AIRFLOW_ENV) $(BIN)/airflow standalone
 
 bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's read_csv → bench/RESULTS.md

@@ -14,6 +14,14 @@ connection `exports_conn_id` (default `socorg_exports`) or the protocol's own en
 
 A task that fails for good posts one JSON alert (dag, run, task, reason, Data Docs link) to the webhook
 of the Airflow HTTP connection `socorg_alerts` (e.g. `AIRFLOW_CONN_SOCORG_ALERTS=https://host/path`).
+A run not finished by `SOCORG_RUN_DEADLINE` (default 07:00 on D+1) posts a deadline alert there too.
+
+Production shape: `land` (the pull) retries with exponential backoff; `validate` and `transform` never
+retry (a failed check is an answer). `transform` and `publish` share the one-slot pool
+`socorg_warehouse`, so one process at a time writes the DuckDB file. `publish` updates one Airflow Asset
+per published dataset (`socorg.<dataset>`) for other DAGs to be scheduled on. `publish_postgres` loads
+the release into PostgreSQL when the connection `socorg_postgres` exists, and is skipped otherwise.
+Param `keep_releases` (or `SOCORG_KEEP_RELEASES`) keeps the newest N releases.
 """
 
 from __future__ import annotations
@@ -22,20 +30,31 @@ import datetime as dt
 import os
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import DeadlineAlert, DeadlineReference, Param, SyncCallback, dag, task
 
-from ingest.alerts import on_failure
+from ingest.airflow_env import WAREHOUSE_POOL
+from ingest.alerts import on_deadline_missed, on_failure
+from ingest.assets import published_assets
 
-STAGES = ("land", "parse", "validate", "transform", "publish")
+STAGES = ("land", "parse", "validate", "transform", "publish", "publish_postgres")
 # The gate and the build must not be retried blindly: a failed check is an answer, not an accident.
-RETRIES = {"validate": 0, "transform": 0}
+# The pull and the PostgreSQL load talk to other machines: retry them, waiting longer each time.
+TASK_ARGS = {
+    "land": {"retries": 4, "retry_exponential_backoff": 2.0, "max_retry_delay": dt.timedelta(minutes=30)},
+    "validate": {"retries": 0},
+    "transform": {"retries": 0, "pool": WAREHOUSE_POOL},
+    "publish": {"pool": WAREHOUSE_POOL, "outlets": published_assets()},
+    "publish_postgres": {"retries": 3, "retry_exponential_backoff": 2.0},
+}
 POKE_SECONDS = int(os.environ.get("SOCORG_POKE_SECONDS", "300"))
+# The scheduled run starts at 02:00 on D+1; it should be done by this hour of the same morning.
+RUN_DEADLINE = dt.time.fromisoformat(os.environ.get("SOCORG_RUN_DEADLINE", "07:00"))
 
 
 def _stage(name: str):
     """A task that runs one stage of `ingest.pipeline` on the run's night."""
 
-    @task(task_id=name, retries=RETRIES.get(name, 1))
+    @task(task_id=name, **TASK_ARGS.get(name, {}))
     def run(upstream: dict | None = None, **context) -> dict:
         from ingest import pipeline
 
@@ -44,12 +63,23 @@ def _stage(name: str):
     return run
 
 
+def _deadline() -> DeadlineAlert:
+    """Alert when the run has not finished by RUN_DEADLINE: measured from the 02:00 logical date."""
+    after = dt.datetime.combine(dt.date.min, RUN_DEADLINE) - dt.datetime.combine(dt.date.min, dt.time(2))
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=after,
+        callback=SyncCallback(on_deadline_missed, kwargs={"deadline": RUN_DEADLINE.isoformat("minutes")}),
+    )
+
+
 @dag(
     dag_id="socorg_nightly",
     schedule="0 2 * * *",
     start_date=pendulum.datetime(2023, 10, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    deadline=_deadline(),
     tags=["socorg", "nightly"],
     default_args={
         "owner": "socorg",
@@ -65,6 +95,9 @@ def _stage(name: str):
         ),
         "registry_deadline": Param(
             None, type=["null", "string"], description="HH:MM on D+1 (Asia/Shanghai) the registry may come by"
+        ),
+        "keep_releases": Param(
+            None, type=["null", "integer"], minimum=1, description="Keep the newest N releases (default: all)"
         ),
     },
     doc_md=__doc__,

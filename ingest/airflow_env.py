@@ -12,6 +12,7 @@ from pathlib import Path
 from ingest.paths import DAGS_DIR, PROJECT_ROOT
 
 DAG_ID = "socorg_nightly"
+WAREHOUSE_POOL = "socorg_warehouse"  # one slot: one task at a time writes the DuckDB file
 
 
 def configure() -> None:
@@ -32,9 +33,23 @@ def airflow_command(*args: str) -> None:
 
 
 def prepare() -> None:
-    """Metadata DB current (`airflow db migrate`) and our DAG serialized (`airflow dags reserialize`)."""
+    """Metadata DB current (`airflow db migrate`), our DAGs serialized (`airflow dags reserialize`) and
+    the one-slot pool that lets one task at a time write the DuckDB file."""
     airflow_command("db", "migrate")
     airflow_command("dags", "reserialize")
+    ensure_pool()
+
+
+def ensure_pool() -> None:
+    """Create the pool `socorg_warehouse` with one slot if the metadata DB lacks it (the scheduler would
+    otherwise leave its tasks queued)."""
+    configure()
+    from airflow.models.pool import Pool
+
+    if Pool.get_pool(WAREHOUSE_POOL) is None:
+        Pool.create_or_update_pool(
+            WAREHOUSE_POOL, 1, "one writer of the socorg DuckDB warehouse at a time", include_deferred=False
+        )
 
 
 def load_dag():
@@ -56,6 +71,10 @@ def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tupl
     with _output_to(log):
         prepare()
         dag = load_dag()
+        # Airflow 3.3's dag.test() crashes when a successful run has a deadline alert (it looks the
+        # alert up by id, but in-process DAGs carry it as a dict). A foreground run has someone
+        # watching it; the deadline is for the scheduler's nightly runs.
+        dag.deadline = None
         run = dag.test(logical_date=run_time, run_conf=conf)
         tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     order = [t.task_id for t in dag.topological_sort()] if hasattr(dag, "topological_sort") else list(tasks)

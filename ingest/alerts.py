@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -66,16 +67,43 @@ def post(url: str, payload: dict, timeout: float = 10.0) -> int:
 
 def on_failure(context) -> None:
     """Airflow's `on_failure_callback`: alert the webhook; without one configured, only log."""
+    _send(alert_payload(context))
+
+
+def _send(payload: dict) -> None:
+    """Post an alert to the configured webhook; without one, or when it is down, log it instead."""
     from ingest.locations import airflow_connection
 
-    payload = alert_payload(context)
     conn_id = os.environ.get("SOCORG_ALERTS_CONN_ID", ALERTS_CONN_ID)
     conn = airflow_connection(conn_id)
     if conn is None:
-        log.warning("no alert webhook (Airflow connection %s); failure: %s", conn_id, payload)
+        log.warning("no alert webhook (Airflow connection %s); alert: %s", conn_id, payload)
         return
     try:
         status = post(webhook_url(conn), payload)
         log.info("alert posted to %s (HTTP %s)", conn_id, status)
     except OSError as exc:  # the run has failed already; a dead webhook must not hide why
-        log.error("could not post the alert to %s: %s; failure: %s", conn_id, exc, payload)
+        log.error("could not post the alert to %s: %s; alert: %s", conn_id, exc, payload)
+
+
+def deadline_payload(context: dict, deadline: str) -> dict:
+    """dag, run, export date and the reason of a run that was not finished by its deadline."""
+    from ingest.pipeline import export_date_for
+
+    run = context.get("dag_run") or {}
+    logical = run.get("logical_date")
+    export_date = export_date_for(dt.datetime.fromisoformat(logical)).isoformat() if logical else None
+    return {
+        "dag": run.get("dag_id"),
+        "run": run.get("run_id"),
+        "task": None,
+        "export_date": export_date,
+        "reason": f"deadline missed: the run was not finished by {deadline} (Asia/Shanghai) "
+        "on the morning after",
+        "state": run.get("state"),
+    }
+
+
+def on_deadline_missed(context: dict | None = None, deadline: str = "", **_) -> None:
+    """The DAG's deadline callback: the same webhook as failures, with the deadline as the reason."""
+    _send(deadline_payload(context or {}, deadline))

@@ -39,10 +39,30 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--verbose", action="store_true", help="show Airflow's, dbt's and GX's output")
     run.add_argument("--nights", type=int, default=1, help="run this many consecutive nights from --date")
 
+    run.add_argument("--keep-releases", type=int, help="keep the newest N releases (default: all)")
+
+    verify = commands.add_parser("verify", help="re-hash a release's files against its index.json")
+    verify.add_argument("release", help="a release folder, a snapshot date YYYY-MM-DD, or 'latest'")
+    verify.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+
+    postgres = commands.add_parser(
+        "publish-postgres", help="load a release into a PostgreSQL schema, swapped in one transaction"
+    )
+    postgres.add_argument(
+        "--dsn", help="postgresql://user:password@host:port/db (default: Airflow connection socorg_postgres)"
+    )
+    postgres.add_argument("--schema", default="socorg", help="schema the BI tools read (default socorg)")
+    postgres.add_argument("--release", help="snapshot date YYYY-MM-DD (default: latest)")
+    postgres.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+
     args = parser.parse_args(argv)
-    if args.command == "sample":
-        return _sample(args)
-    return _run(args)
+    commands_by_name = {
+        "sample": _sample,
+        "run": _run,
+        "verify": _verify,
+        "publish-postgres": _publish_postgres,
+    }
+    return commands_by_name[args.command](args)
 
 
 def _sample(args) -> int:
@@ -86,7 +106,7 @@ def _run_night(args, export_date: dt.date) -> int:
 
     data = paths.data_dir(args.data)
     night = Night(export_date, paths.exports_root(args.exports, data), data)
-    conf = {"exports": night.exports, "data": str(night.data)}
+    conf = {"exports": night.exports, "data": str(night.data), "keep_releases": args.keep_releases}
     log = None if args.verbose else night.data / "runs" / export_date.isoformat() / "airflow.log"
     print(f"socorg run {export_date}: running the socorg_nightly DAG on {night.exports}", flush=True)
     if log:
@@ -106,6 +126,54 @@ def _run_night(args, export_date: dt.date) -> int:
     for source in missing_sources(night.data, export_date):
         print(f"  note: no {source} exports for {export_date}; the night was published without them")
     print_headlines(night.data, export_date)
+    return 0
+
+
+def _verify(args) -> int:
+    """OK when every file of the release hashes as its index.json says; else name each that differs."""
+    from ingest.release import latest_snapshot, release_dir, verify
+
+    publish = paths.data_dir(args.data) / "publish"
+    if args.release == "latest":
+        folder = release_dir(publish, latest_snapshot(publish))
+    elif Path(args.release).is_dir():
+        folder = Path(args.release).resolve()
+    else:
+        folder = release_dir(publish, _date(args.release).isoformat())
+    problems = verify(folder)
+    if problems:
+        print(f"socorg verify {folder}: FAILED", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    files = json.loads((folder / "index.json").read_text(encoding="utf-8"))["files"]
+    print(f"socorg verify {folder}: OK, {len(files)} files match index.json")
+    return 0
+
+
+def _publish_postgres(args) -> int:
+    import psycopg
+
+    from ingest.errors import SocorgError
+    from ingest.postgres import POSTGRES_CONN_ID, dsn_from_airflow, publish_postgres
+
+    dsn = args.dsn or dsn_from_airflow()
+    if not dsn:
+        print(
+            f"socorg publish-postgres: give --dsn or an Airflow connection {POSTGRES_CONN_ID}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        result = publish_postgres(paths.data_dir(args.data), dsn, args.schema, args.release)
+    except (SocorgError, OSError, psycopg.Error) as exc:
+        print(f"socorg publish-postgres: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(result["tables"].values())
+    print(
+        f"socorg publish-postgres: release {result['snapshot_date']} is now schema {result['schema']} "
+        f"({len(result['tables'])} tables, {rows:,} rows)"
+    )
     return 0
 
 
@@ -131,11 +199,14 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     if methods:
         shares = ", ".join(f"{m} {v['share']:.1%}" for m, v in methods.items())
         print(f"\n  members matched by: {shares}")
-    print(f"\n  Parquet:    {data / 'publish'}/<dataset>/snapshot_date={export_date}/")
-    print(f"  Release:    {data / 'publish' / latest['index']}")
+    publish = data / "publish"
+    print(f"\n  Parquet:    {publish}/<dataset>/snapshot_date={export_date}/")
+    print(f"  Release:    {publish / latest['index']} (check it: socorg verify {export_date})")
+    print(f"  Releases:   {publish / 'versions.json'}")
+    print(f"  BI tools:   {publish / 'marts.duckdb'} (read-only; replaced whole each night)")
+    print(f"  Catalog:    {data / 'docs' / 'index.html'}")
     print(f"  Data Docs:  {data / 'docs' / 'gx' / 'index.html'}")
     print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
-    print(f"  DuckDB:     {data / 'warehouse.duckdb'}")
 
 
 def print_changes(data: Path, export_date: dt.date) -> None:

@@ -20,3 +20,7 @@ class ExportMissingError(SocorgError):
 
 class GateError(SocorgError):
     """A batch failed its quality gate; nothing downstream may run."""
+
+
+class StageSkipped(Exception):  # noqa: N818 (a signal, not an error)
+    """A stage with nothing to do this run (for example PostgreSQL not configured): the task is skipped."""

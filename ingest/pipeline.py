@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest import paths
-from ingest.errors import SocorgError
+from ingest.errors import SocorgError, StageSkipped
 from ingest.locations import EXPORTS_CONN_ID
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ class Night:
     data: Path
     conn_id: str | None = None
     registry_deadline: dt.time = dt.time(8, 0)
+    keep_releases: int | None = None
 
     @property
     def deadline(self) -> dt.datetime:
@@ -64,7 +65,19 @@ def night_from_context(context) -> Night:
         data=data,
         conn_id=params.get("exports_conn_id") or EXPORTS_CONN_ID,
         registry_deadline=dt.time.fromisoformat(deadline),
+        keep_releases=keep_releases_setting(params.get("keep_releases")),
     )
+
+
+def keep_releases_setting(value: int | str | None = None) -> int | None:
+    """How many releases to keep: the run's param, else `SOCORG_KEEP_RELEASES`; unset keeps them all."""
+    value = value if value is not None else os.environ.get("SOCORG_KEEP_RELEASES")
+    if value in (None, ""):
+        return None
+    keep = int(value)
+    if keep < 1:
+        raise ValueError(f"keep_releases must be at least 1, got {keep}")
+    return keep
 
 
 def failure_file(night: Night) -> Path:
@@ -86,6 +99,10 @@ def run_stage(name: str, context) -> dict | bool:
     )
     try:
         return STAGE_FUNCTIONS[name](night)
+    except StageSkipped as skipped:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(str(skipped)) from skipped
     except Exception as exc:
         failure.parent.mkdir(parents=True, exist_ok=True)
         failure.write_text(f"{name}: {exc}\n", encoding="utf-8")
@@ -157,8 +174,31 @@ def publish(night: Night) -> dict:
     """Publish Parquet, the release index, and move latest."""
     from ingest.publish import publish_night
 
-    result = publish_night(night.data, night.export_date)
-    return {"release": result["release"], "datasets": len(result["files"])}
+    result = publish_night(night.data, night.export_date, night.keep_releases)
+    return {"release": result["release"], "datasets": len(result["files"]), "pruned": result["pruned"]}
+
+
+def publish_postgres(night: Night) -> dict:
+    """Load the release into PostgreSQL when the Airflow connection `socorg_postgres` exists.
+
+    Only the newest night is loaded: PostgreSQL holds what latest.json points at, so a backfill of
+    older nights skips this step.
+    """
+    from ingest.postgres import POSTGRES_CONN_ID, dsn_from_airflow
+    from ingest.postgres import publish_postgres as load
+    from ingest.release import latest_snapshot
+
+    dsn = dsn_from_airflow()
+    if not dsn:
+        raise StageSkipped(f"no Airflow connection {POSTGRES_CONN_ID}: PostgreSQL is not configured")
+    latest = latest_snapshot(night.data / "publish")
+    if latest != night.export_date.isoformat():
+        raise StageSkipped(
+            f"{night.export_date} is not the latest release ({latest}); PostgreSQL keeps {latest}"
+        )
+    schema = os.environ.get("SOCORG_POSTGRES_SCHEMA", "socorg")
+    result = load(night.data, dsn, schema, latest)
+    return {"schema": result["schema"], "rows": sum(result["tables"].values())}
 
 
 STAGE_FUNCTIONS = {
@@ -168,5 +208,6 @@ STAGE_FUNCTIONS = {
     "validate": validate,
     "transform": transform,
     "publish": publish,
+    "publish_postgres": publish_postgres,
 }
 STAGES = tuple(STAGE_FUNCTIONS)

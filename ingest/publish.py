@@ -1,71 +1,86 @@
-"""Publish the marts as Parquet per dataset and snapshot date, then the release index, then latest."""
+"""Publish a night: Parquet per dataset, the release files, marts.duckdb, versions, latest, catalog."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import shutil
 import uuid
 from pathlib import Path
 
+from ingest.datasets import DATASETS, PERSONAL_COLUMNS, dataset_docs, dataset_path
 from ingest.files import write_json_atomically
+from ingest.release import (
+    column_statistics,
+    describe_file,
+    latest_snapshot,
+    night_issues,
+    prune,
+    write_release,
+    write_versions,
+)
 
-DATASETS = {
-    "organizations": ["credit_code"],
-    "organization_history": ["credit_code", "version_no"],
-    "registry_changes": ["credit_code", "change_type"],
-    "memberships": ["association_credit_code", "member_key"],
-    "membership_changes": ["association_credit_code", "member_key", "change_type"],
-    "enterprises": ["enterprise_key"],
-    "clusters": ["city_code", "cluster_code"],
-    "registry_stats": ["city_code", "division_code", "org_type"],
-    "city_summary": ["city_code"],
-    "loads": ["source", "file_name", "version"],
-    "quality": ["source", "expectation", "column_name"],
-    "quarantine_reasons": ["source", "file_name", "version", "reason"],
-}
-PERSONAL_COLUMNS = {"legal_representative", "phone", "contact_person"}
+# Fixed Parquet settings, so that the same marts always give the same bytes.
+PARQUET_OPTIONS = "format parquet, compression zstd, row_group_size 122880"
 
 
-def dataset_path(publish: Path, dataset: str, export_date: dt.date) -> Path:
-    """`publish/<dataset>/snapshot_date=<date>/<dataset>.parquet`."""
-    return publish / dataset / f"snapshot_date={export_date.isoformat()}" / f"{dataset}.parquet"
+def scratch_dir(data: Path) -> Path:
+    """Where a publish stages its files: beside publish/ on the same disk, never inside it."""
+    return data / "tmp"
 
 
-def publish_night(data: Path, export_date: dt.date) -> dict:
-    """Write each dataset to a staging folder, move it into place, then index.json, then latest.json."""
+def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = None) -> dict:
+    """Stage every file outside publish/, move the Parquet into place, write the release (index last),
+    then — for the newest night — marts.duckdb and latest.json; then versions, retention, the catalog."""
     import duckdb
 
     publish = data / "publish"
-    staging = publish / f".staging-{uuid.uuid4().hex[:8]}"
+    scratch = scratch_dir(data)
+    _remove_leftovers(scratch)
+    staging = scratch / f"publish-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
-    files = []
     try:
         # Not read_only: within one process (dag.test) dbt may still hold the file open read-write,
-        # and DuckDB refuses a second configuration. The DAG runs one writer at a time.
+        # and DuckDB refuses a second configuration. The pool lets one writer at a time in.
         with duckdb.connect(str(data / "warehouse.duckdb")) as con:
-            for dataset, key in DATASETS.items():
-                files.append(_export(con, dataset, key, staging, export_date))
-            statistics = {"memberships_by_match_method": match_method_shares(con)}
-        for entry in files:
-            final = publish / entry["path"]
+            staged = {d: _export(con, d, staging, export_date) for d in DATASETS}
+            files, statistics = [], {"datasets": {}}
+            for dataset, (relative, columns) in staged.items():
+                files.append(describe_file(dataset, staging / relative, relative.as_posix()))
+                statistics["datasets"][dataset] = column_statistics(con, staging / relative, columns)
+            shares = match_method_shares(con)
+            statistics["headline"] = _headline(con, shares)
+            from ingest.land import missing_sources
+
+            issues = night_issues(con, missing_sources(data, export_date))
+        is_newest = latest_snapshot(publish) <= export_date.isoformat()
+        if is_newest:
+            from ingest.marts_db import build_marts_db
+
+            parquet = {d: staging / relative for d, (relative, _) in staged.items()}
+            build_marts_db(staging / "marts.duckdb", parquet, dataset_docs(data))
+        for relative, _ in staged.values():
+            final = publish / relative
             final.parent.mkdir(parents=True, exist_ok=True)
-            (staging / entry["path"]).replace(final)
+            (staging / relative).replace(final)
+        index = {
+            "snapshot_date": export_date.isoformat(),
+            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "files": files,
+            "statistics": {"memberships_by_match_method": shares},
+        }
+        index_file = write_release(publish, export_date, index, statistics, issues)
+        if is_newest:
+            (staging / "marts.duckdb").replace(publish / "marts.duckdb")
+            latest = {"snapshot_date": export_date.isoformat(), "index": str(index_file.relative_to(publish))}
+            write_json_atomically(publish / "latest.json", latest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    release = {
-        "snapshot_date": export_date.isoformat(),
-        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "files": files,
-        "statistics": statistics,
-    }
-    index = publish / "releases" / export_date.isoformat() / "index.json"
-    write_json_atomically(index, release)
-    latest = {"snapshot_date": export_date.isoformat(), "index": str(index.relative_to(publish))}
-    if _current_latest(publish) <= export_date.isoformat():
-        write_json_atomically(publish / "latest.json", latest)
-    return {"release": str(index), "files": files}
+    write_versions(publish)
+    pruned = prune(publish, keep_releases, scratch) if keep_releases else []
+    from ingest.catalog import write_catalog
+
+    write_catalog(data)
+    return {"release": str(index_file), "files": files, "issues": len(issues), "pruned": pruned}
 
 
 def match_method_shares(con) -> dict[str, dict]:
@@ -77,15 +92,24 @@ def match_method_shares(con) -> dict[str, dict]:
     return {method: {"rows": n, "share": round(n / total, 4)} for method, n in rows}
 
 
-def _current_latest(publish: Path) -> str:
-    """The snapshot date latest.json points at; a backfill of an older night does not move it back."""
-    path = publish / "latest.json"
-    if not path.exists():
-        return ""
-    return json.loads(path.read_text(encoding="utf-8"))["snapshot_date"]
+def _headline(con, shares: dict) -> dict:
+    """The figures a reader looks for first: each city's summary, and how members were matched."""
+    cursor = con.execute("select * exclude (snapshot_date) from marts.city_summary order by city_code")
+    names = [d[0] for d in cursor.description]
+    cities = {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+    return {"cities": cities, "memberships_by_match_method": shares}
 
 
-def _export(con, dataset: str, key: list[str], staging: Path, export_date: dt.date) -> dict:
+def _remove_leftovers(scratch: Path) -> None:
+    """Staging folders of a run that was killed: the pool lets one publish run at a time, so any
+    folder here is an orphan."""
+    if scratch.exists():
+        for orphan in scratch.iterdir():
+            shutil.rmtree(orphan, ignore_errors=True) if orphan.is_dir() else orphan.unlink()
+
+
+def _export(con, dataset: str, staging: Path, export_date: dt.date) -> tuple[Path, list[str]]:
+    """Write one mart to staging as Parquet sorted by its key; refuse personal columns."""
     columns = [row[0] for row in con.execute(f"describe marts.{dataset}").fetchall()]
     leaked = PERSONAL_COLUMNS.intersection(columns)
     if leaked:
@@ -93,15 +117,6 @@ def _export(con, dataset: str, key: list[str], staging: Path, export_date: dt.da
     relative = dataset_path(Path("."), dataset, export_date)
     target = staging / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"copy (select * from marts.{dataset} order by {', '.join(key)}) "
-        f"to '{target}' (format parquet, compression zstd)"
-    )
-    rows = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
-    return {
-        "dataset": dataset,
-        "path": relative.as_posix(),
-        "rows": rows,
-        "bytes": target.stat().st_size,
-        "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
-    }
+    key = ", ".join(DATASETS[dataset].key)
+    con.execute(f"copy (select * from marts.{dataset} order by {key}) to '{target}' ({PARQUET_OPTIONS})")
+    return relative, columns

@@ -60,6 +60,29 @@ def first_night(tmp_path_factory) -> dict:
     return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium, which `make test` installs when it is missing."""
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("Chromium is not installed: `make system-deps` installs Debian's chromium package")
+    return found
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """A real PostgreSQL server on loopback for the session (Debian's postgresql package)."""
+    from postgres_server import PostgresServer, postgres_bin
+
+    binaries = postgres_bin()
+    if binaries is None:
+        pytest.fail("PostgreSQL is not installed: `make system-deps` installs Debian's postgresql package")
+    with PostgresServer(binaries) as server:
+        yield server.dsn
+
+
 def pytest_configure(config):
     """Airflow's home for the test session lives in a temporary folder, never in the checkout."""
     import tempfile

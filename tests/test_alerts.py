@@ -31,3 +31,28 @@ def test_an_alert_is_posted_as_json():
         payload = {"dag": "socorg_nightly", "task": "validate", "reason": "质量检查未通过"}
         assert post(webhook.url, payload) == 204
     assert webhook.posts == [{"path": "/alerts", "body": payload}]
+
+
+def test_a_missed_deadline_posts_an_alert_naming_the_night(monkeypatch):
+    """The DAG's deadline callback, called as Airflow calls it: a context with the run's fields."""
+    from ingest.alerts import on_deadline_missed
+
+    context = {
+        "dag_run": {
+            "dag_id": "socorg_nightly",
+            "run_id": "scheduled__2023-11-01T02:00:00+08:00",
+            "logical_date": "2023-10-31T18:00:00Z",
+            "state": "running",
+        },
+        "deadline": {"id": "d1", "deadline_time": "2023-10-31T23:00:00Z"},
+    }
+    with Webhook() as webhook:
+        monkeypatch.setenv("AIRFLOW_CONN_SOCORG_ALERTS", webhook.url)
+        on_deadline_missed(context=context, deadline="07:00")
+    [alert] = [p["body"] for p in webhook.posts]
+    assert alert["dag"] == "socorg_nightly"
+    assert alert["export_date"] == "2023-10-31"
+    assert alert["state"] == "running"
+    assert alert["reason"] == (
+        "deadline missed: the run was not finished by 07:00 (Asia/Shanghai) on the morning after"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -57,3 +58,43 @@ def test_no_heavy_imports_at_parse_time():
         check=True,
     )
     assert done.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_publish_updates_an_asset_per_dataset_and_the_example_consumer_listens(dagbag):
+    from ingest.datasets import DATASETS
+
+    publish = dagbag.dags[DAG_ID].get_task("publish")
+    assert sorted(a.name for a in publish.outlets) == sorted(f"socorg.{d}" for d in DATASETS)
+    consumer = dagbag.dags["socorg_example_consumer"]
+    listened = {a.name for a in consumer.timetable.asset_condition.objects}
+    assert listened == {"socorg.city_summary", "socorg.organizations"}
+    assert listened <= {a.name for a in publish.outlets}
+
+
+def test_production_shape_retries_pool_and_deadline(dagbag):
+    import datetime as dt
+
+    from ingest.airflow_env import WAREHOUSE_POOL
+
+    dag = dagbag.dags[DAG_ID]
+    land = dag.get_task("land")
+    assert land.retries >= 3 and land.retry_exponential_backoff > 1
+    assert land.max_retry_delay == dt.timedelta(minutes=30)
+    assert {t.task_id for t in dag.tasks if t.pool == WAREHOUSE_POOL} == {"transform", "publish"}
+    assert dag.get_task("publish_postgres").upstream_task_ids == {"publish"}
+    [deadline] = dag.deadline
+    assert deadline.interval == dt.timedelta(hours=5)  # 02:00 logical date → 07:00 default deadline
+    assert deadline.callback.path == "ingest.alerts.on_deadline_missed"
+
+
+def test_the_run_deadline_is_configurable():
+    code = (
+        "import sys, runpy; g = runpy.run_path(sys.argv[1]);print(g['socorg_nightly']().deadline[0].interval)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS_DIR / "socorg_nightly.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOCORG_RUN_DEADLINE": "09:30"},
+    )
+    assert done.stdout.strip().splitlines()[-1] == "7:30:00", done.stderr[-2000:]

@@ -7,7 +7,7 @@ files as (
 final as (
     select
         export_source as source,  -- noqa: RF04
-        * exclude (export_source),
+        * exclude (export_source, duration_seconds),
         export_date as snapshot_date
     from files
 )

@@ -1,0 +1,39 @@
+"""
+### socorg example consumer
+
+An example of a downstream DAG: it is scheduled on the Airflow Assets that socorg's `publish` task
+updates (`socorg.city_summary` and `socorg.organizations`), so it runs after every night that
+published, and never after one that did not. It reads the release `latest.json` points at and logs the
+active organizations per city — replace the task with your own report, extract or refresh.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from ingest.assets import published_asset
+
+
+@dag(
+    dag_id="socorg_example_consumer",
+    schedule=[published_asset("city_summary"), published_asset("organizations")],
+    start_date=pendulum.datetime(2023, 10, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["socorg", "example"],
+    default_args={"owner": "socorg", "retries": 1},
+    params={"data": Param(None, type=["null", "string"], description="Data folder")},
+    doc_md=__doc__,
+)
+def socorg_example_consumer():
+    @task
+    def active_organizations_by_city(**context) -> dict[str, int]:
+        from ingest.consumer import active_organizations_by_city
+
+        return active_organizations_by_city((context.get("params") or {}).get("data"))
+
+    active_organizations_by_city()
+
+
+socorg_example_consumer()

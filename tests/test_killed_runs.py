@@ -1,0 +1,144 @@
+"""A run killed (SIGKILL) during any task leaves nothing half-done, and running the night again gives
+exactly what an uninterrupted run gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+from runner import FIRST_NIGHT, socorg
+
+from ingest import pipeline
+
+pytestmark = pytest.mark.e2e
+
+NIGHT_1 = dt.date.fromisoformat(FIRST_NIGHT)
+NIGHT_2 = NIGHT_1 + dt.timedelta(days=1)
+# How long each task runs before the kill: long enough to be in the middle of its work.
+KILL_AFTER = {"land": 0.0, "parse": 2.0, "validate": 2.0, "transform": 5.0, "publish": 0.2}
+
+
+def file_hashes(publish) -> dict[str, str]:
+    """sha256 of every Parquet file and of latest.json, by path."""
+    files = [*publish.rglob("*.parquet"), publish / "latest.json"]
+    return {str(p.relative_to(publish)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def marts_content(publish) -> dict[str, list]:
+    """Every table of marts.duckdb, sorted, with the tables' and columns' comments."""
+    with duckdb.connect(str(publish / "marts.duckdb"), read_only=True) as con:
+        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        content = {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
+        content["_comments"] = con.execute(
+            "select table_name, column_name, comment from duckdb_columns() order by all"
+        ).fetchall()
+    return content
+
+
+def release_files(publish, night: dt.date) -> dict:
+    """The release's statistics and issues, and its index without the publishing time."""
+    folder = publish / "releases" / night.isoformat()
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    index.pop("published_at")
+    return {
+        "index": index,
+        "statistics": json.loads((folder / "statistics.json").read_text(encoding="utf-8")),
+        "issues": json.loads((folder / "issues.json").read_text(encoding="utf-8")),
+    }
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """Shenzhen's exports for two nights; a data folder with night 1 published (the stages in-process);
+    and a copy that ran night 2 through Airflow without interruption: the reference."""
+    root = tmp_path_factory.mktemp("killed")
+    exports, base = root / "exports", root / "base"
+    env = {**os.environ, "SOCORG_EXPORTS": str(exports)}
+    sampled = socorg(
+        "sample", "--out", str(exports), "--date", FIRST_NIGHT, "--nights", "2", "--city", "shenzhen", env=env
+    )
+    assert sampled.returncode == 0, sampled.stderr
+    night = pipeline.Night(NIGHT_1, str(exports), base)
+    for stage in ("land", "parse", "validate", "transform", "publish"):
+        pipeline.STAGE_FUNCTIONS[stage](night)
+    reference = shutil.copytree(base, root / "reference")
+    done = socorg("run", "--date", NIGHT_2.isoformat(), env={**env, "SOCORG_DATA": str(reference)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return {"exports": exports, "base": base, "reference": reference, "env": env}
+
+
+def running_since(task_id: str, since: str) -> str | None:
+    """The state of the task's newest try that started after `since` (UTC), from Airflow's metadata DB."""
+    db = os.path.join(os.environ["AIRFLOW_HOME"], "airflow.db")
+    with sqlite3.connect(db, timeout=30) as con:
+        row = con.execute(
+            "select state from task_instance where dag_id = 'socorg_nightly' and task_id = ? "
+            "and start_date > ? order by start_date desc limit 1",
+            (task_id, since),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def kill_during(task_id: str, env: dict) -> None:
+    """Start `socorg run` for night 2, wait until the task runs, let it work a moment, SIGKILL the run."""
+    since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", "run", "--date", NIGHT_2.isoformat()],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while running_since(task_id, since) != "running":
+            assert process.poll() is None, f"the run ended before {task_id} was seen running"
+            assert time.monotonic() < deadline, f"{task_id} never started"
+            time.sleep(0.02)
+        time.sleep(KILL_AFTER[task_id])
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert running_since(task_id, since) == "running", f"{task_id} had finished before the kill"
+
+
+def assert_nothing_half_done(publish, before: dict, after: dict) -> None:
+    """No temporary file under publish/; every file is either the previous night's or the finished one."""
+    leftovers = [
+        p for p in publish.rglob("*") if p.name.startswith(".") or p.name.endswith((".tmp", ".part"))
+    ]
+    assert leftovers == []
+    for path, digest in file_hashes(publish).items():
+        assert digest in (before.get(path), after.get(path)), f"{path} is neither the old nor the new file"
+    assert marts_content(publish) in (before["_marts"], after["_marts"])
+
+
+@pytest.mark.parametrize("task_id", list(KILL_AFTER))
+def test_a_run_killed_during_a_task_then_run_again_equals_an_uninterrupted_run(nights, task_id, tmp_path):
+    data = shutil.copytree(nights["base"], tmp_path / "data")
+    env = {**nights["env"], "SOCORG_DATA": str(data)}
+    before = {**file_hashes(data / "publish"), "_marts": marts_content(data / "publish")}
+    reference = nights["reference"] / "publish"
+    after = {**file_hashes(reference), "_marts": marts_content(reference)}
+
+    kill_during(task_id, env)
+    assert_nothing_half_done(data / "publish", before, after)
+    if task_id != "publish":  # killed before publishing: the previous release exactly as it was
+        assert file_hashes(data / "publish") == {k: v for k, v in before.items() if k != "_marts"}
+
+    again = socorg("run", "--date", NIGHT_2.isoformat(), env=env)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert file_hashes(data / "publish") == file_hashes(reference)
+    assert marts_content(data / "publish") == after["_marts"]
+    assert release_files(data / "publish", NIGHT_2) == release_files(reference, NIGHT_2)
+    assert list((data / "tmp").iterdir()) == []
