@@ -105,7 +105,10 @@ def _remove_leftovers(scratch: Path) -> None:
     folder here is an orphan."""
     if scratch.exists():
         for orphan in scratch.iterdir():
-            shutil.rmtree(orphan, ignore_errors=True) if orphan.is_dir() else orphan.unlink()
+            if orphan.is_dir():
+                shutil.rmtree(orphan, ignore_errors=True)
+            else:
+                orphan.unlink()
 
 
 def _export(con, dataset: str, staging: Path, export_date: dt.date) -> tuple[Path, list[str]]:
