@@ -22,6 +22,10 @@ retry (a failed check is an answer). `transform` and `publish` share the one-slo
 per published dataset (`socorg.<dataset>`) for other DAGs to be scheduled on. `publish_postgres` loads
 the release into PostgreSQL when the connection `socorg_postgres` exists, and is skipped otherwise.
 Param `keep_releases` (or `SOCORG_KEEP_RELEASES`) keeps the newest N releases.
+
+Backfill with `airflow backfill create --dag-id socorg_nightly --max-active-runs 1 …`: a backfill does
+not follow `max_active_runs`, and each night builds on the audited nights before it. Runs queued after
+their deadline (backfills) raise no deadline alert.
 """
 
 from __future__ import annotations

@@ -32,12 +32,20 @@ def airflow_command(*args: str) -> None:
         raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
+_prepared_homes: set[str] = set()
+
+
 def prepare() -> None:
     """Metadata DB current (`airflow db migrate`), our DAGs serialized (`airflow dags reserialize`) and
-    the one-slot pool that lets one task at a time write the DuckDB file."""
+    the one-slot pool that lets one task at a time write the DuckDB file; once per process and home."""
+    configure()
+    home = os.environ["AIRFLOW_HOME"]
+    if home in _prepared_homes:
+        return
     airflow_command("db", "migrate")
     airflow_command("dags", "reserialize")
     ensure_pool()
+    _prepared_homes.add(home)
 
 
 def ensure_pool() -> None:

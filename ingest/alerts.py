@@ -95,7 +95,7 @@ def deadline_payload(context: dict, deadline: str) -> dict:
     export_date = export_date_for(dt.datetime.fromisoformat(logical)).isoformat() if logical else None
     return {
         "dag": run.get("dag_id"),
-        "run": run.get("run_id"),
+        "run": run.get("dag_run_id"),
         "task": None,
         "export_date": export_date,
         "reason": f"deadline missed: the run was not finished by {deadline} (Asia/Shanghai) "
@@ -105,5 +105,29 @@ def deadline_payload(context: dict, deadline: str) -> dict:
 
 
 def on_deadline_missed(context: dict | None = None, deadline: str = "", **_) -> None:
-    """The DAG's deadline callback: the same webhook as failures, with the deadline as the reason."""
-    _send(deadline_payload(context or {}, deadline))
+    """The DAG's deadline callback: the same webhook as failures, with the deadline as the reason.
+
+    A run queued after its deadline had passed (a backfill, a rerun of an old night) was late before it
+    began: it is logged, not alerted, so a month's backfill does not page anyone thirty times.
+    """
+    context = context or {}
+    if queued_after_deadline(context):
+        run = (context.get("dag_run") or {}).get("dag_run_id")
+        log.info("run %s was queued after its deadline had passed; no deadline alert", run)
+        return
+    _send(deadline_payload(context, deadline))
+
+
+def queued_after_deadline(context: dict) -> bool:
+    """Whether the run was queued after its deadline time (both as Airflow hands them to the callback)."""
+    queued = (context.get("dag_run") or {}).get("queued_at")
+    deadline_time = (context.get("deadline") or {}).get("deadline_time")
+    if not queued or not deadline_time:
+        return False
+    return _instant(queued) > _instant(deadline_time)
+
+
+def _instant(value) -> dt.datetime:
+    """An ISO string or a datetime, as an aware datetime (naive means UTC, as Airflow stores it)."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ def postgres_bin() -> Path | None:
     return Path(found[0]).parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -29,7 +29,7 @@ class PostgresServer:
     def __init__(self, bin_dir: Path) -> None:
         self.bin = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="socorg-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.dsn = f"postgresql://socorg@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *args: str) -> None:

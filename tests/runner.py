@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -9,6 +10,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import duckdb
 
 FIRST_NIGHT = "2023-10-31"  # the export date of the session's published night (conftest.first_night)
 
@@ -26,6 +29,35 @@ def published_state(data: Path) -> dict[str, str]:
         str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted((data / "publish").rglob("*"))
         if p.is_file()
+    }
+
+
+def file_hashes(publish) -> dict[str, str]:
+    """sha256 of every Parquet file and of latest.json, by path."""
+    files = [*publish.rglob("*.parquet"), publish / "latest.json"]
+    return {str(p.relative_to(publish)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def marts_content(publish) -> dict[str, list]:
+    """Every table of marts.duckdb, sorted, with the tables' and columns' comments."""
+    with duckdb.connect(str(publish / "marts.duckdb"), read_only=True) as con:
+        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        content = {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
+        content["_comments"] = con.execute(
+            "select table_name, column_name, comment from duckdb_columns() order by all"
+        ).fetchall()
+    return content
+
+
+def release_files(publish, night: dt.date) -> dict:
+    """The release's statistics and issues, and its index without the publishing time."""
+    folder = publish / "releases" / night.isoformat()
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    index.pop("published_at")
+    return {
+        "index": index,
+        "statistics": json.loads((folder / "statistics.json").read_text(encoding="utf-8")),
+        "issues": json.loads((folder / "issues.json").read_text(encoding="utf-8")),
     }
 
 

@@ -4,8 +4,6 @@ exactly what an uninterrupted run gives."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
 import shutil
 import signal
@@ -14,9 +12,8 @@ import subprocess
 import sys
 import time
 
-import duckdb
 import pytest
-from runner import FIRST_NIGHT, socorg
+from runner import FIRST_NIGHT, file_hashes, marts_content, release_files, socorg
 
 from ingest import pipeline
 
@@ -26,35 +23,6 @@ NIGHT_1 = dt.date.fromisoformat(FIRST_NIGHT)
 NIGHT_2 = NIGHT_1 + dt.timedelta(days=1)
 # How long each task runs before the kill: long enough to be in the middle of its work.
 KILL_AFTER = {"land": 0.0, "parse": 2.0, "validate": 2.0, "transform": 5.0, "publish": 0.2}
-
-
-def file_hashes(publish) -> dict[str, str]:
-    """sha256 of every Parquet file and of latest.json, by path."""
-    files = [*publish.rglob("*.parquet"), publish / "latest.json"]
-    return {str(p.relative_to(publish)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-
-def marts_content(publish) -> dict[str, list]:
-    """Every table of marts.duckdb, sorted, with the tables' and columns' comments."""
-    with duckdb.connect(str(publish / "marts.duckdb"), read_only=True) as con:
-        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
-        content = {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
-        content["_comments"] = con.execute(
-            "select table_name, column_name, comment from duckdb_columns() order by all"
-        ).fetchall()
-    return content
-
-
-def release_files(publish, night: dt.date) -> dict:
-    """The release's statistics and issues, and its index without the publishing time."""
-    folder = publish / "releases" / night.isoformat()
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    index.pop("published_at")
-    return {
-        "index": index,
-        "statistics": json.loads((folder / "statistics.json").read_text(encoding="utf-8")),
-        "issues": json.loads((folder / "issues.json").read_text(encoding="utf-8")),
-    }
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,170 @@
+"""`airflow backfill create` over a month of sample nights, on a real scheduler, gives exactly the releases
+of running the nights one after the other; and the deadline alert fires for real, but not for backfills.
+
+Airflow runs as deployed: API server, scheduler with the LocalExecutor and DAG processor, each its own
+process (tests/airflow_server.py). The reference runs each night's stages in date order, in-process: the
+same stage functions the DAG's tasks call, without Airflow. `SOCORG_BACKFILL_NIGHTS` shortens the month
+when trying things out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+
+import pytest
+from airflow_server import AirflowServer
+from runner import Webhook, file_hashes, marts_content, release_files, socorg
+
+from ingest import pipeline
+
+pytestmark = pytest.mark.e2e
+
+FIRST = dt.date(2023, 11, 1)
+NIGHTS = int(os.environ.get("SOCORG_BACKFILL_NIGHTS", "30"))  # a month
+MONTH = [FIRST + dt.timedelta(days=k) for k in range(NIGHTS)]
+DAG_ID = "socorg_nightly"
+DEADLINE_LEAD = dt.timedelta(seconds=45)  # how far ahead the deadline of the late manual run lies
+RUN_DEADLINE = dt.time.fromisoformat(os.environ.get("SOCORG_RUN_DEADLINE", "07:00"))  # as the DAG reads it
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """A month of Shenzhen's nightly exports, with registrations, renames, members coming and going."""
+    folder = tmp_path_factory.mktemp("backfill") / "exports"
+    sampled = socorg(
+        "sample", "--out", str(folder), "--date", FIRST.isoformat(), "--nights", str(NIGHTS),
+        "--city", "shenzhen", env=dict(os.environ),
+    )  # fmt: skip
+    assert sampled.returncode == 0, sampled.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    with Webhook() as hook:
+        yield hook
+
+
+@pytest.fixture(scope="module")
+def airflow(exports, webhook, postgres_dsn, tmp_path_factory):
+    """A running Airflow whose tasks read `exports` and write a data folder of their own."""
+    root = tmp_path_factory.mktemp("airflow")
+    env = {
+        "SOCORG_EXPORTS": str(exports),
+        "SOCORG_DATA": str(root / "data"),
+        "SOCORG_POKE_SECONDS": "5",
+        "AIRFLOW_CONN_SOCORG_ALERTS": webhook.url,
+    }
+    with AirflowServer(root / "home", postgres_dsn, env) as server:
+        server.wait_for_dag(DAG_ID)
+        server.cli("dags", "unpause", DAG_ID)
+        server.data = root / "data"
+        yield server
+
+
+@pytest.fixture(scope="module")
+def backfill_started(airflow):
+    """`airflow backfill create` over the month, as the README says: one night at a time, oldest first."""
+    airflow.cli(
+        "backfill", "create", "--dag-id", DAG_ID,
+        "--from-date", pipeline.run_time_for(MONTH[0]).isoformat(),
+        "--to-date", pipeline.run_time_for(MONTH[-1]).isoformat(),
+        "--max-active-runs", "1",
+    )  # fmt: skip
+    return airflow
+
+
+@pytest.fixture(scope="module")
+def nightly(backfill_started, exports, tmp_path_factory):
+    """The reference, computed while the backfill runs: each night's stages in date order."""
+    data = tmp_path_factory.mktemp("nightly") / "data"
+    for export_date in MONTH:
+        night = pipeline.Night(export_date, str(exports), data)
+        for stage in ("land", "parse", "validate", "transform", "publish"):
+            pipeline.STAGE_FUNCTIONS[stage](night)
+    return data
+
+
+@pytest.fixture(scope="module")
+def backfilled(backfill_started, nightly) -> dict[str, str]:
+    """Wait until every backfill run has ended; their states by run id."""
+    give_up = time.monotonic() + 300 + 180 * NIGHTS
+    while time.monotonic() < give_up:
+        runs = dict(backfill_started.query("select run_id, state from dag_run where run_type = 'backfill'"))
+        if len(runs) == NIGHTS and set(runs.values()) <= {"success", "failed"}:
+            return runs
+        time.sleep(5)
+    pytest.fail(f"the backfill did not end in time: {runs}; see {backfill_started.home}/scheduler.log")
+
+
+def test_the_backfill_runs_every_night_of_the_month_in_order(backfill_started, backfilled):
+    assert set(backfilled.values()) == {"success"}, backfilled
+    runs = backfill_started.query(
+        "select logical_date, start_date from dag_run where run_type = 'backfill' order by logical_date"
+    )
+    assert [pipeline.export_date_for(logical) for logical, _ in runs] == MONTH
+    starts = [start for _, start in runs]
+    assert starts == sorted(starts), "the nights must run oldest first: each builds on the one before"
+
+
+def test_the_backfill_gives_the_releases_of_the_nightly_runs(backfill_started, backfilled, nightly):
+    publish, reference = backfill_started.data / "publish", nightly / "publish"
+    assert file_hashes(publish) == file_hashes(reference)
+    assert len([p for p in file_hashes(publish) if p.endswith(".parquet")]) >= 12 * NIGHTS
+    for night in MONTH:
+        assert release_files(publish, night) == release_files(reference, night), night
+    versions = json.loads((publish / "versions.json").read_text(encoding="utf-8"))
+    assert [release["snapshot_date"] for release in versions["releases"]] == [
+        night.isoformat() for night in reversed(MONTH)
+    ]
+    assert marts_content(publish) == marts_content(reference)
+    done = socorg("verify", "latest", env={**os.environ, "SOCORG_DATA": str(backfill_started.data)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.endswith(f"releases/{MONTH[-1]}: OK, 12 files match index.json\n")
+
+
+def test_backfilled_nights_raise_no_deadline_alert(backfilled, webhook):
+    """Every backfilled night was past its 07:00 deadline before it began: no page for any of them."""
+    alerts = [
+        post["body"] for post in webhook.posts if str(post["body"].get("run", "")).startswith("backfill")
+    ]
+    assert alerts == []
+
+
+def test_a_run_unfinished_at_its_deadline_posts_the_deadline_alert(airflow, webhook, backfilled, tmp_path):
+    """A manual run whose deadline lies 45 s ahead, waiting for a registry export that never comes."""
+    deadline = dt.datetime.now(dt.UTC) + DEADLINE_LEAD
+    logical = deadline - (dt.datetime.combine(FIRST, RUN_DEADLINE) - dt.datetime.combine(FIRST, dt.time(2)))
+    conf = {
+        "exports": str(tmp_path / "no-exports"),
+        "data": str(tmp_path / "data"),
+        "registry_deadline": "23:59",
+    }
+    (tmp_path / "no-exports").mkdir()
+    airflow.cli(
+        "dags", "trigger", DAG_ID, "--run-id", "manual_late", "--conf", json.dumps(conf),
+        "--logical-date", logical.isoformat(),
+    )  # fmt: skip
+    give_up = time.monotonic() + DEADLINE_LEAD.total_seconds() + 180
+    while time.monotonic() < give_up:
+        alerts = [
+            post["body"]
+            for post in webhook.posts
+            if post["body"].get("run") == "manual_late" and post["body"]["reason"].startswith("deadline")
+        ]
+        if alerts:
+            break
+        time.sleep(2)
+    assert alerts, f"no deadline alert within 3 minutes of the deadline; posts: {webhook.posts}"
+    [alert] = alerts
+    assert dt.datetime.now(dt.UTC) >= deadline
+    assert alert["dag"] == DAG_ID
+    assert alert["export_date"] == pipeline.export_date_for(logical).isoformat()
+    assert alert["reason"] == (
+        f"deadline missed: the run was not finished by {RUN_DEADLINE.isoformat('minutes')} (Asia/Shanghai) "
+        "on the morning after"
+    )
+    assert alert["state"] in {"queued", "running", "failed"}
