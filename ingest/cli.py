@@ -26,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--out", type=Path, required=True, help="exports root to write into")
     sample.add_argument("--date", type=_date, required=True, help="export date YYYY-MM-DD")
     sample.add_argument("--city", choices=["suzhou", "shenzhen", "all"], default="all")
-    sample.add_argument("--scale", choices=["city"], default="city", help="only city scale exists so far")
+    sample.add_argument(
+        "--scale",
+        choices=["city", "province", "national"],
+        default="city",
+        help="city: Suzhou and/or Shenzhen with ground truth and planted mess (default); province: Jiangsu, "
+        "~80,000 organizations and 1,000,000 memberships; national: ~1,000,000 and 20,000,000",
+    )
     sample.add_argument("--seed", type=int, default=7)
     sample.add_argument(
         "--nights", type=int, default=1, help="consecutive nights from --date, with changes between them"
@@ -71,6 +77,8 @@ def _sample(args) -> int:
     if args.nights < 1:
         print(f"socorg sample: --nights must be at least 1, got {args.nights}", file=sys.stderr)
         return 2
+    if args.scale != "city":
+        return _sample_at_scale(args)
     truths = write_nights(args.out, args.date, args.nights, args.city, args.seed)
     truth = truths[-1]
     if args.nights > 1:
@@ -87,6 +95,24 @@ def _sample(args) -> int:
         )
     print(
         f"{len(truth['quarantine'])} bad rows planted; truth in {args.out}/_truth/{truth['export_date']}.json"
+    )
+    return 0
+
+
+def _sample_at_scale(args) -> int:
+    """One night of province- or national-size exports, streamed with a progress bar."""
+    from ingest.sample.scale import write_scale
+
+    if args.city != "all" or args.nights != 1:
+        message = f"--scale {args.scale} writes one night of many cities; drop --city and --nights"
+        print(f"socorg sample: {message}", file=sys.stderr)
+        return 2
+    truth = write_scale(args.out, args.date, args.scale, args.seed, progress=sys.stderr.isatty())
+    rows = truth["rows"]
+    print(
+        f"{args.scale}: {len(truth['cities'])} cities, {rows['registry']:,} organizations, "
+        f"{rows['membership']:,} memberships, {rows['qualifications']:,} qualification rows; "
+        f"truth in {args.out}/_truth/{truth['export_date']}.json"
     )
     return 0
 

@@ -1,0 +1,337 @@
+"""Province- and national-size sample exports: many cities, written city by city as the rows stream."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.creditcode import make_code
+from ingest.sample.cities import read_seed
+from ingest.sample.members import FLAG_LISTS, MEMBER_COLUMNS, MEMBER_HEADERS, ROLES
+from ingest.sample.names import BRAND, ENTERPRISE_SUFFIX, NamePool
+from ingest.sample.registry import (
+    HEADERS,
+    REGISTRY_COLUMNS,
+    SUPERVISORS,
+    TOPICS,
+    TYPE_CATEGORY,
+    TYPE_SPELLINGS,
+)
+from ingest.sample.spelling import random_day, spell_date, spell_grade
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big a sample is and where its organizations are."""
+
+    organizations: int
+    memberships: int
+    province: str | None  # a province's division code, or None for every province
+
+
+SCALES = {
+    "province": Scale(organizations=80_000, memberships=1_000_000, province="320000"),  # Jiangsu
+    "national": Scale(organizations=1_000_000, memberships=20_000_000, province=None),
+}
+MEMBERS_PER_ASSOCIATION = 2_000  # an association's list, on average
+MEMBERSHIPS_PER_ENTERPRISE = 1.25  # an enterprise is a member of 1.25 of its city's associations
+TYPE_SHARES = {"social_group": 0.45, "social_service_org": 0.53, "foundation": 0.02}
+STATUS_SHARES = {"正常": 0.90, "存续": 0.05, "已注销": 0.04, "已撤销": 0.01}
+QUALIFICATION_SHARES = {"high_tech": 0.10, "srdi": 0.05, "listed": 0.01}
+TRADES = ["电子", "软件", "智能装备", "新材料", "生物医药", "汽车零部件", "纺织", "物流", "食品", "新能源"]
+REGISTRY_FORMATS = ("utf-8", "gb18030", "utf-8-sig")  # by city, in turn
+
+
+@dataclass(frozen=True)
+class City:
+    code: str
+    name: str
+    districts: list[str]
+
+
+def scale_cities(scale: Scale) -> list[City]:
+    """The prefecture-level cities of the scale's province (or of all), with their county codes."""
+    rows = read_seed("divisions")
+    provinces = {r["division_code"]: r["division_name"] for r in rows if r["level"] == "province"}
+    counties: dict[str, list[str]] = {}
+    for r in rows:
+        if r["level"] == "county":
+            counties.setdefault(r["city_code"], []).append(r["division_code"])
+    cities = []
+    for r in rows:
+        if r["level"] != "city" or (scale.province and r["province_code"] != scale.province):
+            continue
+        name = r["division_name"]
+        if name == "市辖区":  # a municipality's districts (110100 北京市)
+            name = provinces[r["province_code"]]
+        elif "直辖" in name or name == "县":  # counties under the province: 河南省直辖县级行政区划
+            name = provinces[r["province_code"]] + name
+        cities.append(
+            City(r["division_code"], name, counties.get(r["division_code"]) or [r["division_code"]])
+        )
+    return cities
+
+
+def shares(total: int, weights: list[float]) -> list[int]:
+    """Split `total` in proportion to `weights`, exactly (largest remainders).
+
+    >>> shares(10, [1, 1, 1])
+    [4, 3, 3]
+    """
+    whole = sum(weights)
+    exact = [total * w / whole for w in weights]
+    counts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: counts[i] - exact[i])
+    for i in by_remainder[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def write_scale(
+    out: Path, export_date: dt.date, scale_name: str, seed: int = 7, progress: bool = True, scale=None
+) -> dict:
+    """Write one night of `scale_name` exports under `out` and `_truth/<date>.json`; return the truth.
+
+    Cities are written one after another; memory holds one city at a time. `scale` overrides the
+    sizes (tests use small ones).
+    """
+    scale = scale or SCALES[scale_name]
+    cities = scale_cities(scale)
+    rng = random.Random(f"socorg:{seed}:{scale_name}:{export_date.isoformat()}")
+    weights = [len(c.districts) for c in cities]
+    org_counts = shares(scale.organizations, weights)
+    membership_counts = shares(scale.memberships, weights)
+    truth = {"export_date": export_date.isoformat(), "seed": seed, "scale": scale_name, "cities": {}}
+    with (
+        _Progress(scale.organizations + scale.memberships, progress) as bar,
+        _Qualifications(out, export_date) as lists,
+    ):
+        for index, (city, orgs, memberships) in enumerate(
+            zip(cities, org_counts, membership_counts, strict=True)
+        ):
+            writer = _CityWriter(out, export_date, city, index, rng, bar, lists)
+            truth["cities"][city.code] = writer.write(orgs, memberships)
+    truth["rows"] = {
+        "registry": sum(c["registry_rows"] for c in truth["cities"].values()),
+        "membership": sum(c["membership_rows"] for c in truth["cities"].values()),
+        "qualifications": lists.rows,
+    }
+    path = out / "_truth" / f"{export_date.isoformat()}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+    return truth
+
+
+class _CityWriter:
+    """One city's registry export and its associations' membership exports."""
+
+    def __init__(self, out: Path, export_date: dt.date, city: City, index: int, rng, bar, lists) -> None:
+        self.out, self.export_date, self.city, self.index = out, export_date, city, index
+        self.rng, self.bar, self.lists = rng, bar, lists
+        self.short = city.name.removesuffix("市")
+        self.names = NamePool(rng)
+        # The city's designated cluster associations (a seed: Suzhou's, Shenzhen's) are its first.
+        self.designated = [a for a in read_seed("cluster_associations") if a["city_code"] == city.code]
+        self.codes = {a["association_credit_code"] for a in self.designated}
+
+    def write(self, orgs: int, memberships: int) -> dict:
+        associations = max(1, round(memberships / MEMBERS_PER_ASSOCIATION)) if memberships else 0
+        associations = max(associations, len(self.designated)) if memberships else 0
+        active, association_codes = self._registry(orgs, associations)
+        sizes = shares(memberships, [self.rng.uniform(0.3, 1.7) for _ in association_codes])
+        pool = max([round(memberships / MEMBERSHIPS_PER_ENTERPRISE), *sizes])
+        enterprises = self._enterprises(pool)
+        members: set[str] = set()
+        for k, (code, size) in enumerate(zip(association_codes, sizes, strict=True)):
+            listed = self.rng.sample(enterprises, size)
+            members.update(e[0] for e in listed)
+            self._membership(code, k, listed)
+        return {
+            "registry_rows": orgs,
+            "active_org_count": sum(active.values()),
+            **{f"{t}_count": n for t, n in active.items()},
+            "associations": len(association_codes),
+            "membership_rows": memberships,
+            "member_enterprises": len(members),
+        }
+
+    def _registry(self, orgs: int, associations: int) -> tuple[dict[str, int], list[str]]:
+        """The registry export; active organizations by type and the codes of the associations."""
+        fmt = REGISTRY_FORMATS[self.index % len(REGISTRY_FORMATS)]
+        spelled = HEADERS[("suzhou", "shenzhen")[self.index % 2]]
+        date_zh = f"{self.export_date.year}年{self.export_date.month}月{self.export_date.day}日"
+        active = dict.fromkeys(TYPE_SHARES, 0)
+        association_codes: list[str] = []
+        with self._open(
+            "registry", f"registry_{self.city.code}_{self.export_date:%Y%m%d}.csv", fmt
+        ) as writer:
+            writer.writerow([f"{self.city.name}社会组织登记信息（截至{date_zh}）"])
+            writer.writerow(["序号"] + [spelled[c] for c in REGISTRY_COLUMNS[1:]])
+            for n in range(1, orgs + 1):
+                # The first organizations are the city's associations: active social groups.
+                is_association = n <= associations
+                org_type, status = ("social_group", "正常") if is_association else self._draw()
+                cells = self._organization(n, org_type, status, is_association)
+                if n <= len(self.designated):
+                    cells[1:3] = [
+                        self.designated[n - 1][k] for k in ("association_credit_code", "association_name")
+                    ]
+                if status in ("正常", "存续"):
+                    active[org_type] += 1
+                if is_association:
+                    association_codes.append(cells[1])
+                writer.writerow(cells)
+                self.bar.update(1)
+            writer.writerow([f"合计：{orgs}"])
+        return active, association_codes
+
+    def _draw(self) -> tuple[str, str]:
+        """An organization type and a registration status, in their shares."""
+        org_type = self.rng.choices(list(TYPE_SHARES), list(TYPE_SHARES.values()))[0]
+        return org_type, self.rng.choices(list(STATUS_SHARES), list(STATUS_SHARES.values()))[0]
+
+    def _organization(self, n: int, org_type: str, status: str, is_association: bool) -> list:
+        rng = self.rng
+        district = rng.choice(self.city.districts)
+        topics, suffixes = TOPICS[org_type]
+        suffix = "协会" if is_association else rng.choice(suffixes)
+        topic = rng.choice(TRADES) if is_association else rng.choice(topics)
+        registered = random_day(rng, dt.date(1990, 1, 1), self.export_date - dt.timedelta(days=30))
+        grade = rng.choice([None, None, None, 3, 4, 5])
+        return [
+            n,
+            self._new_code("5", TYPE_CATEGORY[org_type], district),
+            f"{self.short}{_brand(n)}{topic}{suffix}",
+            rng.choice(TYPE_SPELLINGS[org_type]),
+            f"{self.city.name}民政局",
+            self.city.name + rng.choice(SUPERVISORS)[1:] if org_type == "social_group" and n % 3 == 0 else "",
+            self.names.person(),
+            spell_date(registered, rng, xlsx=False),
+            f"{rng.uniform(3, 500):.1f}",
+            f"{self.city.name}某某路{rng.randint(1, 999)}号",
+            district,
+            status,
+            spell_grade(grade, rng),
+            (self.export_date + dt.timedelta(days=rng.randint(30, 1800))).isoformat() if grade else "",
+            "开展行业交流、培训、咨询服务",
+            self.names.phone(),
+        ]
+
+    def _new_code(self, department: str, category: str, district: str) -> str:
+        """A credit code no other organization or enterprise of the city has (random ones can collide)."""
+        while (code := make_code(department, category, district, self.rng)) in self.codes:
+            pass
+        self.codes.add(code)
+        return code
+
+    def _enterprises(self, count: int) -> list[tuple[str, str]]:
+        """The city's member enterprises (code, name); some are on the qualification lists."""
+        enterprises = []
+        for n in range(count):
+            trade = TRADES[n % len(TRADES)]
+            code = self._new_code("9", "1", self.rng.choice(self.city.districts))
+            enterprise = (
+                code,
+                f"{self.short}{_brand(n)}{trade}{ENTERPRISE_SUFFIX[n % len(ENTERPRISE_SUFFIX)]}",
+            )
+            enterprises.append(enterprise)
+            self.lists.maybe_list(enterprise, self.rng)
+        return enterprises
+
+    def _membership(self, association: str, k: int, listed: list[tuple[str, str]]) -> None:
+        headers = MEMBER_HEADERS[k % len(MEMBER_HEADERS)]
+        fmt = ("utf-8", "utf-8", "gb18030")[k % 3]
+        name = f"membership_{association}_{self.export_date:%Y%m%d}.csv"
+        with self._open("membership", name, fmt) as writer:
+            writer.writerow(["序号"] + [headers[c] for c in MEMBER_COLUMNS[1:]])
+            for n, (code, enterprise) in enumerate(listed, start=1):
+                role = self.rng.choices([r for r, _ in ROLES], [w for _, w in ROLES])[0]
+                joined = random_day(self.rng, dt.date(2005, 1, 1), self.export_date - dt.timedelta(days=1))
+                shown = code if self.rng.random() < 0.75 else ""
+                contact = self.names.person()
+                writer.writerow([n, enterprise, shown, "单位会员", role, spell_date(joined, self.rng, False),
+                                 "正常", contact, self.names.phone()])  # fmt: skip
+                self.bar.update(1)
+
+    def _open(self, source: str, name: str, fmt: str):
+        return _CsvFile(self.out / source / self.export_date.isoformat() / name, fmt)
+
+
+def _brand(n: int) -> str:
+    """Three name characters unique for n below 60³: 华恒瑞, 恒恒瑞, …"""
+    size = len(BRAND)
+    return BRAND[n % size] + BRAND[n // size % size] + BRAND[n // size // size % size]
+
+
+class _CsvFile:
+    """A CSV export written row by row, CRLF line ends, in the export's encoding."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("w", encoding=self.fmt, newline="")
+        return csv.writer(self.fh, lineterminator="\r\n")
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+
+class _Qualifications:
+    """The national qualification lists, open for the whole run; enterprises are added as drawn."""
+
+    HEADERS = ["序号", "企业名称", "统一社会信用代码", "认定类型", "认定年度", "有效期至"]
+
+    def __init__(self, out: Path, export_date: dt.date) -> None:
+        self.folder = out / "qualifications" / export_date.isoformat()
+        self.rows = 0
+
+    def __enter__(self) -> _Qualifications:
+        self.files, self.writers, self.counts = {}, {}, {}
+        for flag in QUALIFICATION_SHARES:
+            label, stem, _ = FLAG_LISTS[flag]
+            self.files[flag] = _CsvFile(self.folder / f"{stem}.csv", "utf-8")
+            self.writers[flag] = self.files[flag].__enter__()
+            self.writers[flag].writerow(self.HEADERS)
+            self.counts[flag] = 0
+        return self
+
+    def maybe_list(self, enterprise: tuple[str, str], rng) -> None:
+        for flag, share in QUALIFICATION_SHARES.items():
+            if rng.random() < share:
+                self.counts[flag] += 1
+                label, _, years = FLAG_LISTS[flag]
+                year = rng.choice([2021, 2022, 2023])
+                valid = dt.date(year + years, 12, 31).isoformat() if years else ""
+                self.writers[flag].writerow(
+                    [self.counts[flag], enterprise[1], enterprise[0], label, year, valid]
+                )
+        self.rows = sum(self.counts.values())
+
+    def __exit__(self, *exc) -> None:
+        for file in self.files.values():
+            file.__exit__(*exc)
+
+
+class _Progress:
+    """A progress bar on stderr (tqdm) when asked for, else nothing."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+
+    def __enter__(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=self.total, unit=" rows", unit_scale=True, disable=not self.enabled, file=sys.stderr
+        )
+        return self.bar
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()

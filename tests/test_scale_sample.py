@@ -1,0 +1,140 @@
+"""Province- and national-size samples (`socorg sample --scale`): many cities, exact totals, valid
+codes, the same bytes for the same seed, and a night the pipeline publishes whole. Run small here."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import random
+
+import duckdb
+import pytest
+from runner import socorg
+
+from ingest.creditcode import check_character
+from ingest.sample.scale import SCALES, Scale, scale_cities, write_scale
+
+DATE = dt.date(2023, 10, 31)
+SMALL = Scale(organizations=3_000, memberships=30_000, province="320000")  # Jiangsu, a 30th of province
+
+
+def read_export(path) -> list[list[str]]:
+    """Every line of a sample CSV export, decoded as the generator wrote it."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return list(csv.reader(io.StringIO(raw.decode(encoding))))
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError(f"{path} is neither UTF-8 nor GB18030")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scale") / "exports"
+    return out, write_scale(out, DATE, "province", progress=False, scale=SMALL)
+
+
+def test_every_city_of_the_province_gets_its_registry_export(small):
+    out, truth = small
+    jiangsu = {c.code for c in scale_cities(SCALES["province"])}
+    assert len(jiangsu) == 13 and "320500" in jiangsu
+    files = sorted(p.name for p in (out / "registry" / DATE.isoformat()).iterdir())
+    assert files == sorted(f"registry_{code}_20231031.csv" for code in jiangsu)
+    assert set(truth["cities"]) == jiangsu
+
+
+def test_national_scale_spans_every_province():
+    cities = scale_cities(SCALES["national"])
+    assert len({c.code[:2] for c in cities}) == 31
+    assert len(cities) > 300
+    assert all(c.districts for c in cities)
+    # Names prefix every organization and enterprise: no two cities may share one (市辖区, 省直辖…).
+    assert len({c.name.removesuffix("市") for c in cities}) == len(cities)
+
+
+def test_totals_are_exact_and_each_file_holds_what_the_truth_says(small):
+    out, truth = small
+    registry_rows = 0
+    for path in (out / "registry" / DATE.isoformat()).iterdir():
+        title, header, *rows, footer = read_export(path)
+        assert header[1] in ("统一社会信用代码", "信用代码")
+        assert footer == [f"合计：{len(rows)}"]
+        assert len(rows) == truth["cities"][path.name.split("_")[1]]["registry_rows"]
+        registry_rows += len(rows)
+    membership_rows = sum(len(read_export(p)) - 1 for p in (out / "membership" / DATE.isoformat()).iterdir())
+    assert registry_rows == truth["rows"]["registry"] == SMALL.organizations
+    assert membership_rows == truth["rows"]["membership"] == SMALL.memberships
+
+
+def test_codes_are_valid_and_every_association_is_an_active_registered_social_group(small):
+    out, _ = small
+    registered = {}
+    for path in (out / "registry" / DATE.isoformat()).iterdir():
+        for row in read_export(path)[2:-1]:
+            code = row[1]
+            assert len(code) == 18 and check_character(code[:17]) == code[17], code
+            registered[code] = row
+    assert len(registered) == SMALL.organizations  # unique
+    associations = [p.name.split("_")[1] for p in (out / "membership" / DATE.isoformat()).iterdir()]
+    assert len(associations) >= 13
+    for code in associations:
+        assert registered[code][3] == "社会团体" and registered[code][11] == "正常"
+
+
+def test_a_random_code_drawn_twice_is_drawn_again(monkeypatch, tmp_path):
+    """Random codes collide now and then at national size (8 random digits per county); a city's
+    enterprises and organizations must still all differ, or members are quarantined as duplicates."""
+    from ingest.sample import scale
+
+    drawn = iter(["91320505AAAAAAAA1X", "91320505AAAAAAAA1X", "91320505BBBBBBBB2Y"])
+    monkeypatch.setattr(scale, "make_code", lambda *args: next(drawn))
+    city = scale.City("320500", "苏州市", ["320505"])
+    writer = scale._CityWriter(tmp_path, DATE, city, 0, random.Random(1), None, None)
+    assert [writer._new_code("9", "1", "320505") for _ in range(2)] == [
+        "91320505AAAAAAAA1X",
+        "91320505BBBBBBBB2Y",
+    ]
+
+
+def test_the_same_seed_writes_the_same_bytes(small, tmp_path):
+    out, _ = small
+    again = tmp_path / "again"
+    write_scale(again, DATE, "province", progress=False, scale=SMALL)
+
+    def digests(root):
+        return {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*.csv")
+        }
+
+    assert digests(again) == digests(out)
+
+
+def test_the_cli_refuses_scale_with_a_city(tmp_path):
+    done = socorg(
+        "sample", "--out", str(tmp_path), "--date", "2023-10-31", "--scale", "province", "--city", "suzhou",
+        env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--scale province writes one night of many cities; drop --city and --nights" in done.stderr
+
+
+@pytest.mark.e2e
+def test_the_pipeline_publishes_a_province_shaped_night(small, tmp_path):
+    out, truth = small
+    env = {**os.environ, "SOCORG_EXPORTS": str(out), "SOCORG_DATA": str(tmp_path / "data")}
+    done = socorg("run", "--date", DATE.isoformat(), env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    publish = tmp_path / "data" / "publish"
+    with duckdb.connect() as con:
+        summary = dict(
+            con.execute(
+                f"select city_code, active_org_count from '{publish}/city_summary/*/*.parquet'"
+            ).fetchall()
+        )
+        [(memberships,)] = con.execute(f"select count(*) from '{publish}/memberships/*/*.parquet'").fetchall()
+    assert summary == {code: city["active_org_count"] for code, city in truth["cities"].items()}
+    assert memberships == SMALL.memberships
