@@ -68,6 +68,7 @@ MEMBER_HEADERS = [
         "phone": "联系电话",
     },
 ]
+QUALIFICATION_HEADERS = ["序号", "企业名称", "统一社会信用代码", "认定类型", "认定年度", "有效期至"]
 MEMBER_COLUMNS = [
     "序号",
     "member_name",
@@ -324,7 +325,7 @@ def qualification_tables(
     names: NamePool,
 ) -> list[ExportTable]:
     """The published lists: one file per list (all cities), top-100 lists per city."""
-    headers = ["序号", "企业名称", "统一社会信用代码", "认定类型", "认定年度", "有效期至"]
+    headers = list(QUALIFICATION_HEADERS)
     tables: dict[str, ExportTable] = {}
     for flag, (label, stem, _years) in FLAG_LISTS.items():
         fmt = LIST_FORMATS[flag]

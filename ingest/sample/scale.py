@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -10,9 +11,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ingest.creditcode import make_code
 from ingest.sample.cities import read_seed
-from ingest.sample.members import FLAG_LISTS, MEMBER_COLUMNS, MEMBER_HEADERS, ROLES
+from ingest.sample.members import FLAG_LISTS, MEMBER_COLUMNS, MEMBER_HEADERS, QUALIFICATION_HEADERS, ROLES
 from ingest.sample.names import BRAND, ENTERPRISE_SUFFIX, NamePool
 from ingest.sample.registry import (
     HEADERS,
@@ -108,7 +111,13 @@ def write_scale(
     membership_counts = shares(scale.memberships, weights)
     truth = {"export_date": export_date.isoformat(), "seed": seed, "scale": scale_name, "cities": {}}
     with (
-        _Progress(scale.organizations + scale.memberships, progress) as bar,
+        tqdm(
+            total=scale.organizations + scale.memberships,
+            unit=" rows",
+            unit_scale=True,
+            disable=not progress,
+            file=sys.stderr,
+        ) as bar,
         _Qualifications(out, export_date) as lists,
     ):
         for index, (city, orgs, memberships) in enumerate(
@@ -140,8 +149,8 @@ class _CityWriter:
         self.codes = {a["association_credit_code"] for a in self.designated}
 
     def write(self, orgs: int, memberships: int) -> dict:
-        associations = max(1, round(memberships / MEMBERS_PER_ASSOCIATION)) if memberships else 0
-        associations = max(associations, len(self.designated)) if memberships else 0
+        wanted = max(1, round(memberships / MEMBERS_PER_ASSOCIATION), len(self.designated))
+        associations = wanted if memberships else 0
         active, association_codes = self._registry(orgs, associations)
         sizes = shares(memberships, [self.rng.uniform(0.3, 1.7) for _ in association_codes])
         pool = max([round(memberships / MEMBERSHIPS_PER_ENTERPRISE), *sizes])
@@ -259,7 +268,7 @@ class _CityWriter:
                 self.bar.update(1)
 
     def _open(self, source: str, name: str, fmt: str):
-        return _CsvFile(self.out / source / self.export_date.isoformat() / name, fmt)
+        return _csv_writer(self.out / source / self.export_date.isoformat() / name, fmt)
 
 
 def _brand(n: int) -> str:
@@ -268,38 +277,32 @@ def _brand(n: int) -> str:
     return BRAND[n % size] + BRAND[n // size % size] + BRAND[n // size // size % size]
 
 
-class _CsvFile:
+@contextlib.contextmanager
+def _csv_writer(path: Path, encoding: str):
     """A CSV export written row by row, CRLF line ends, in the export's encoding."""
-
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.path, self.fmt = path, fmt
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("w", encoding=self.fmt, newline="")
-        return csv.writer(self.fh, lineterminator="\r\n")
-
-    def __exit__(self, *exc) -> None:
-        self.fh.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=encoding, newline="") as fh:
+        yield csv.writer(fh, lineterminator="\r\n")
 
 
 class _Qualifications:
     """The national qualification lists, open for the whole run; enterprises are added as drawn."""
 
-    HEADERS = ["序号", "企业名称", "统一社会信用代码", "认定类型", "认定年度", "有效期至"]
-
     def __init__(self, out: Path, export_date: dt.date) -> None:
         self.folder = out / "qualifications" / export_date.isoformat()
-        self.rows = 0
+        self.counts = dict.fromkeys(QUALIFICATION_SHARES, 0)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
 
     def __enter__(self) -> _Qualifications:
-        self.files, self.writers, self.counts = {}, {}, {}
+        self.files = contextlib.ExitStack()
+        self.writers = {}
         for flag in QUALIFICATION_SHARES:
-            label, stem, _ = FLAG_LISTS[flag]
-            self.files[flag] = _CsvFile(self.folder / f"{stem}.csv", "utf-8")
-            self.writers[flag] = self.files[flag].__enter__()
-            self.writers[flag].writerow(self.HEADERS)
-            self.counts[flag] = 0
+            stem = FLAG_LISTS[flag][1]
+            self.writers[flag] = self.files.enter_context(_csv_writer(self.folder / f"{stem}.csv", "utf-8"))
+            self.writers[flag].writerow(QUALIFICATION_HEADERS)
         return self
 
     def maybe_list(self, enterprise: tuple[str, str], rng) -> None:
@@ -312,26 +315,6 @@ class _Qualifications:
                 self.writers[flag].writerow(
                     [self.counts[flag], enterprise[1], enterprise[0], label, year, valid]
                 )
-        self.rows = sum(self.counts.values())
 
     def __exit__(self, *exc) -> None:
-        for file in self.files.values():
-            file.__exit__(*exc)
-
-
-class _Progress:
-    """A progress bar on stderr (tqdm) when asked for, else nothing."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-
-    def __enter__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=self.total, unit=" rows", unit_scale=True, disable=not self.enabled, file=sys.stderr
-        )
-        return self.bar
-
-    def __exit__(self, *exc) -> None:
-        self.bar.close()
+        self.files.close()
