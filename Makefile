@@ -11,7 +11,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo test test-fast airflow lint format clean bench-ingest bench-validate
+.PHONY: install system-deps demo test test-fast airflow lint format clean bench bench-ingest bench-validate
 # Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
@@ -48,6 +48,9 @@ airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate >/dev/null
 	$(AIRFLOW_ENV) $(BIN)/airflow pools set socorg_warehouse 1 "one writer of the socorg DuckDB warehouse" >/dev/null
 	$(AIRFLOW_ENV) $(BIN)/airflow standalone
+
+bench: install  ## our nightly run vs the floor (DuckDB) and the peer (pandas) at city, province, national size → bench/RESULTS.md
+	$(BIN)/python bench/nightly.py --sizes $(or $(SIZES),city,province,national) --out "$(SOCORG_DATA)/bench/nightly"
 
 bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's read_csv → bench/RESULTS.md
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"

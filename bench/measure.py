@@ -6,8 +6,11 @@ import json
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 
 def measure(script: str, task: str, *args: str) -> dict:
@@ -22,6 +25,50 @@ def measure(script: str, task: str, *args: str) -> dict:
         raise SystemExit(f"{task} failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return {**result, "wall_seconds": round(seconds, 2)}
+
+
+def run_measured(command: list[str], env: dict | None = None, sample_seconds: float = 0.1) -> dict:
+    """Run a command; its wall seconds, exit code, output and peak memory of its whole process tree.
+
+    Peak memory is the largest sum of resident memory over the process and its children, sampled
+    every `sample_seconds` (Airflow and dbt run tasks in child processes).
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(process.pid)
+        while not done.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(_rss(p) for p in tree))
+            except psutil.NoSuchProcess:
+                pass
+            done.wait(sample_seconds)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return {
+        "wall_seconds": round(seconds, 2),
+        "peak_rss_mib": round(peak / 2**20, 1),
+        "returncode": process.returncode,
+        "stdout": stdout,
+        "stderr": stderr,
+    }
+
+
+def _rss(process: psutil.Process) -> int:
+    try:
+        return process.memory_info().rss
+    except psutil.NoSuchProcess:
+        return 0
 
 
 def report_task(result: dict) -> None:

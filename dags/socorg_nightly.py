@@ -23,6 +23,9 @@ per published dataset (`socorg.<dataset>`) for other DAGs to be scheduled on. `p
 the release into PostgreSQL when the connection `socorg_postgres` exists, and is skipped otherwise.
 Param `keep_releases` (or `SOCORG_KEEP_RELEASES`) keeps the newest N releases.
 
+A night whose release is current — the same landed files, the same code and the same earlier
+releases — skips `parse` and everything after it; param `force` rebuilds it anyway.
+
 Backfill with `airflow backfill create --dag-id socorg_nightly --max-active-runs 1 …`: a backfill does
 not follow `max_active_runs`, and each night builds on the audited nights before it. Runs queued after
 their deadline (backfills) raise no deadline alert.
@@ -100,6 +103,7 @@ def _deadline() -> DeadlineAlert:
         "registry_deadline": Param(
             None, type=["null", "string"], description="HH:MM on D+1 (Asia/Shanghai) the registry may come by"
         ),
+        "force": Param(False, type="boolean", description="Rebuild even if the night's release is current"),
         "keep_releases": Param(
             None, type=["null", "integer"], minimum=1, description="Keep the newest N releases (default: all)"
         ),

@@ -36,16 +36,52 @@ _prepared_homes: set[str] = set()
 
 
 def prepare() -> None:
-    """Metadata DB current (`airflow db migrate`), our DAGs serialized (`airflow dags reserialize`) and
-    the one-slot pool that lets one task at a time write the DuckDB file; once per process and home."""
+    """Metadata DB current (`airflow db migrate` when it is not), our DAGs serialized and the one-slot
+    pool that lets one task at a time write the DuckDB file; once per process and home.
+
+    Checked and serialized in this process: the `airflow` commands would each start an interpreter
+    and import Airflow again (about 20 s of a city night's run).
+    """
     configure()
     home = os.environ["AIRFLOW_HOME"]
     if home in _prepared_homes:
         return
-    airflow_command("db", "migrate")
-    airflow_command("dags", "reserialize")
+    if not _migrated():
+        airflow_command("db", "migrate")
+    reserialize()
     ensure_pool()
     _prepared_homes.add(home)
+
+
+def _migrated() -> bool:
+    """Whether the metadata DB is at the migration heads of the installed Airflow."""
+    from airflow.utils.db import check_migrations
+
+    try:
+        check_migrations(timeout=1)
+    except Exception:  # TimeoutError when behind; OperationalError when there is no DB yet
+        return False
+    return True
+
+
+def reserialize() -> None:
+    """What `airflow dags reserialize` does: every DAG bundle parsed and written to the metadata DB."""
+    from airflow.dag_processing.bundles.base import unpack_bundle_version
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        manager = DagBundlesManager()
+        manager.sync_bundles_to_db(session=session)
+        session.commit()
+        for bundle in manager.get_all_dag_bundles():
+            bundle.initialize()
+            bag = BundleDagBag(bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+            if bag.import_errors:
+                raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+            version, version_data = unpack_bundle_version(bundle.get_current_version(), bundle)
+            sync_bag_to_db(bag, bundle.name, version, version_data=version_data, session=session)
 
 
 def ensure_pool() -> None:
@@ -71,8 +107,9 @@ def load_dag():
     return bag.get_dag(DAG_ID)
 
 
-def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tuple[str, dict[str, str]]:
-    """Run the DAG once in-process for the logical date; return the run's state and each task's.
+def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tuple[str, dict[str, dict]]:
+    """Run the DAG once in-process for the logical date; return the run's state and, per task in
+    the DAG's order, its state and seconds.
 
     With `log`, everything Airflow, dbt and GX print goes to that file instead of the terminal.
     """
@@ -84,9 +121,12 @@ def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tupl
         # watching it; the deadline is for the scheduler's nightly runs.
         dag.deadline = None
         run = dag.test(logical_date=run_time, run_conf=conf)
-        tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+        tasks = {
+            ti.task_id: {"state": str(ti.state), "seconds": round(ti.duration or 0.0, 2)}
+            for ti in run.get_task_instances()
+        }
     order = [t.task_id for t in dag.topological_sort()] if hasattr(dag, "topological_sort") else list(tasks)
-    return str(run.state), {task: tasks.get(task, "none") for task in order if task in tasks}
+    return str(run.state), {task: tasks[task] for task in order if task in tasks}
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 from ingest import paths
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--nights", type=int, default=1, help="run this many consecutive nights from --date")
 
     run.add_argument("--keep-releases", type=int, help="keep the newest N releases (default: all)")
+    run.add_argument(
+        "--force", action="store_true", help="rebuild a night even if its release is current (unchanged)"
+    )
 
     verify = commands.add_parser("verify", help="re-hash a release's files against its index.json")
     verify.add_argument("release", help="a release folder, a snapshot date YYYY-MM-DD, or 'latest'")
@@ -128,17 +132,26 @@ def _run(args) -> int:
 
 def _run_night(args, export_date: dt.date) -> int:
     from ingest.airflow_env import test_run
-    from ingest.pipeline import Night, failure_file, run_time_for
+    from ingest.files import write_json_atomically
+    from ingest.pipeline import Night, failure_file, run_record, run_time_for
 
     data = paths.data_dir(args.data)
     night = Night(export_date, paths.exports_root(args.exports, data), data)
-    conf = {"exports": night.exports, "data": str(night.data), "keep_releases": args.keep_releases}
+    conf = {
+        "exports": night.exports,
+        "data": str(night.data),
+        "keep_releases": args.keep_releases,
+        "force": args.force,
+    }
     log = None if args.verbose else night.data / "runs" / export_date.isoformat() / "airflow.log"
     print(f"socorg run {export_date}: running the socorg_nightly DAG on {night.exports}", flush=True)
     if log:
         print(f"  log: {log}", flush=True)
+    started = time.perf_counter()
     state, tasks = test_run(run_time_for(export_date), conf, log)
-    print("  " + "  ".join(f"{task}: {task_state}" for task, task_state in tasks.items()))
+    seconds = round(time.perf_counter() - started, 2)
+    write_json_atomically(run_record(night), {"state": state, "seconds": seconds, "tasks": tasks})
+    print("  " + "  ".join(f"{task}: {t['state']} ({t['seconds']:.1f} s)" for task, t in tasks.items()))
     if state != "success":
         failure = failure_file(night)
         reason = failure.read_text(encoding="utf-8") if failure.exists() else f"see {log or 'the task logs'}"
@@ -149,6 +162,8 @@ def _run_night(args, export_date: dt.date) -> int:
         return 1
     from ingest.land import missing_sources
 
+    if tasks.get("parse", {}).get("state") == "skipped":
+        print(f"  {export_date}: exports unchanged since its release; nothing rebuilt (--force rebuilds)")
     for source in missing_sources(night.data, export_date):
         print(f"  note: no {source} exports for {export_date}; the night was published without them")
     print_headlines(night.data, export_date)

@@ -29,6 +29,7 @@ class Night:
     conn_id: str | None = None
     registry_deadline: dt.time = dt.time(8, 0)
     keep_releases: int | None = None
+    force: bool = False  # rebuild even when the night's release is current
 
     @property
     def deadline(self) -> dt.datetime:
@@ -66,6 +67,7 @@ def night_from_context(context) -> Night:
         conn_id=params.get("exports_conn_id") or EXPORTS_CONN_ID,
         registry_deadline=dt.time.fromisoformat(deadline),
         keep_releases=keep_releases_setting(params.get("keep_releases")),
+        force=bool(params.get("force")),
     )
 
 
@@ -83,6 +85,11 @@ def keep_releases_setting(value: int | str | None = None) -> int | None:
 def failure_file(night: Night) -> Path:
     """Where a failed stage leaves its reason for `socorg run` to print."""
     return night.data / "runs" / night.export_date.isoformat() / "failure.txt"
+
+
+def run_record(night: Night) -> Path:
+    """`runs/<date>/run.json`: the last `socorg run` of the night, its state and each task's seconds."""
+    return night.data / "runs" / night.export_date.isoformat() / "run.json"
 
 
 def run_stage(name: str, context) -> dict | bool:
@@ -144,8 +151,17 @@ def land(night: Night) -> dict:
 
 
 def parse(night: Night) -> dict:
-    """Parse landed files into raw/ and quarantine; counts per file go to the load log."""
+    """Parse landed files into raw/ and quarantine; counts per file go to the load log.
+
+    A night whose release is current (same exports, code and earlier nights) is skipped, and with it
+    everything after: re-running an unchanged night costs the pull and a check.
+    """
     from ingest.raw import parse_night
+    from ingest.unchanged import unchanged_release
+
+    reason = None if night.force else unchanged_release(night.data, night.export_date)
+    if reason:
+        raise StageSkipped(reason)
 
     loads = parse_night(night.data, night.export_date)
     return {

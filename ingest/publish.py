@@ -18,6 +18,7 @@ from ingest.release import (
     write_release,
     write_versions,
 )
+from ingest.unchanged import night_fingerprint, night_inputs
 
 # Fixed Parquet settings, so that the same marts always give the same bytes.
 PARQUET_OPTIONS = "format parquet, compression zstd, row_group_size 122880"
@@ -67,6 +68,8 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "files": files,
             "statistics": {"memberships_by_match_method": shares},
+            "inputs": night_inputs(data, export_date),
+            "fingerprint": night_fingerprint(data, export_date),
         }
         index_file = write_release(publish, export_date, index, statistics, issues)
         if is_newest:

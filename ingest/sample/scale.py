@@ -35,6 +35,7 @@ class Scale:
     organizations: int
     memberships: int
     province: str | None  # a province's division code, or None for every province
+    city: str | None = None  # one city's division code (benchmarks' city size), or None
 
 
 SCALES = {
@@ -68,6 +69,8 @@ def scale_cities(scale: Scale) -> list[City]:
     cities = []
     for r in rows:
         if r["level"] != "city" or (scale.province and r["province_code"] != scale.province):
+            continue
+        if scale.city and r["division_code"] != scale.city:
             continue
         name = r["division_name"]
         if name == "市辖区":  # a municipality's districts (110100 北京市)

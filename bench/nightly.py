@@ -1,0 +1,309 @@
+"""`make bench`: our nightly DAG end to end against the floor (plain DuckDB) and the peer (plain pandas).
+
+For each size (city, province, national) on the same generated exports, in one invocation:
+  ours    `socorg run` — Airflow, landing, parse, GX gate, dbt build and tests, publish;
+  rerun   `socorg run` again on the unchanged exports;
+  floor   bench/floor.py — one DuckDB script from the CSV files to the six published datasets;
+  peer    bench/peer.py — the same in pandas.
+Each runs in a fresh process; wall time per stage, peak memory of the process tree, the ratios, and
+whether the three agree on every city's summary. Writes a section of bench/RESULTS.md.
+
+    python bench/nightly.py --sizes city,province,national --out data/bench/nightly
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.measure import run_measured, write_section  # noqa: E402
+from bench.plain import SUMMARY_FIGURES  # noqa: E402
+from ingest.sample.scale import SCALES, Scale, write_scale  # noqa: E402
+
+BENCH = Path(__file__).resolve().parent
+SIZES = {
+    "city": Scale(organizations=8_000, memberships=15_000, province=None, city="320500"),  # Suzhou
+    "province": SCALES["province"],
+    "national": SCALES["national"],
+}
+TARGETS = {
+    "ratio_to_floor": 2.0,  # national, ours / floor
+    "peak_gib": 6.0,
+    "peer_ratio": 5.0,  # national, peer / ours
+    "rerun_share": 0.10,  # unchanged night / full run
+    "city_seconds": 60.0,  # city, end to end with Airflow
+}
+
+
+def exports_for(size: str, out: Path, date: dt.date, seed: int) -> tuple[Path, dict]:
+    """The size's exports, generated unless the same size, seed and date are already there."""
+    exports = out / size / "exports"
+    spec = {"size": size, "seed": seed, "date": date.isoformat(), **SIZES[size].__dict__}
+    marker = out / size / "exports.json"
+    if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == spec:
+        print(f"{size}: reusing the exports in {exports}", flush=True)
+        return exports, json.loads((exports / "_truth" / f"{date}.json").read_text(encoding="utf-8"))
+    shutil.rmtree(exports, ignore_errors=True)
+    marker.unlink(missing_ok=True)
+    print(f"{size}: generating exports in {exports}", flush=True)
+    truth = write_scale(exports, date, size, seed, progress=sys.stderr.isatty(), scale=SIZES[size])
+    marker.write_text(json.dumps(spec), encoding="utf-8")
+    return exports, truth
+
+
+def run_ours(exports: Path, data: Path, date: dt.date, env: dict) -> dict:
+    """`socorg run` of the night on `data`; wall time, peak memory and each task's seconds."""
+    command = [
+        sys.executable,
+        "-m",
+        "ingest.cli",
+        "run",
+        "--date",
+        date.isoformat(),
+        "--exports",
+        str(exports),
+        "--data",
+        str(data),
+    ]
+    result = run_measured(command, env)
+    _check(result, "socorg run")
+    record = json.loads((data / "runs" / date.isoformat() / "run.json").read_text(encoding="utf-8"))
+    stages = {task: t["seconds"] for task, t in record["tasks"].items() if t["state"] != "skipped"}
+    stages["Airflow and process start-up"] = round(result["wall_seconds"] - sum(stages.values()), 2)
+    return {**_figures(result), "stages": stages, "tasks": record["tasks"]}
+
+
+def run_plain(script: str, exports: Path, out: Path, date: dt.date, env: dict) -> dict:
+    """bench/floor.py or bench/peer.py; wall time, peak memory, stages — or how it failed."""
+    command = [
+        sys.executable,
+        str(BENCH / script),
+        "--exports",
+        str(exports),
+        "--date",
+        date.isoformat(),
+        "--out",
+        str(out),
+    ]
+    result = run_measured(command, env)
+    if result["returncode"] != 0:
+        killed = result["returncode"] < 0 or "MemoryError" in result["stderr"]
+        return {**_figures(result), "failed": "out of memory" if killed else result["stderr"][-600:]}
+    report = json.loads(result["stdout"].strip().splitlines()[-1])
+    stages = dict(report["stages"])
+    stages["process start-up"] = round(result["wall_seconds"] - sum(stages.values()), 2)
+    return {**_figures(result), "stages": stages, "rows": report["rows"], "marts": report["marts"]}
+
+
+def _figures(result: dict) -> dict:
+    return {"seconds": result["wall_seconds"], "peak_mib": result["peak_rss_mib"]}
+
+
+def _check(result: dict, what: str) -> None:
+    if result["returncode"] != 0:
+        raise SystemExit(
+            f"{what} failed (exit {result['returncode']}):\n{result['stdout'][-2000:]}"
+            f"\n{result['stderr'][-2000:]}"
+        )
+
+
+def city_summaries(path: Path) -> dict[str, tuple]:
+    """Each city's summary figures from a city_summary Parquet file (or folder of them)."""
+    columns = ", ".join(SUMMARY_FIGURES)
+    rows = duckdb.sql(
+        f"select city_code, {columns} from read_parquet('{path}') order by city_code"
+    ).fetchall()
+    return {row[0]: tuple(int(x) for x in row[1:]) for row in rows}
+
+
+def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dict) -> str:
+    """Whether ours, the floor and the peer give every city the same summary figures, and the truth's
+    active counts; the differences otherwise."""
+    ours = city_summaries(ours_data / "publish" / "city_summary" / f"snapshot_date={date}" / "*.parquet")
+    problems = []
+    for name, result in plain.items():
+        if "marts" in result:
+            theirs = city_summaries(Path(result["marts"]) / "city_summary.parquet")
+            differing = sorted(c for c in set(ours) | set(theirs) if ours.get(c) != theirs.get(c))
+            if differing:
+                problems.append(f"{name} differs from ours in {len(differing)} cities, e.g. {differing[:3]}")
+    active = {code: city["active_org_count"] for code, city in truth["cities"].items()}
+    if {code: figures[0] for code, figures in ours.items()} != active:
+        problems.append("ours differs from the generator's active counts")
+    if problems:
+        return "; ".join(problems)
+    return f"all three agree on every figure of {len(ours)} cities' summaries, and with the generator's truth"
+
+
+def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
+    exports, truth = exports_for(size, out, date, seed)
+    env = {**os.environ, "AIRFLOW_HOME": str(out / "airflow")}
+    data = out / size / "ours"
+    shutil.rmtree(data, ignore_errors=True)
+    print(f"{size}: ours (socorg run)", flush=True)
+    ours = run_ours(exports, data, date, env)
+    print(f"{size}: ours again, exports unchanged", flush=True)
+    rerun = run_ours(exports, data, date, env)
+    plain = {}
+    for name in ("floor", "peer"):
+        print(f"{size}: {name}", flush=True)
+        plain[name] = run_plain(f"{name}.py", exports, out / size / name, date, env)
+    result = {
+        "size": size,
+        "run_on": dt.date.today().isoformat(),
+        "commit": _commit(),
+        "rows": truth["rows"],
+        "cities": len(truth["cities"]),
+        "ours": ours,
+        "rerun": rerun,
+        **plain,
+        "agreement": agreement(data, date, plain, truth),
+    }
+    (out / size / "result.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, ensure_ascii=False)[:2000], flush=True)
+    return result
+
+
+def _commit() -> str:
+    """The checkout's commit, with `+changes` when the working tree differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(BENCH.parent), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("+changes" if changed else "")
+
+
+def saved_results(out: Path) -> list[dict]:
+    """Every size's last result under `out`, smallest size first."""
+    paths = [out / size / "result.json" for size in SIZES]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths if p.exists()]
+
+
+def render(results: list[dict], command: str) -> str:
+    """The RESULTS.md section: machine, command, one table per size, the targets."""
+    lines = [
+        "## Nightly run: ours against the floor and the pandas peer",
+        "",
+        f"Command: `{command}` (`make bench`), run {dt.date.today()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{psutil_total_gib():.0f} GiB, Python {platform.python_version()}.",
+        "Each run is a fresh process; peak memory is the largest sum of resident memory over the process "
+        "and its children (sampled every 0.1 s). *ours* is `socorg run` (Airflow `dag.test`, landing, "
+        "parse, GX gate, dbt build with tests, publish); *floor* is `bench/floor.py` (one DuckDB script); "
+        "*peer* is `bench/peer.py` (pandas). The floor and the peer compute the six published datasets "
+        "of the night; ours also validates, quarantines, keeps history and writes the release files.",
+        "",
+    ]
+    for r in results:
+        lines += _size_table(r)
+    lines += _targets(results)
+    return "\n".join(lines) + "\n"
+
+
+def psutil_total_gib() -> float:
+    import psutil
+
+    return psutil.virtual_memory().total / 2**30
+
+
+def _size_table(r: dict) -> list[str]:
+    rows = r["rows"]
+    lines = [
+        f"### {r['size']}: {r['cities']} cities, {rows['registry']:,} organizations, "
+        f"{rows['membership']:,} memberships, {rows['qualifications']:,} qualification rows",
+        "",
+        f"Run {r['run_on']} at commit {r['commit']}.",
+        "",
+        "| stage | seconds |",
+        "|---|---:|",
+    ]
+    for who in ("ours", "rerun", "floor", "peer"):
+        result = r[who]
+        if "failed" in result:
+            lines.append(f"| **{who}**: failed — {result['failed'][:200]} | {result['seconds']:.1f} |")
+            continue
+        label = "ours, re-run with unchanged exports" if who == "rerun" else who
+        lines.append(f"| **{label}** (peak {result['peak_mib']:,.0f} MiB) | **{result['seconds']:.1f}** |")
+        lines += [f"| &nbsp;&nbsp;{stage} | {seconds:.1f} |" for stage, seconds in result["stages"].items()]
+    ours = r["ours"]["seconds"]
+    ratios = [
+        f"ours/floor **{ours / r['floor']['seconds']:.2f}×**" if "stages" in r["floor"] else "",
+        f"peer/ours **{r['peer']['seconds'] / ours:.2f}×**" if "stages" in r["peer"] else "peer failed",
+        f"re-run/full **{r['rerun']['seconds'] / ours:.1%}**",
+    ]
+    lines += ["", "Ratios: " + ", ".join(x for x in ratios if x) + ". Agreement: " + r["agreement"] + ".", ""]
+    return lines
+
+
+def _targets(results: list[dict]) -> list[str]:
+    by_size = {r["size"]: r for r in results}
+    lines = ["### Targets", "", "| target | measured | |", "|---|---:|---|"]
+
+    def row(text: str, measured: str, met: bool) -> None:
+        lines.append(f"| {text} | {measured} | {'met' if met else '**not met**'} |")
+
+    if "national" in by_size:
+        n = by_size["national"]
+        ratio = n["ours"]["seconds"] / n["floor"]["seconds"]
+        row("national end to end ≤ 2× the floor", f"{ratio:.2f}×", ratio <= TARGETS["ratio_to_floor"])
+        if "failed" in n["peer"]:
+            row("pandas peer ≥ 5× slower at national size (or out of memory)", n["peer"]["failed"][:60], True)
+        else:
+            peer = n["peer"]["seconds"] / n["ours"]["seconds"]
+            row(
+                "pandas peer ≥ 5× slower at national size (or out of memory)",
+                f"{peer:.2f}×",
+                peer >= TARGETS["peer_ratio"],
+            )
+    peak = max(max(r["ours"]["peak_mib"], r["rerun"]["peak_mib"]) for r in results) / 1024
+    row("peak memory of ours < 6 GiB (largest size run)", f"{peak:.2f} GiB", peak < TARGETS["peak_gib"])
+    largest = results[-1]
+    share = largest["rerun"]["seconds"] / largest["ours"]["seconds"]
+    row(
+        f"unchanged night re-run < 10 % of a full run ({largest['size']})",
+        f"{share:.1%}",
+        share < TARGETS["rerun_share"],
+    )
+    if "city" in by_size:
+        seconds = by_size["city"]["ours"]["seconds"]
+        row("city end to end < 60 s including Airflow", f"{seconds:.1f} s", seconds < TARGETS["city_seconds"])
+    return [*lines, ""]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="city,province,national")
+    parser.add_argument("--out", type=Path, default=Path("data/bench/nightly"))
+    parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2023, 10, 31))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",")]
+    unknown = set(sizes) - set(SIZES)
+    if unknown:
+        parser.error(f"unknown sizes {sorted(unknown)}; choose from {', '.join(SIZES)}")
+    args.out = args.out.resolve()
+    for size in sizes:
+        bench_size(size, args.out, args.date, args.seed)
+    # Sizes benched by earlier invocations stay in the section, each with its date and commit.
+    command = "python bench/nightly.py --sizes city,province,national"
+    write_section(args.results, "Nightly run", render(saved_results(args.out), command))
+    print(f"written: {args.results}")
+
+
+if __name__ == "__main__":
+    main()

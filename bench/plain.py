@@ -1,0 +1,96 @@
+"""What the floor and the peer scripts share: the night's files, header aliases, value maps, seeds.
+
+Everything here is data — the layouts' aliases and the value spellings — so that the two plain
+scripts read the exports as a person who knows them would, without going through socorg's parser.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import yaml
+
+from ingest.normalize import (
+    MEMBER_KINDS,
+    MEMBER_ROLES,
+    MEMBER_STATUSES,
+    ORG_STATUSES,
+    ORG_TYPES,
+    QUALIFICATIONS,
+)
+from ingest.paths import PROJECT_ROOT, SEEDS_DIR
+
+LAYOUTS = PROJECT_ROOT / "ingest" / "layouts"
+VALUE_MAPS = {
+    "org_type": ORG_TYPES,
+    "status": ORG_STATUSES,
+    "member_kind": MEMBER_KINDS,
+    "role": MEMBER_ROLES,
+    "member_status": MEMBER_STATUSES,
+    "qualification": QUALIFICATIONS,
+}
+PERSONAL = {"legal_representative", "phone", "contact_person"}
+FULLWIDTH = ("０１２３４５６７８９－Ａ", "0123456789-A")
+DATASETS = ("organizations", "memberships", "enterprises", "clusters", "registry_stats", "city_summary")
+# What the three runs are compared on: each city's summary figures, and the rows per dataset.
+SUMMARY_FIGURES = (
+    "active_org_count",
+    "social_group_count",
+    "social_service_org_count",
+    "foundation_count",
+    "cluster_count",
+    "clusters_with_association",
+    "cluster_association_count",
+    "cluster_member_enterprise_count",
+    "listed_count",
+    "srdi_count",
+    "high_tech_count",
+)
+
+
+def aliases(source: str) -> dict[str, list[str]]:
+    """Canonical column → the header spellings of the source's layout, personal columns left out."""
+    layout = yaml.safe_load((LAYOUTS / f"{source}.yaml").read_text(encoding="utf-8"))
+    return {name: spec["aliases"] for name, spec in layout["columns"].items() if name not in PERSONAL}
+
+
+def night_files(exports: Path, source: str, export_date: str) -> list[Path]:
+    """The CSV exports of a source and night."""
+    return sorted((exports / source / export_date).glob("*.csv"))
+
+
+def file_code(path: Path) -> str:
+    """The city code of a registry file, or the association's credit code of a membership file."""
+    return re.match(r"^[a-z]+_([0-9A-Za-z]+)_\d{8}\.csv$", path.name).group(1)
+
+
+def is_utf8(path: Path) -> bool:
+    """Whether the file's first MiB is UTF-8 (with or without BOM); the other exports are GB18030."""
+    with path.open("rb") as fh:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(fh.read(1 << 20))
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def to_utf8(path: Path, folder: Path) -> Path:
+    """The file itself when it is UTF-8, else a UTF-8 copy in `folder` (DuckDB reads no GB18030)."""
+    if is_utf8(path):
+        return path
+    copy = folder / path.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        path.open(encoding="gb18030", newline="") as src,
+        copy.open("w", encoding="utf-8", newline="") as dst,
+    ):
+        while block := src.read(1 << 20):
+            dst.write(block)
+    return copy
+
+
+def seed(name: str) -> Path:
+    """A dbt seed CSV (divisions, cluster taxonomy, designated associations, exhibition points)."""
+    return SEEDS_DIR / f"{name}.csv"

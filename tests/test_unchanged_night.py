@@ -1,0 +1,130 @@
+"""A night re-run with unchanged exports rebuilds nothing; new content, --force or new history rebuild it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+
+import pytest
+from runner import marts_content, published_state, socorg
+
+from ingest import unchanged
+from ingest.land import landing_manifest
+
+pytestmark = pytest.mark.e2e
+
+NIGHT = "2023-10-31"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """Shenzhen's exports for one night, run once through `socorg run`."""
+    root = tmp_path_factory.mktemp("unchanged")
+    env = {**os.environ, "SOCORG_EXPORTS": str(root / "exports"), "SOCORG_DATA": str(root / "data")}
+    sampled = socorg("sample", "--out", env["SOCORG_EXPORTS"], "--date", NIGHT, "--city", "shenzhen", env=env)
+    assert sampled.returncode == 0, sampled.stderr
+    first = socorg("run", "--date", NIGHT, env=env)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    return root, env
+
+
+def rerun(published, tmp_path, *extra: str):
+    """A copy of the published data folder, and `socorg run` of the same night on it."""
+    root, env = published
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    env = {**env, "SOCORG_DATA": str(data)}
+    return data, socorg("run", "--date", NIGHT, *extra, env=env)
+
+
+def tasks(data) -> dict[str, str]:
+    record = json.loads((data / "runs" / NIGHT / "run.json").read_text(encoding="utf-8"))
+    return {task: t["state"] for task, t in record["tasks"].items()}
+
+
+def test_an_unchanged_night_skips_everything_after_the_pull(published, tmp_path):
+    root, _ = published
+    before = published_state(root / "data")
+    data, again = rerun(published, tmp_path)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "exports unchanged since its release; nothing rebuilt" in again.stdout
+    assert tasks(data) == {
+        "wait_for_registry": "success",
+        "land": "success",
+        "parse": "skipped",
+        "validate": "skipped",
+        "transform": "skipped",
+        "publish": "skipped",
+        "publish_postgres": "skipped",
+    }
+    assert published_state(data) == before  # not a byte touched, index.json's published_at included
+    landed = json.loads(landing_manifest(data, dt.date.fromisoformat(NIGHT)).read_text(encoding="utf-8"))
+    assert landed["files"] and all(f["already_landed"] for f in landed["files"])
+
+
+def test_force_rebuilds_an_unchanged_night_to_the_same_files(published, tmp_path):
+    root, _ = published
+    before = published_state(root / "data")
+    data, forced = rerun(published, tmp_path, "--force")
+    assert forced.returncode == 0, forced.stdout[-2000:] + forced.stderr[-2000:]
+    assert set(tasks(data).values()) == {"success", "skipped"} and tasks(data)["publish"] == "success"
+    after = published_state(data)
+    changed = sorted(path for path in after if after[path] != before.get(path))
+    # Only the release index (its published_at), versions.json, which repeats it, and the BI database
+    # (a DuckDB file is not byte-stable; its content is) are new.
+    assert changed == [
+        "publish/marts.duckdb",
+        f"publish/releases/{NIGHT}/index.json",
+        "publish/versions.json",
+    ]
+    assert marts_content(data / "publish") == marts_content(root / "data" / "publish")
+
+
+def test_a_redelivered_export_with_new_content_rebuilds_the_night(published, tmp_path):
+    root, env = published
+    exports = shutil.copytree(root / "exports", tmp_path / "exports")
+    membership = sorted((exports / "membership" / NIGHT).iterdir())[0]
+    membership.write_bytes(membership.read_bytes() + b"\n")
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    env = {**env, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    again = socorg("run", "--date", NIGHT, env=env)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert tasks(data)["parse"] == "success" and tasks(data)["publish"] == "success"
+    index = json.loads((data / "publish" / "releases" / NIGHT / "index.json").read_text(encoding="utf-8"))
+    assert {"name": membership.name, "version": 2} in [
+        {"name": f["name"], "version": f["version"]} for f in index["inputs"]
+    ]
+
+
+def test_a_damaged_release_is_rebuilt(published, tmp_path):
+    root, _ = published
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    city_summary = next((data / "publish" / "city_summary").rglob("*.parquet"))
+    city_summary.write_bytes(city_summary.read_bytes()[:-10])
+    assert unchanged.unchanged_release(data, dt.date.fromisoformat(NIGHT)) is None
+    assert unchanged.unchanged_release(root / "data", dt.date.fromisoformat(NIGHT)).startswith(
+        f"exports unchanged since the release of {NIGHT}"
+    )
+
+
+def test_the_fingerprint_follows_code_inputs_and_the_night_before(published, tmp_path):
+    root, _ = published
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    night = dt.date.fromisoformat(NIGHT)
+    stored = json.loads((data / "publish" / "releases" / NIGHT / "index.json").read_text(encoding="utf-8"))
+    assert unchanged.night_fingerprint(data, night) == stored["fingerprint"]
+    assert unchanged.night_fingerprint(data, night, code="other code") != stored["fingerprint"]
+    # An earlier release appears (a backfilled night before this one): the history differs.
+    earlier = data / "publish" / "releases" / "2023-10-30"
+    earlier.mkdir()
+    (earlier / "index.json").write_text(json.dumps({"fingerprint": "an earlier night"}), encoding="utf-8")
+    assert unchanged.night_fingerprint(data, night) != stored["fingerprint"]
+    assert unchanged.unchanged_release(data, night) is None
+    # Another export delivered for the night: different inputs.
+    shutil.rmtree(earlier)
+    manifest = landing_manifest(data, night)
+    landed = json.loads(manifest.read_text(encoding="utf-8"))
+    landed["files"][0]["sha256"] = "0" * 64
+    manifest.write_text(json.dumps(landed), encoding="utf-8")
+    assert unchanged.night_fingerprint(data, night) != stored["fingerprint"]
