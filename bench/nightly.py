@@ -142,7 +142,8 @@ def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dic
         problems.append("ours differs from the generator's active counts")
     if problems:
         return "; ".join(problems)
-    return f"all three agree on every figure of {len(ours)} cities' summaries, and with the generator's truth"
+    cities = "the city's summary" if len(ours) == 1 else f"{len(ours)} cities' summaries"
+    return f"all three agree on every figure of {cities}, and with the generator's truth"
 
 
 def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
@@ -222,8 +223,9 @@ def psutil_total_gib() -> float:
 
 def _size_table(r: dict) -> list[str]:
     rows = r["rows"]
+    cities = f"{r['cities']} {'city' if r['cities'] == 1 else 'cities'}"
     lines = [
-        f"### {r['size']}: {r['cities']} cities, {rows['registry']:,} organizations, "
+        f"### {r['size']}: {cities}, {rows['registry']:,} organizations, "
         f"{rows['membership']:,} memberships, {rows['qualifications']:,} qualification rows",
         "",
         f"Run {r['run_on']} at commit {r['commit']}.",

@@ -227,12 +227,13 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     rows = duckdb.sql(f"select * from read_parquet('{summary}') order by city_code").fetchall()
     columns = [c[0] for c in duckdb.sql(f"describe select * from read_parquet('{summary}')").fetchall()]
     print(f"\nsocorg run {export_date}: published (latest = {latest['snapshot_date']})")
-    for row in rows:
-        figures = dict(zip(columns, row, strict=True))
-        print(f"\n  city {figures.pop('city_code')}:")
-        for key, value in figures.items():
-            if key != "snapshot_date":
-                print(f"    {key:32} {value:>8,}")
+    cities = [dict(zip(columns, row, strict=True)) for row in rows]
+    for figures in cities if len(cities) <= CITIES_SHOWN else []:
+        print(f"\n  city {figures['city_code']}:")
+        _print_figures(figures)
+    if len(cities) > CITIES_SHOWN:
+        print(f"\n  {len(cities)} cities, together (each city's figures: {summary}):")
+        _print_figures({key: sum(city[key] for city in cities) for key in columns if key not in NOT_SUMMED})
     print_changes(data, export_date)
     release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
     index = json.loads(release.read_text(encoding="utf-8"))
@@ -250,6 +251,16 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
 
 
+CITIES_SHOWN = 3  # more cities than this: their figures summed, not city by city
+NOT_SUMMED = ("city_code", "snapshot_date")
+
+
+def _print_figures(figures: dict) -> None:
+    for key, value in figures.items():
+        if key not in NOT_SUMMED:
+            print(f"    {key:32} {value:>8,}")
+
+
 def print_changes(data: Path, export_date: dt.date) -> None:
     """The night's registry changes per city, counted by kind."""
     import duckdb
@@ -263,7 +274,15 @@ def print_changes(data: Path, export_date: dt.date) -> None:
         print("\n  registry changes: none (the first audited night, or nothing changed)")
         return
     print(f"\n  registry changes since {rows[0][1]}:")
-    for city in sorted({r[0] for r in rows}):
+    cities = sorted({r[0] for r in rows})
+    if len(cities) > CITIES_SHOWN:
+        totals: dict[str, int] = {}
+        for _, _, kind, n in rows:
+            totals[kind] = totals.get(kind, 0) + n
+        counts = ", ".join(f"{kind} {n}" for kind, n in totals.items())
+        print(f"    {len(cities)} cities: {counts} (by city: {path})")
+        return
+    for city in cities:
         counts = ", ".join(f"{kind} {n}" for c, _, kind, n in rows if c == city)
         print(f"    city {city}: {counts}")
 

@@ -38,6 +38,8 @@ ODD_SPACING = rf"(^|\x01) *{_EDGE}|{_EDGE} *(\x01|$)|\x{{3000}}"
 # Date spellings typed in SQL; DuckDB's cast of their ISO form rejects impossible dates.
 DATE_SEPARATED = r"[1-9]\d{3}(-\d{1,2}-\d{1,2}|/\d{1,2}/\d{1,2}|年\d{1,2}月\d{1,2}日)"
 DATE_DIGITS = r"[1-9]\d{7}"
+DATE_SERIAL = r"\d{5}"  # an Excel serial day number typed as text
+FULL_WIDTH_DATE, HALF_WIDTH_DATE = "０１２３４５６７８９－／", "0123456789-/"
 GRADES = (
     {f"{g}A": g for g in range(1, 6)}
     | {"A" * g: g for g in range(1, 6)}
@@ -114,11 +116,14 @@ def _typed_sql(col: Column, t: str) -> tuple[str, str]:
     if kind == "division":
         return f"regexp_full_match({t}, '\\d{{6}}')", t
     if kind == "date":
-        iso_digits = f"substr({t}, 1, 4) || '-' || substr({t}, 5, 2) || '-' || substr({t}, 7, 2)"
-        iso_separated = f"translate({t}, '/年月日', '---')"
+        h = f"translate({t}, '{FULL_WIDTH_DATE}', '{HALF_WIDTH_DATE}')"  # as halfwidth() folds them
+        iso_digits = f"substr({h}, 1, 4) || '-' || substr({h}, 5, 2) || '-' || substr({h}, 7, 2)"
+        iso_separated = f"translate({h}, '/年月日', '---')"
         value = (
-            f"(case when regexp_full_match({t}, '{DATE_SEPARATED}') then try_cast({iso_separated} as date) "
-            f"when regexp_full_match({t}, '{DATE_DIGITS}') then try_cast({iso_digits} as date) end)"
+            f"(case when regexp_full_match({h}, '{DATE_SEPARATED}') then try_cast({iso_separated} as date) "
+            f"when regexp_full_match({h}, '{DATE_DIGITS}') then try_cast({iso_digits} as date) "
+            f"when regexp_full_match({h}, '{DATE_SERIAL}') and cast({h} as integer) >= 1 "
+            f"then date '{n.EXCEL_EPOCH}' + cast({h} as integer) end)"
         )
         return f"{value} is not null", value
     if kind == "amount":
@@ -262,7 +267,8 @@ def _parse(source, lines, layout, export, export_date, outputs, file_fields, lin
         after_data = first is None or first > export.header_row + rows
         if rejects != footer_rows or not after_data or physical != export.header_row + rows + trailing:
             raise Declined(f"{rejects} lines DuckDB rejected, {footer_rows} footer lines")
-        _describe_reasons(con, layout, export, export_date)
+        if con.execute("select count(*) from typed where reason is not null").fetchall()[0][0]:
+            _describe_reasons(con, layout, export, export_date)
         _type_declined_rows(con, layout, export, export_date)
         _mark_duplicates(con, layout)
         _write(con, export, schema, file_fields, lineage, outputs)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import shutil
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,6 +18,7 @@ from ingest.land import LandedFile, read_manifest
 from ingest.layouts import SOURCES, layout_for, load_layout
 from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_file
 
+FILES_PER_WORKER = 16  # below this many files per worker, starting the workers costs more than it saves
 LOAD_LOG_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
@@ -61,27 +65,11 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
             canonical = load_layout(source)
             out, quarantine = staging / source / "loaded", staging / source / "quarantine"
             files = [f for f in landed if f.source == source]
-            for landed_file in files:
-                if landed_file.superseded:
-                    loads.append(_superseded(landed_file))
-                    continue
-                try:
-                    layout = layout_for(source, landed_file.name)
-                    if layout is None:
-                        raise ExportError(landed_file.name, f"matches no {source} layout's file name pattern")
-                    load = parse_file(
-                        Path(landed_file.path),
-                        landed_file.name,
-                        layout,
-                        export_date,
-                        out,
-                        quarantine,
-                        landed_file.sha256,
-                    )
-                    load.version = landed_file.version
-                    loads.append(load)
-                except ExportError as err:
-                    errors.append(str(err))
+            for outcome in _map(_parse_landed, [(f, export_date, out, quarantine) for f in files]):
+                if isinstance(outcome, FileLoad):
+                    loads.append(outcome)
+                else:
+                    errors.append(outcome)
             empty_raw_file(canonical, out / "_empty.parquet")
             quarantine.mkdir(parents=True, exist_ok=True)
             pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine / "_empty.parquet")
@@ -98,6 +86,39 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return loads
+
+
+def _parse_landed(job: tuple[LandedFile, dt.date, Path, Path]) -> FileLoad | str:
+    """One landed file parsed into the staging folders: its load, or the error that refused it."""
+    landed_file, export_date, out, quarantine = job
+    if landed_file.superseded:
+        return _superseded(landed_file)
+    try:
+        layout = layout_for(landed_file.source, landed_file.name)
+        if layout is None:
+            raise ExportError(landed_file.name, f"matches no {landed_file.source} layout's file name pattern")
+        path = Path(landed_file.path)
+        load = parse_file(path, landed_file.name, layout, export_date, out, quarantine, landed_file.sha256)
+    except ExportError as err:
+        return str(err)
+    load.version = landed_file.version
+    return load
+
+
+def parse_workers() -> int:
+    """Processes that parse a night's files side by side: `SOCORG_PARSE_WORKERS`, else one per core."""
+    return max(1, int(os.environ.get("SOCORG_PARSE_WORKERS") or os.cpu_count() or 1))
+
+
+def _map(function, jobs: list):
+    """`function` over the jobs in order: in worker processes when there are many files (a national
+    night has 10,000 membership files of 2,000 rows, each a DuckDB query), else in this process."""
+    workers = min(parse_workers(), len(jobs) // FILES_PER_WORKER)
+    if workers < 2:
+        return map(function, jobs)
+    # spawn, not fork: the task process runs threads (Airflow's, DuckDB's) a fork would copy mid-step.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(function, jobs, chunksize=8))
 
 
 def _superseded(landed: LandedFile) -> FileLoad:

@@ -108,6 +108,14 @@ def _tricky_rows() -> list[list[str]]:
         {4: "2023-11-01"},
         {4: "2019-03-05 10:30"},
         {4: "２０１９-03-05"},
+        {4: "２０１９－０３－０５"},
+        {4: "２０２３－０２－３０"},
+        {4: "２０１９年３月５日"},
+        {4: "２０１９／３／５"},
+        {4: "00000"},
+        {4: "04352"},
+        {4: "99999"},
+        {4: "４３５２９"},
         {5: "1,000.5"},
         {5: "-3"},
         {5: "530万人民币"},
@@ -160,11 +168,11 @@ def test_tricky_cells_type_the_same_both_ways(encoding, tmp_path):
         writer.writerow(["苏州市社会组织名录"])
         writer.writerow(HEADER)
         writer.writerows(_tricky_rows())
-        writer.writerow(["合计：48"])
+        writer.writerow(["合计：56"])
     outcome = _outcome(path, path.name, "registry", tmp_path / "fast", fast=True)
     assert outcome == _outcome(path, path.name, "registry", tmp_path / "python", fast=False)
     accounting = outcome[0]
-    assert accounting["rows_read"] == 48
+    assert accounting["rows_read"] == 56
     assert accounting["rows_read"] == accounting["rows_loaded"] + accounting["rows_quarantined"]
     assert {"credit_code_check_character", "duplicate_credit_code", "date_impossible", "date_in_future",
             "cell_contains_nul", "grade_unknown", "org_name_missing"} <= set(json.loads(
@@ -183,7 +191,7 @@ def test_the_fast_path_types_the_tricky_file_itself(tmp_path):
     outputs = {"loaded": tmp_path / "l.parquet", "rejected": tmp_path / "r.parquet"}
     lineage = {"export_date": DATE, "source_file": path.name}
     result = fastparse.parse_csv(path, layout, export, DATE, outputs, {}, lineage, raw_schema(layout))
-    assert result.rows_read == 48
+    assert result.rows_read == 56
     assert pq.read_table(outputs["loaded"]).num_rows == result.rows_loaded
 
 

@@ -9,12 +9,15 @@ import hashlib
 import io
 import os
 import random
+import re
 
 import duckdb
 import pytest
 from runner import socorg
 
 from ingest.creditcode import check_character
+from ingest.land import land_night
+from ingest.raw import FILES_PER_WORKER, parse_night
 from ingest.sample.scale import SCALES, Scale, scale_cities, write_scale
 
 DATE = dt.date(2023, 10, 31)
@@ -138,3 +141,26 @@ def test_the_pipeline_publishes_a_province_shaped_night(small, tmp_path):
         [(memberships,)] = con.execute(f"select count(*) from '{publish}/memberships/*/*.parquet'").fetchall()
     assert summary == {code: city["active_org_count"] for code, city in truth["cities"].items()}
     assert memberships == SMALL.memberships
+    # Thirteen cities are summed in the run's output, not printed one by one.
+    active = sum(city["active_org_count"] for city in truth["cities"].values())
+    assert f"13 cities, together (each city's figures: {publish}/city_summary/" in done.stdout
+    assert re.search(rf"active_org_count\s+{active:,}\n", done.stdout)
+    assert "city 320100:" not in done.stdout
+
+
+def test_parse_workers_give_what_one_process_gives(small, tmp_path, monkeypatch):
+    """Many files are parsed by worker processes; the raw partitions and the load log are the same."""
+    out, _ = small
+    results = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("SOCORG_PARSE_WORKERS", workers)
+        data = tmp_path / workers
+        land_night(str(out), DATE, data)
+        loads = parse_night(data, DATE)
+        rows = [{k: v for k, v in load.as_row().items() if k != "seconds"} for load in loads]
+        with duckdb.connect() as con:
+            raw = con.execute(f"select * from '{data}/raw/membership/*/*.parquet' order by all").fetchall()
+        results[workers] = rows, raw
+    assert len(results["2"][0]) > 2 * FILES_PER_WORKER  # enough files for two workers
+    assert results["2"] == results["1"]
+    assert len(results["1"][1]) == SMALL.memberships

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -92,6 +92,13 @@ def layout_for(source: str, file_name: str, directory: Path | None = None) -> La
 
 
 def _read_layout(path: Path) -> Layout:
+    """The layout file parsed once per version of it (a night asks for it for every file)."""
+    stat = path.stat()
+    return _parsed_layout(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=128)
+def _parsed_layout(path: Path, mtime_ns: int, size: int) -> Layout:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     columns = tuple(
         Column(
