@@ -22,3 +22,8 @@ def exports_root(value: str | None = None, data: Path | None = None) -> str:
     if value or os.environ.get("SOCORG_EXPORTS"):
         return str(value or os.environ["SOCORG_EXPORTS"])
     return str((data or data_dir()) / "exports")
+
+
+def duckdb_memory() -> str:
+    """How much memory the warehouse's DuckDB may use before it spills to disk: `SOCORG_DUCKDB_MEMORY`."""
+    return os.environ.get("SOCORG_DUCKDB_MEMORY") or "4GB"

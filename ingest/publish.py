@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ingest.datasets import DATASETS, PERSONAL_COLUMNS, dataset_docs, dataset_path
 from ingest.files import write_json_atomically
+from ingest.paths import duckdb_memory
 from ingest.release import (
     column_statistics,
     describe_file,
@@ -43,6 +44,7 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
         # Not read_only: within one process (dag.test) dbt may still hold the file open read-write,
         # and DuckDB refuses a second configuration. The pool lets one writer at a time in.
         with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+            con.execute(f"set memory_limit = '{duckdb_memory()}'")
             staged = {d: _export(con, d, staging, export_date) for d in DATASETS}
             files, statistics = [], {"datasets": {}}
             for dataset, (relative, columns) in staged.items():
