@@ -78,10 +78,12 @@ def report_task(result: dict) -> None:
 
 
 def write_section(results: Path, heading: str, text: str) -> None:
-    """Replace the section starting `## {heading}` in RESULTS.md (or append it)."""
+    """Replace the section starting `## {heading}` in RESULTS.md where it stands (or append it)."""
     previous = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n\n"
     start = previous.find(f"## {heading}")
-    if start >= 0:
-        end = previous.find("\n## ", start + 1)
-        previous = previous[:start] + (previous[end + 1 :] if end >= 0 else "")
-    results.write_text(previous.rstrip() + "\n\n" + text, encoding="utf-8")
+    if start < 0:
+        results.write_text(previous.rstrip() + "\n\n" + text, encoding="utf-8")
+        return
+    end = previous.find("\n## ", start + 1)
+    after = "\n" + previous[end + 1 :] if end >= 0 else ""
+    results.write_text(previous[:start] + text.rstrip() + "\n" + after, encoding="utf-8")

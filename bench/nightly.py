@@ -127,23 +127,26 @@ def city_summaries(path: Path) -> dict[str, tuple]:
 
 
 def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dict) -> str:
-    """Whether ours, the floor and the peer give every city the same summary figures, and the truth's
-    active counts; the differences otherwise."""
+    """Whether ours and the plain scripts that finished give every city the same summary figures, and
+    the truth's active counts; the differences otherwise."""
     ours = city_summaries(ours_data / "publish" / "city_summary" / f"snapshot_date={date}" / "*.parquet")
-    problems = []
+    problems, compared = [], ["ours"]
     for name, result in plain.items():
-        if "marts" in result:
-            theirs = city_summaries(Path(result["marts"]) / "city_summary.parquet")
-            differing = sorted(c for c in set(ours) | set(theirs) if ours.get(c) != theirs.get(c))
-            if differing:
-                problems.append(f"{name} differs from ours in {len(differing)} cities, e.g. {differing[:3]}")
+        if "marts" not in result:
+            continue
+        compared.append(f"the {name}")
+        theirs = city_summaries(Path(result["marts"]) / "city_summary.parquet")
+        differing = sorted(c for c in set(ours) | set(theirs) if ours.get(c) != theirs.get(c))
+        if differing:
+            problems.append(f"the {name} differs from ours in {len(differing)} cities, e.g. {differing[:3]}")
     active = {code: city["active_org_count"] for code, city in truth["cities"].items()}
     if {code: figures[0] for code, figures in ours.items()} != active:
         problems.append("ours differs from the generator's active counts")
     if problems:
         return "; ".join(problems)
     cities = "the city's summary" if len(ours) == 1 else f"{len(ours)} cities' summaries"
-    return f"all three agree on every figure of {cities}, and with the generator's truth"
+    who = "all three agree" if len(compared) == 3 else " and ".join(compared) + " agree"
+    return f"{who} on every figure of {cities}, and with the generator's truth"
 
 
 def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
@@ -236,7 +239,8 @@ def _size_table(r: dict) -> list[str]:
     for who in ("ours", "rerun", "floor", "peer"):
         result = r[who]
         if "failed" in result:
-            lines.append(f"| **{who}**: failed — {result['failed'][:200]} | {result['seconds']:.1f} |")
+            failure = f"failed — {result['failed'][:200]} (peak {result['peak_mib']:,.0f} MiB)"
+            lines.append(f"| **{who}**: {failure} | {result['seconds']:.1f} |")
             continue
         label = "ours, re-run with unchanged exports" if who == "rerun" else who
         lines.append(f"| **{label}** (peak {result['peak_mib']:,.0f} MiB) | **{result['seconds']:.1f}** |")
@@ -244,7 +248,9 @@ def _size_table(r: dict) -> list[str]:
     ours = r["ours"]["seconds"]
     ratios = [
         f"ours/floor **{ours / r['floor']['seconds']:.2f}×**" if "stages" in r["floor"] else "",
-        f"peer/ours **{r['peer']['seconds'] / ours:.2f}×**" if "stages" in r["peer"] else "peer failed",
+        f"peer/ours **{r['peer']['seconds'] / ours:.2f}×**"
+        if "stages" in r["peer"]
+        else "peer: " + r["peer"]["failed"][:60],
         f"re-run/full **{r['rerun']['seconds'] / ours:.1%}**",
     ]
     lines += ["", "Ratios: " + ", ".join(x for x in ratios if x) + ". Agreement: " + r["agreement"] + ".", ""]
@@ -293,13 +299,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2023, 10, 31))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument(
+        "--report", action="store_true", help="only rewrite RESULTS.md from the results saved under --out"
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",")]
     unknown = set(sizes) - set(SIZES)
     if unknown:
         parser.error(f"unknown sizes {sorted(unknown)}; choose from {', '.join(SIZES)}")
     args.out = args.out.resolve()
-    for size in sizes:
+    for size in [] if args.report else sizes:
         bench_size(size, args.out, args.date, args.seed)
     # Sizes benched by earlier invocations stay in the section, each with its date and commit.
     command = "python bench/nightly.py --sizes city,province,national"
