@@ -9,7 +9,6 @@ published datasets of one night on this machine. GB18030 files are re-encoded in
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.plain import DATASETS, FULLWIDTH, VALUE_MAPS, aliases, night_files, seed, to_utf8  # noqa: E402
+from bench.plain import DATASETS, FULLWIDTH, VALUE_MAPS, aliases, arguments, night_files, seed, to_utf8  # noqa: E402
 
 MACROS = f"""
 create macro day(s) as case
@@ -109,6 +108,17 @@ def _map_literal(values: dict[str, str]) -> str:
     return "map {" + ", ".join(f"'{k}': '{v}'" for k, v in values.items()) + "}"
 
 
+# Distinct member enterprises per flag, as the clusters and city_summary marts count them.
+FLAGS = {
+    "listed": "listed",
+    "leading": "leading",
+    "srdi": "srdi",
+    "high_tech": "high_tech",
+    "top100_private": "top100",
+}
+FLAG_COUNTS = ",\n        ".join(
+    f"count(distinct member_key) filter (where is_{flag}) as {name}" for flag, name in FLAGS.items()
+)
 MARTS = """
 create table divisions as select * from read_csv('{divisions}', all_varchar=true);
 create table taxonomy as select * from read_csv('{taxonomy}', all_varchar=true);
@@ -192,11 +202,7 @@ left join (select cluster_code, count(distinct association_credit_code) as n fro
     on t.cluster_code = a.cluster_code
 left join (
     select cluster_code, count(distinct member_key) as enterprises, count(*) as memberships,
-        count(distinct member_key) filter (where is_listed) as listed,
-        count(distinct member_key) filter (where is_leading) as leading,
-        count(distinct member_key) filter (where is_srdi) as srdi,
-        count(distinct member_key) filter (where is_high_tech) as high_tech,
-        count(distinct member_key) filter (where is_top100_private) as top100
+        {flag_counts}
     from cluster_members group by 1
 ) c on t.cluster_code = c.cluster_code;
 create table registry_stats as
@@ -228,11 +234,7 @@ left join (select city_code, count(distinct association_credit_code) as n from d
     on o.city_code = a.city_code
 left join (
     select city_code, count(distinct member_key) as enterprises,
-        count(distinct member_key) filter (where is_listed) as listed,
-        count(distinct member_key) filter (where is_leading) as leading,
-        count(distinct member_key) filter (where is_srdi) as srdi,
-        count(distinct member_key) filter (where is_high_tech) as high_tech,
-        count(distinct member_key) filter (where is_top100_private) as top100
+        {flag_counts}
     from cluster_members group by 1
 ) m on o.city_code = m.city_code;
 """
@@ -251,6 +253,7 @@ def build_marts(con, raw: Path, marts: Path, date: str) -> dict[str, int]:
             points=seeds["exhibition_points"],
             taxonomy=seeds["cluster_taxonomy"],
             designated=seeds["cluster_associations"],
+            flag_counts=FLAG_COUNTS,
         )
     )
     marts.mkdir(parents=True, exist_ok=True)
@@ -262,12 +265,7 @@ def build_marts(con, raw: Path, marts: Path, date: str) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exports", type=Path, required=True)
-    parser.add_argument("--date", required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
-    shutil.rmtree(args.out, ignore_errors=True)
+    args = arguments(__doc__, argv)
     raw, marts = args.out / "raw", args.out / "marts"
     raw.mkdir(parents=True)
     con = duckdb.connect(str(args.out / "floor.duckdb"))

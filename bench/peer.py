@@ -8,9 +8,7 @@ pandas, merge and group, write Parquet. No validation and no history; the same s
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,7 +16,17 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.plain import DATASETS, FULLWIDTH, VALUE_MAPS, aliases, file_code, is_utf8, night_files, seed  # noqa: E402
+from bench.plain import (  # noqa: E402
+    DATASETS,
+    FULLWIDTH,
+    VALUE_MAPS,
+    aliases,
+    arguments,
+    file_code,
+    is_utf8,
+    night_files,
+    seed,
+)
 
 SKIP_ROWS = {"registry": 1, "membership": 0, "qualifications": 0}
 FILE_KEY = {"registry": "city_code", "membership": "association_credit_code"}
@@ -221,12 +229,7 @@ def build_marts(raw: dict[str, pd.DataFrame], date: str) -> dict[str, pd.DataFra
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exports", type=Path, required=True)
-    parser.add_argument("--date", required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
-    shutil.rmtree(args.out, ignore_errors=True)
+    args = arguments(__doc__, argv)
     (args.out / "raw").mkdir(parents=True)
     (args.out / "marts").mkdir()
     stages, started = {}, time.perf_counter()

@@ -6,8 +6,10 @@ scripts read the exports as a person who knows them would, without going through
 
 from __future__ import annotations
 
+import argparse
 import codecs
 import re
+import shutil
 from pathlib import Path
 
 import yaml
@@ -94,3 +96,14 @@ def to_utf8(path: Path, folder: Path) -> Path:
 def seed(name: str) -> Path:
     """A dbt seed CSV (divisions, cluster taxonomy, designated associations, exhibition points)."""
     return SEEDS_DIR / f"{name}.csv"
+
+
+def arguments(doc: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """--exports, --date and --out of a plain script; the out folder emptied for the run."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--exports", type=Path, required=True, help="exports root of the night")
+    parser.add_argument("--date", required=True, help="export date YYYY-MM-DD")
+    parser.add_argument("--out", type=Path, required=True, help="folder for raw/ and marts/ (emptied)")
+    args = parser.parse_args(argv)
+    shutil.rmtree(args.out, ignore_errors=True)
+    return args
