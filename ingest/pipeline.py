@@ -198,11 +198,12 @@ def publish_postgres(night: Night) -> dict:
     """Load the release into PostgreSQL when the Airflow connection `socorg_postgres` exists.
 
     Only the newest night is loaded: PostgreSQL holds what latest.json points at, so a backfill of
-    older nights skips this step.
+    older nights skips this step. It also runs when an unchanged night skipped the publish (the
+    connection may be new), and skips when PostgreSQL already holds that very release.
     """
-    from ingest.postgres import POSTGRES_CONN_ID, dsn_from_airflow
+    from ingest.postgres import POSTGRES_CONN_ID, dsn_from_airflow, loaded_index_sha256
     from ingest.postgres import publish_postgres as load
-    from ingest.release import latest_snapshot
+    from ingest.release import latest_snapshot, release_dir, sha256_of
 
     dsn = dsn_from_airflow()
     if not dsn:
@@ -213,6 +214,9 @@ def publish_postgres(night: Night) -> dict:
             f"{night.export_date} is not the latest release ({latest}); PostgreSQL keeps {latest}"
         )
     schema = os.environ.get("SOCORG_POSTGRES_SCHEMA", "socorg")
+    index = release_dir(night.data / "publish", latest) / "index.json"
+    if loaded_index_sha256(dsn, schema) == sha256_of(index):
+        raise StageSkipped(f"PostgreSQL schema {schema} already holds release {latest}")
     result = load(night.data, dsn, schema, latest)
     return {"schema": result["schema"], "rows": sum(result["tables"].values())}
 

@@ -50,6 +50,20 @@ def dsn_from_airflow(conn_id: str = POSTGRES_CONN_ID) -> str | None:
     return conn.get_uri().replace("postgres://", "postgresql://", 1)
 
 
+def loaded_index_sha256(dsn: str, schema: str) -> str | None:
+    """The sha256 of the release index the schema was loaded from, or None (no schema yet)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute(
+            "select 1 from information_schema.tables where table_schema = %s and table_name = '_release'",
+            (schema,),
+        ).fetchone()
+        if not found:
+            return None
+        return conn.execute(f'select index_sha256 from "{schema}"."_release"').fetchone()[0]
+
+
 def publish_postgres(data: Path, dsn: str, schema: str = "socorg", snapshot_date: str | None = None) -> dict:
     """Verify the release (latest unless a date is given), load every dataset into a new schema, then
     drop the old schema and rename the new one — all in one transaction, so readers see a whole release."""

@@ -73,3 +73,11 @@ def test_the_dags_publish_postgres_task_loads_the_night_when_the_connection_exis
         assert conn.execute("select snapshot_date::text from socorg._release").fetchone()[0] == FIRST_NIGHT
         figures = dict(conn.execute("select city_code, active_org_count from socorg.city_summary").fetchall())
     assert figures["320500"] == 7724
+    # The same night again: nothing rebuilt, and PostgreSQL, which holds the release, is not reloaded.
+    with psycopg.connect(postgres_dsn) as conn:
+        loaded_at = conn.execute("select loaded_at from socorg._release").fetchone()[0]
+    again = socorg("run", "--date", FIRST_NIGHT, env=env)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "parse: skipped" in again.stdout and "publish_postgres: skipped" in again.stdout
+    with psycopg.connect(postgres_dsn) as conn:
+        assert conn.execute("select loaded_at from socorg._release").fetchone()[0] == loaded_at
