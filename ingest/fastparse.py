@@ -190,9 +190,10 @@ def _traditional_characters() -> frozenset[str]:
 
 
 def _select_typed(
-    layout: Layout, export, export_date: dt.date, source: str, plain_names: bool = False
+    layout: Layout, export, export_date: dt.date, sources: list[str], plain_names: bool = False
 ) -> str:
-    """One streaming query: raw cells → trimmed text → typed values, a decline flag and the reason."""
+    """One streaming query over files of one shape: raw cells → trimmed text → typed values, a decline
+    flag, the reason and the file's position in `sources`."""
     cells = [f"c{i}" for i in range(export.width)]
     mapped = {col.name: f"c{i}" for i, col in export.columns}
     spelled = [col for col in layout.columns if not col.personal]
@@ -220,31 +221,50 @@ def _select_typed(
     reason = f"coalesce({', '.join(reasons)})" if reasons else "null::varchar"
     names = ", ".join(name for name, _ in _typed_columns(layout))
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cells) + "}"
+    files = "[" + ", ".join(_quote(source) for source in sources) + "]"
     read = (
-        f"read_csv({_quote(source)}, header = false, skip = {export.header_row}, columns = {columns}, "
-        "delim = ',', quote = '\"', escape = '\"', auto_detect = false, null_padding = false, "
-        "ignore_errors = true, store_rejects = true, strict_mode = true)"
+        f"read_csv({files}, filename = true, header = false, skip = {export.header_row}, "
+        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        "null_padding = false, ignore_errors = true, store_rejects = true, strict_mode = true)"
     )
     raw = "concat_ws(chr(1), " + ", ".join(f"coalesce({c}, '')" for c in cells) + ")"
     has_nul = " or ".join(f"coalesce(contains({c}, chr(0)), false)" for c in cells)
     return f"""
-        select {names}, declined and not has_nul as declined,
+        select {names}, file_index, declined and not has_nul as declined,
             case when has_nul then 'cell_contains_nul' when not declined then reason end as reason,
             null::varchar as column_name, null::varchar as value, raw
         from (
             select *, {reason} as reason
             from (
-                select raw, has_nul, {", ".join(typed)}, not ({" and ".join(oks)}) as declined
+                select raw, has_nul, file_index, {", ".join(typed)}, not ({" and ".join(oks)}) as declined
                 from (
                     select *, {", ".join(texts)}
                     from (
-                        select {raw} as raw, {has_nul} as has_nul, {", ".join(trimmed)}
+                        select {raw} as raw, {has_nul} as has_nul, {", ".join(trimmed)},
+                            cast(list_position({files}, filename) - 1 as integer) as file_index
                         from {read}
                     )
                 )
             )
         )
     """
+
+
+@dataclass
+class FastFile:
+    """One export of a batch: its file and encoding, where its rows go, the fields of all its rows."""
+
+    path: Path
+    encoding: str
+    outputs: dict[str, Path]
+    file_fields: dict
+    lineage: dict
+
+
+def shape(layout: Layout, export) -> tuple:
+    """Exports with the same shape (layout, columns, header row) can be typed by one query."""
+    columns = tuple((i, col.name) for i, col in export.columns)
+    return layout.source, layout.name, export.width, export.header_row, columns
 
 
 def parse_csv(
@@ -261,52 +281,92 @@ def parse_csv(
 
     Raises Declined when DuckDB cannot account for every line of the file.
     """
+    only = FastFile(path, export.encoding, outputs, file_fields, lineage)
+    result = parse_csvs([only], layout, export, export_date, schema)[0]
+    if isinstance(result, Declined):
+        raise result
+    return result
+
+
+def parse_csvs(
+    files: list[FastFile], layout: Layout, export, export_date: dt.date, schema: pa.Schema
+) -> list[FastResult | Declined]:
+    """Type CSV exports of one shape (`export` is one of them) in one DuckDB query, each written to
+    its own outputs: what each file's parse gave, or why it was declined (nothing written for it).
+
+    Small files are parsed in batches because each query has a fixed cost (a connection, planning,
+    the accounting queries) larger than typing 2,000 rows.
+    """
+    results: list[FastResult | Declined | None] = [None] * len(files)
     with tempfile.TemporaryDirectory(prefix="socorg-fastparse-") as scratch:
         folder = Path(scratch)
-        if export.encoding == "gb18030":
-            source = folder / "utf8.csv"
-            lines = _utf8_copy(path, export.encoding, source)
-        else:
-            source, lines = path, _Lines.of_file(path)
-        return _parse(
-            source, lines, layout, export, export_date, outputs, file_fields, lineage, schema, folder
-        )
+        read: dict[int, tuple[Path, _Lines]] = {}
+        for i, file in enumerate(files):
+            try:
+                if file.encoding == "gb18030":
+                    source = folder / f"utf8-{i}.csv"
+                    read[i] = source, _utf8_copy(file.path, file.encoding, source)
+                else:
+                    read[i] = file.path, _Lines.of_file(file.path)
+            except Declined as exc:
+                results[i] = exc
+        if read:
+            try:
+                _parse(files, read, layout, export, export_date, schema, folder, results)
+            except Declined as exc:
+                results = [exc if r is None or i in read else r for i, r in enumerate(results)]
+    return results
 
 
-def _parse(source, lines, layout, export, export_date, outputs, file_fields, lineage, schema, scratch: Path):
+def _parse(files, read, layout, export, export_date, schema, scratch: Path, results: list) -> None:
     import duckdb
 
+    indexes = list(read)  # file_index k in the query is files[indexes[k]]
+    sources = [str(read[i][0]) for i in indexes]
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": str(scratch)})
     try:
         try:
-            plain = _without_traditional(source)
-            con.execute(
-                f"create table typed as {_select_typed(layout, export, export_date, str(source), plain)}"
-            )
+            # With many files the class's compile cost is shared: no need to scan them first.
+            plain = len(sources) == 1 and _without_traditional(Path(sources[0]))
+            con.execute(f"create table typed as {_select_typed(layout, export, export_date, sources, plain)}")
         except duckdb.Error as exc:
             raise Declined(f"DuckDB cannot read it: {exc}") from None
-        rows = con.execute("select count(*) from typed").fetchall()[0][0]
-        rejects, first = con.execute("select count(distinct line), min(line) from reject_errors").fetchall()[
-            0
-        ]
-        physical, trailing, footer, footer_rows = lines.result()
-        after_data = first is None or first > export.header_row + rows
-        if rejects != footer_rows or not after_data or physical != export.header_row + rows + trailing:
-            raise Declined(f"{rejects} lines DuckDB rejected, {footer_rows} footer lines")
+        counted = {k: (n, start) for k, n, start in con.execute(
+            "select file_index, count(*), min(rowid) from typed group by 1"
+        ).fetchall()}  # fmt: skip
+        rejected = {path: (n, first) for path, n, first in con.execute(
+            "select s.file_path, count(distinct e.line), min(e.line) "
+            "from reject_errors e join reject_scans s using (scan_id, file_id) group by 1"
+        ).fetchall()}  # fmt: skip
+        accepted = {}
+        for k, i in enumerate(indexes):
+            rows, start = counted.get(k, (0, None))
+            rejects, first = rejected.get(sources[k], (0, None))
+            physical, trailing, footer, footer_rows = read[i][1].result()
+            after_data = first is None or first > export.header_row + rows
+            if rejects != footer_rows or not after_data or physical != export.header_row + rows + trailing:
+                results[i] = Declined(f"{rejects} lines DuckDB rejected, {footer_rows} footer lines")
+            else:
+                accepted[k] = (rows, start, footer, footer_rows)
+        if len(accepted) < len(indexes):
+            con.execute(f"delete from typed where file_index not in ({', '.join(map(str, accepted)) or -1})")
         if con.execute("select count(*) from typed where reason is not null").fetchall()[0][0]:
             _describe_reasons(con, layout, export, export_date)
         _type_declined_rows(con, layout, export, export_date)
         _mark_duplicates(con, layout)
-        _write(con, export, schema, file_fields, lineage, outputs)
-        loaded = con.execute("select count(*) from typed where reason is null").fetchall()[0][0]
-        reasons = Counter(
-            dict(
-                con.execute(
-                    "select reason, count(*) from typed where reason is not null group by 1"
-                ).fetchall()
-            )
+        typed = {row[0] for row in con.execute("describe typed").fetchall()}
+        for k, (rows, start, _, _) in accepted.items():
+            _write(con, export, schema, typed, files[indexes[k]], start, rows)
+        loaded = dict(
+            con.execute("select file_index, count(*) from typed where reason is null group by 1").fetchall()
         )
-        return FastResult(rows, loaded, footer, footer_rows, reasons)
+        reasons: dict[int, Counter] = {k: Counter() for k in accepted}
+        for k, reason, n in con.execute(
+            "select file_index, reason, count(*) from typed where reason is not null group by 1, 2"
+        ).fetchall():
+            reasons[k][reason] = n
+        for k, (rows, _, footer, footer_rows) in accepted.items():
+            results[indexes[k]] = FastResult(rows, loaded.get(k, 0), footer, footer_rows, reasons[k])
     finally:
         con.close()
 
@@ -372,35 +432,36 @@ def _mark_duplicates(con, layout: Layout) -> None:
         "qualification_key": "coalesce(credit_code, enterprise_name_normalized) || '|' || qualification",
     }.get(layout.unique_key, layout.unique_key)
     repeated = (
-        f"select {key} as k from typed where reason is null and {key} is not null "
-        "group by 1 having count(*) > 1"
+        f"select file_index, {key} as k from typed where reason is null and {key} is not null "
+        "group by 1, 2 having count(*) > 1"
     )
     if not con.execute(f"select count(*) from ({repeated})").fetchall()[0][0]:
         return
     con.execute(
         f"update typed set reason = 'duplicate_{layout.unique_key}', column_name = '{layout.unique_key}', "
-        f"value = d.k from (select rowid as r, {key} as k, "
-        f"row_number() over (partition by {key} order by rowid) as n "
-        f"from typed where reason is null and {key} in ({repeated})) d where typed.rowid = d.r and d.n > 1"
+        f"value = d.k from (select t.rowid as r, d.k, "
+        f"row_number() over (partition by t.file_index, d.k order by t.rowid) as n "
+        f"from typed t join ({repeated}) d on t.file_index = d.file_index and {key} = d.k "
+        f"where t.reason is null) d where typed.rowid = d.r and d.n > 1"
     )
 
 
 def _write(
-    con, export, schema: pa.Schema, file_fields: dict, lineage: dict, outputs: dict[str, Path]
+    con, export, schema: pa.Schema, typed: set[str], file: FastFile, start: int | None, rows: int
 ) -> None:
-    """Write the loaded and the quarantined rows to their Parquet files, in file order."""
+    """Write one file's loaded and quarantined rows (rowids start … start + rows - 1) in file order
+    (a table scan keeps insertion order); `typed` names the columns of the typed table."""
     lineage_sql = {
-        "export_date": f"date '{lineage['export_date'].isoformat()}'",
-        "source_file": _quote(lineage["source_file"]),
-        "source_row": f"rowid + {export.header_row + 1}",
+        "export_date": f"date '{file.lineage['export_date'].isoformat()}'",
+        "source_file": _quote(file.lineage["source_file"]),
+        "source_row": f"rowid - {start or 0} + {export.header_row + 1}",
     }
-    typed = {row[0] for row in con.execute("describe typed").fetchall()}
     loaded = []
     for f in schema:
         if f.name in lineage_sql:
             expr = lineage_sql[f.name]
-        elif f.name in file_fields:
-            expr = _quote(file_fields[f.name])
+        elif f.name in file.file_fields:
+            expr = _quote(file.file_fields[f.name])
         else:
             expr = f.name if f.name in typed else "null"
         loaded.append(f"cast({expr} as {_duck_type(f.type)}) as {f.name}")
@@ -410,14 +471,15 @@ def _write(
         + "})"
     )
     lineage_cols = ", ".join(f"{expr} as {name}" for name, expr in lineage_sql.items())
+    rows_of_file = f"rowid between {start} and {start + rows - 1}" if rows else "false"
     con.execute(
-        f"copy (select {', '.join(loaded)} from typed where reason is null) "
-        f"to {_quote(str(outputs['loaded']))} (format parquet, compression zstd)"
+        f"copy (select {', '.join(loaded)} from typed where {rows_of_file} and reason is null) "
+        f"to {_quote(str(file.outputs['loaded']))} (format parquet, compression zstd)"
     )
     con.execute(
         f"copy (select {lineage_cols}, reason, column_name, value, {row_json}::varchar as row_json "
-        f"from typed where reason is not null) to {_quote(str(outputs['rejected']))} "
-        "(format parquet, compression zstd)"
+        f"from typed where {rows_of_file} and reason is not null) "
+        f"to {_quote(str(file.outputs['rejected']))} (format parquet, compression zstd)"
     )
 
 

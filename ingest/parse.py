@@ -131,6 +131,60 @@ class _BatchWriter:
         self.tmp.unlink(missing_ok=True)
 
 
+@dataclass
+class _Job:
+    """One landed file, opened and ready to parse: where its rows go and what its load log says."""
+
+    path: Path
+    layout: Layout
+    export_date: dt.date
+    export: object
+    load: FileLoad
+    outputs: dict[str, Path]
+    file_fields: dict
+    lineage: dict
+    schema: pa.Schema
+
+    def fast_file(self) -> fastparse.FastFile:
+        tmp = {kind: p.with_name(p.name + ".tmp") for kind, p in self.outputs.items()}
+        for p in tmp.values():
+            p.parent.mkdir(parents=True, exist_ok=True)
+        return fastparse.FastFile(self.path, self.export.encoding, tmp, self.file_fields, self.lineage)
+
+
+def _open_job(
+    path: Path,
+    name: str,
+    layout: Layout,
+    export_date: dt.date,
+    raw_dir: Path,
+    quarantine_dir: Path,
+    sha256: str,
+) -> _Job:
+    """Check a file's name, open it and find its header; raises ExportError for a file refused whole."""
+    match = layout.file_pattern.match(name)
+    if not match:
+        raise ExportError(name, f"does not match the {layout.source} file name pattern")
+    file_fields = {k: v for k, v in match.groupdict().items() if k != "file_date"}
+    if "association_credit_code" in file_fields:
+        verdict = verify(file_fields["association_credit_code"])
+        if not verdict.ok:
+            raise ExportError(
+                name, f"names association {verdict.code}, which is not a valid credit code ({verdict.reason})"
+            )
+        file_fields["association_credit_code"] = verdict.code
+    load = FileLoad(layout.source, export_date.isoformat(), name, sha256, path.stat().st_size)
+    export = open_export(path, layout, name)
+    load.encoding, load.header_row = export.encoding, export.header_row
+    load.title_rows, load.unknown_headers = export.title_rows, export.unknown_headers
+    stem = name.rsplit(".", 1)[0]
+    schema = raw_schema(load_layout(layout.source))
+    file_fields = {k: v for k, v in file_fields.items() if k in schema.names}
+    outputs = {"loaded": raw_dir / f"{stem}.parquet", "rejected": quarantine_dir / f"{stem}.parquet"}
+    lineage = {"export_date": export_date, "source_file": name}
+    return _Job(path, layout, export_date, export, load, outputs, file_fields, lineage, schema)
+
+
 def parse_file(
     path: Path,
     name: str,
@@ -147,43 +201,122 @@ def parse_file(
     declines are parsed here, with identical results.
     """
     started = time.perf_counter()
-    match = layout.file_pattern.match(name)
-    if not match:
-        raise ExportError(name, f"does not match the {layout.source} file name pattern")
-    file_fields = {k: v for k, v in match.groupdict().items() if k != "file_date"}
-    if "association_credit_code" in file_fields:
-        verdict = verify(file_fields["association_credit_code"])
-        if not verdict.ok:
-            raise ExportError(
-                name, f"names association {verdict.code}, which is not a valid credit code ({verdict.reason})"
-            )
-        file_fields["association_credit_code"] = verdict.code
-    load = FileLoad(layout.source, export_date.isoformat(), name, sha256, path.stat().st_size)
-    export = open_export(path, layout, name)
-    load.encoding, load.header_row = export.encoding, export.header_row
-    load.title_rows, load.unknown_headers = export.title_rows, export.unknown_headers
+    job = _open_job(path, name, layout, export_date, raw_dir, quarantine_dir, sha256)
+    _parse_one(job, fast)
+    job.load.seconds = round(time.perf_counter() - started, 3)
+    return job.load
 
-    stem = name.rsplit(".", 1)[0]
-    schema = raw_schema(load_layout(layout.source))
-    file_fields = {k: v for k, v in file_fields.items() if k in schema.names}
-    outputs = {"loaded": raw_dir / f"{stem}.parquet", "rejected": quarantine_dir / f"{stem}.parquet"}
-    lineage = {"export_date": export_date, "source_file": name}
-    taken = fast and fastparse.eligible(layout, path, export.encoding)
-    if taken and _parse_fast(path, layout, export, export_date, outputs, file_fields, lineage, schema, load):
-        load.seconds = round(time.perf_counter() - started, 3)
-        return load
-    loaded = _BatchWriter(outputs["loaded"], schema)
-    rejected = _BatchWriter(outputs["rejected"], QUARANTINE_SCHEMA)
+
+def parse_files(jobs: list[tuple], batch_bytes: int = 32 << 20) -> list[FileLoad | ExportError]:
+    """Parse landed files, each job being parse_file's arguments: each file's load, or the error that
+    refused it. CSV files of one shape go through DuckDB together, up to `batch_bytes` at a time,
+    which gives the same files as parse_file one by one; seconds are shared out by size."""
+    outcomes: list[FileLoad | ExportError | _Job] = []
+    for job in jobs:
+        try:
+            outcomes.append(_open_job(*job))
+        except ExportError as err:
+            outcomes.append(err)
+    batches: dict[tuple, list[list[int]]] = {}
+    for i, job in enumerate(outcomes):
+        if isinstance(job, _Job) and _fast_eligible(job):
+            batch = batches.setdefault(fastparse.shape(job.layout, job.export), [[]])
+            if batch[-1] and sum(outcomes[j].load.bytes for j in batch[-1]) + job.load.bytes > batch_bytes:
+                batch.append([])
+            batch[-1].append(i)
+    done: set[int] = set()
+    alone: set[int] = set()  # declined by a batch of one: no use trying DuckDB again
+    for batch in (b for shaped in batches.values() for b in shaped):
+        if len(batch) == 1:
+            alone.update(batch)
+        started = time.perf_counter()
+        taken = _parse_fast([outcomes[i] for i in batch])
+        seconds = time.perf_counter() - started
+        size = sum(outcomes[i].load.bytes for i in batch) or 1
+        for i, ok in zip(batch, taken, strict=True):
+            if ok is True:
+                outcomes[i].load.seconds = round(seconds * outcomes[i].load.bytes / size, 3)
+                done.add(i)
+            elif isinstance(ok, ExportError):
+                outcomes[i] = ok
+                done.add(i)
+    for i, job in enumerate(outcomes):
+        if isinstance(job, _Job) and i not in done:
+            started = time.perf_counter()
+            try:
+                _parse_one(job, fast=i not in alone)
+            except ExportError as err:
+                outcomes[i] = err
+                continue
+            job.load.seconds = round(time.perf_counter() - started, 3)
+    return [o.load if isinstance(o, _Job) else o for o in outcomes]
+
+
+def _parse_one(job: _Job, fast: bool) -> None:
+    """Parse one file: with ingest.fastparse when `fast` and it is eligible, else (or when declined)
+    row by row; raises ExportError when the file is refused."""
+    taken = fast and _fast_eligible(job) and _parse_fast([job])[0]
+    if isinstance(taken, ExportError):
+        raise taken
+    if not taken:
+        _parse_python(job)
+
+
+def _fast_eligible(job: _Job) -> bool:
+    return fastparse.eligible(job.layout, job.path, job.export.encoding)
+
+
+def _parse_fast(jobs: list[_Job]) -> list[bool | ExportError]:
+    """Parse files of one shape with ingest.fastparse: per file True, False when it was declined
+    (nothing written), or the ExportError its footer total raised (nothing written)."""
+    files = [job.fast_file() for job in jobs]
+    try:
+        results = fastparse.parse_csvs(
+            files, jobs[0].layout, jobs[0].export, jobs[0].export_date, jobs[0].schema
+        )
+    except BaseException:
+        for file in files:
+            for p in file.outputs.values():
+                p.unlink(missing_ok=True)
+        raise
+    taken: list[bool | ExportError] = []
+    for job, file, result in zip(jobs, files, results, strict=True):
+        try:
+            if isinstance(result, fastparse.Declined):
+                raise result
+            _reconcile(job.load.file_name, result.footer_total, result.rows_read)
+        except (fastparse.Declined, ExportError) as exc:
+            for p in file.outputs.values():
+                p.unlink(missing_ok=True)
+            taken.append(exc if isinstance(exc, ExportError) else False)
+            continue
+        for kind, p in file.outputs.items():
+            p.replace(job.outputs[kind])
+        load = job.load
+        load.rows_read, load.rows_loaded = result.rows_read, result.rows_loaded
+        load.footer_rows, load.footer_total = result.footer_rows, result.footer_total
+        load.rows_quarantined = sum(result.reasons.values())
+        load.quarantine_reasons = dict(sorted(result.reasons.items()))
+        taken.append(True)
+    return taken
+
+
+def _parse_python(job: _Job) -> None:
+    """Parse a file row by row with ingest.cells into its outputs, filling in its load."""
+    layout, load, lineage = job.layout, job.load, job.lineage
+    loaded = _BatchWriter(job.outputs["loaded"], job.schema)
+    rejected = _BatchWriter(job.outputs["rejected"], QUARANTINE_SCHEMA)
     reasons: Counter[str] = Counter()
     notes: Counter[str] = Counter()
     seen: set[object] = set()
+    export = job.export
     try:
         for number, cells, problem in export.records():
             load.rows_read += 1
             try:
                 if problem:
                     raise Rejected(problem, None, None)
-                record = type_record(layout, cells, export_date, notes)
+                record = type_record(layout, cells, job.export_date, notes)
                 _drop_personal_names(layout, record)
                 key = _row_key(layout, record)
                 if key is not None and key in seen:
@@ -200,9 +333,9 @@ def parse_file(
                     }
                 )
                 continue
-            loaded.add({**file_fields, **record, **lineage, "source_row": number})
+            loaded.add({**job.file_fields, **record, **lineage, "source_row": number})
             load.rows_loaded += 1
-        _reconcile(name, export.footer_total, load.rows_read)
+        _reconcile(load.file_name, export.footer_total, load.rows_read)
     except BaseException:
         loaded.abort()
         rejected.abort()
@@ -213,31 +346,6 @@ def parse_file(
     load.rows_quarantined = sum(reasons.values())
     load.quarantine_reasons = dict(sorted(reasons.items()))
     load.cell_notes = dict(sorted(notes.items()))
-    load.seconds = round(time.perf_counter() - started, 3)
-    return load
-
-
-def _parse_fast(path, layout, export, export_date, outputs, file_fields, lineage, schema, load) -> bool:
-    """Parse with ingest.fastparse into the outputs; False (and nothing written) when it declines."""
-    tmp = {kind: p.with_name(p.name + ".tmp") for kind, p in outputs.items()}
-    for p in tmp.values():
-        p.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        result = fastparse.parse_csv(path, layout, export, export_date, tmp, file_fields, lineage, schema)
-        _reconcile(load.file_name, result.footer_total, result.rows_read)
-    except BaseException as exc:
-        for p in tmp.values():
-            p.unlink(missing_ok=True)
-        if isinstance(exc, fastparse.Declined):
-            return False
-        raise
-    for kind, p in tmp.items():
-        p.replace(outputs[kind])
-    load.rows_read, load.rows_loaded = result.rows_read, result.rows_loaded
-    load.footer_rows, load.footer_total = result.footer_rows, result.footer_total
-    load.rows_quarantined = sum(result.reasons.values())
-    load.quarantine_reasons = dict(sorted(result.reasons.items()))
-    return True
 
 
 def _reconcile(file_name: str, footer: int | None, rows_read: int) -> None:

@@ -16,9 +16,10 @@ import pyarrow.parquet as pq
 from ingest.errors import ExportError
 from ingest.land import LandedFile, read_manifest
 from ingest.layouts import SOURCES, layout_for, load_layout
-from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_file
+from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_files
 
 FILES_PER_WORKER = 16  # below this many files per worker, starting the workers costs more than it saves
+GROUP_BYTES = 32 << 20  # a worker's share of files at a time; DuckDB types a group's CSV files together
 LOAD_LOG_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
@@ -65,7 +66,7 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
             canonical = load_layout(source)
             out, quarantine = staging / source / "loaded", staging / source / "quarantine"
             files = [f for f in landed if f.source == source]
-            for outcome in _map(_parse_landed, [(f, export_date, out, quarantine) for f in files]):
+            for outcome in _map(_parse_group, _groups(files, export_date, out, quarantine), len(files)):
                 if isinstance(outcome, FileLoad):
                     loads.append(outcome)
                 else:
@@ -88,21 +89,43 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
     return loads
 
 
-def _parse_landed(job: tuple[LandedFile, dt.date, Path, Path]) -> FileLoad | str:
-    """One landed file parsed into the staging folders: its load, or the error that refused it."""
-    landed_file, export_date, out, quarantine = job
-    if landed_file.superseded:
-        return _superseded(landed_file)
-    try:
+def _groups(files: list[LandedFile], export_date: dt.date, out: Path, quarantine: Path) -> list[list[tuple]]:
+    """The night's files of one source in groups of about GROUP_BYTES, in order: a worker's share."""
+    groups: list[list[tuple]] = [[]]
+    size = 0
+    for landed_file in files:
+        if groups[-1] and size + landed_file.bytes > GROUP_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append((landed_file, export_date, out, quarantine))
+        size += landed_file.bytes
+    return [g for g in groups if g]
+
+
+def _parse_group(jobs: list[tuple[LandedFile, dt.date, Path, Path]]) -> list[FileLoad | str]:
+    """Landed files parsed into the staging folders together: each one's load, or the error that
+    refused it."""
+    outcomes: list[FileLoad | str] = [""] * len(jobs)
+    parsed, positions = [], []
+    for i, (landed_file, export_date, out, quarantine) in enumerate(jobs):
         layout = layout_for(landed_file.source, landed_file.name)
-        if layout is None:
-            raise ExportError(landed_file.name, f"matches no {landed_file.source} layout's file name pattern")
-        path = Path(landed_file.path)
-        load = parse_file(path, landed_file.name, layout, export_date, out, quarantine, landed_file.sha256)
-    except ExportError as err:
-        return str(err)
-    load.version = landed_file.version
-    return load
+        if landed_file.superseded:
+            outcomes[i] = _superseded(landed_file)
+        elif layout is None:
+            outcomes[i] = str(
+                ExportError(landed_file.name, f"matches no {landed_file.source} layout's file name pattern")
+            )
+        else:
+            path = Path(landed_file.path)
+            parsed.append((path, landed_file.name, layout, export_date, out, quarantine, landed_file.sha256))
+            positions.append(i)
+    for i, result in zip(positions, parse_files(parsed), strict=True):
+        if isinstance(result, ExportError):
+            outcomes[i] = str(result)
+        else:
+            result.version = jobs[i][0].version
+            outcomes[i] = result
+    return outcomes
 
 
 def parse_workers() -> int:
@@ -110,15 +133,15 @@ def parse_workers() -> int:
     return max(1, int(os.environ.get("SOCORG_PARSE_WORKERS") or os.cpu_count() or 1))
 
 
-def _map(function, jobs: list):
-    """`function` over the jobs in order: in worker processes when there are many files (a national
-    night has 10,000 membership files of 2,000 rows, each a DuckDB query), else in this process."""
-    workers = min(parse_workers(), len(jobs) // FILES_PER_WORKER)
+def _map(function, groups: list[list], files: int) -> list:
+    """`function` over the groups, outcomes flattened in order: in worker processes when there are
+    many files (a national night has 10,000 membership files of 2,000 rows), else in this process."""
+    workers = min(parse_workers(), len(groups), files // FILES_PER_WORKER)
     if workers < 2:
-        return map(function, jobs)
+        return [outcome for group in groups for outcome in function(group)]
     # spawn, not fork: the task process runs threads (Airflow's, DuckDB's) a fork would copy mid-step.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(function, jobs, chunksize=8))
+        return [outcome for outcomes in pool.map(function, groups) for outcome in outcomes]
 
 
 def _superseded(landed: LandedFile) -> FileLoad:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,7 +17,7 @@ from ingest.creditcode import corrupt_check_character, make_code
 from ingest.errors import ExportError
 from ingest.layouts import layout_for
 from ingest.normalize import normalize_name
-from ingest.parse import parse_file, raw_schema
+from ingest.parse import FileLoad, parse_file, parse_files, raw_schema
 from ingest.readers import open_export
 from ingest.sample.generate import write_sample
 
@@ -32,6 +33,13 @@ def _outcome(path: Path, name: str, source: str, out: Path, fast: bool):
         load = parse_file(path, name, layout, DATE, out / "raw", out / "quarantine", "sha", fast=fast)
     except ExportError as err:
         return str(err)
+    return _written(load, name, out)
+
+
+def _written(load: FileLoad | ExportError, name: str, out: Path):
+    """What a parse wrote under `out` and counted, or the error's message."""
+    if isinstance(load, ExportError):
+        return str(load)
     accounting = {k: v for k, v in load.as_row().items() if k != "seconds"}
     stem = name.rsplit(".", 1)[0]
     loaded = pq.read_table(out / "raw" / f"{stem}.parquet")
@@ -60,6 +68,34 @@ def test_sample_exports_parse_the_same_both_ways(sample, source, tmp_path):
     assert files, f"the sample writes {source} CSV files"
     for i, path in enumerate(files):
         assert_same(path, path.name, source, tmp_path / str(i))
+
+
+def test_files_parsed_together_come_out_as_parsed_alone(sample, tmp_path):
+    """parse_files types CSV files of one shape in one DuckDB query: each file, the bad ones among
+    the good ones included, must come out exactly as parse_file gives it on its own."""
+    files = [(path, path.name, source) for source in ("registry", "membership", "qualifications")
+             for path in sorted((sample / source / DATE.isoformat()).glob("*.csv"))]  # fmt: skip
+    for case in sorted(c for c in CASES if c.endswith(".csv")):
+        name = CASES[case].get("name", "registry_320500_20231031.csv")
+        if layout_for(CASES[case].get("source", "registry"), name):
+            files.append((CORPUS / "files" / case, name, CASES[case].get("source", "registry")))
+    files += files[:1] + files[-1:]  # the same rows twice in a batch: no duplicates across files
+    jobs = []
+    for i, (path, name, source) in enumerate(files):
+        out = tmp_path / f"together/{i}"
+        jobs.append((path, name, layout_for(source, name), DATE, out / "raw", out / "quarantine", "sha"))
+    assert max(Counter(map(_shape, jobs)).values()) >= 20, "good and bad files share a batch"
+    together = parse_files(jobs)
+    for i, ((path, name, source), load) in enumerate(zip(files, together, strict=True)):
+        alone = _outcome(path, name, source, tmp_path / f"alone/{i}", fast=True)
+        assert _written(load, name, tmp_path / f"together/{i}") == alone, name
+
+
+def _shape(job: tuple) -> tuple | None:
+    try:
+        return fastparse.shape(job[2], open_export(job[0], job[2], job[1]))
+    except ExportError:
+        return None
 
 
 @pytest.mark.parametrize("case", sorted(c for c in CASES if c.endswith(".csv")))
