@@ -223,7 +223,7 @@ def _select_typed(
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cells) + "}"
     files = "[" + ", ".join(_quote(source) for source in sources) + "]"
     read = (
-        f"read_csv({files}, filename = true, header = false, skip = {export.header_row}, "
+        f"read_csv({files}, header = false, skip = {export.header_row}, "
         f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
         "null_padding = false, ignore_errors = true, store_rejects = true, strict_mode = true)"
     )
@@ -241,7 +241,7 @@ def _select_typed(
                     select *, {", ".join(texts)}
                     from (
                         select {raw} as raw, {has_nul} as has_nul, {", ".join(trimmed)},
-                            cast(list_position({files}, filename) - 1 as integer) as file_index
+                            cast(file_index as integer) as file_index
                         from {read}
                     )
                 )
@@ -331,6 +331,12 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
             con.execute(f"create table typed as {_select_typed(layout, export, export_date, sources, plain)}")
         except duckdb.Error as exc:
             raise Declined(f"DuckDB cannot read it: {exc}") from None
+        if len(sources) > 1:
+            # DuckDB keeps each file's rows in order but may interleave files: put each file's rows
+            # together so that a file is the rowid range its rows start at.
+            con.execute("create table batch as select * from typed order by file_index, rowid")
+            con.execute("drop table typed")
+            con.execute("alter table batch rename to typed")
         counted = {k: (n, start) for k, n, start in con.execute(
             "select file_index, count(*), min(rowid) from typed group by 1"
         ).fetchall()}  # fmt: skip
