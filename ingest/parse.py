@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -152,16 +153,21 @@ class _Job:
         return fastparse.FastFile(self.path, self.export.encoding, tmp, self.file_fields, self.lineage)
 
 
-def _open_job(
-    path: Path,
-    name: str,
-    layout: Layout,
-    export_date: dt.date,
-    raw_dir: Path,
-    quarantine_dir: Path,
-    sha256: str,
-) -> _Job:
+class ParseJob(NamedTuple):
+    """One landed file to parse: where it is, its name as exported, and where its rows go."""
+
+    path: Path
+    name: str
+    layout: Layout
+    export_date: dt.date
+    raw_dir: Path
+    quarantine_dir: Path
+    sha256: str
+
+
+def _open_job(job: ParseJob) -> _Job:
     """Check a file's name, open it and find its header; raises ExportError for a file refused whole."""
+    path, name, layout, export_date, raw_dir, quarantine_dir, sha256 = job
     match = layout.file_pattern.match(name)
     if not match:
         raise ExportError(name, f"does not match the {layout.source} file name pattern")
@@ -201,20 +207,22 @@ def parse_file(
     declines are parsed here, with identical results.
     """
     started = time.perf_counter()
-    job = _open_job(path, name, layout, export_date, raw_dir, quarantine_dir, sha256)
+    job = _open_job(ParseJob(path, name, layout, export_date, raw_dir, quarantine_dir, sha256))
     _parse_one(job, fast)
     job.load.seconds = round(time.perf_counter() - started, 3)
     return job.load
 
 
-def parse_files(jobs: list[tuple], batch_bytes: int = 32 << 20) -> list[FileLoad | ExportError]:
-    """Parse landed files, each job being parse_file's arguments: each file's load, or the error that
-    refused it. CSV files of one shape go through DuckDB together, up to `batch_bytes` at a time,
-    which gives the same files as parse_file one by one; seconds are shared out by size."""
+def parse_files(jobs: list[ParseJob], batch_bytes: int = 32 << 20) -> list[FileLoad | ExportError]:
+    """Parse landed files: each file's load, or the error that refused it.
+
+    CSV files of one shape go through DuckDB together, up to `batch_bytes` at a time, which gives the
+    same files as parse_file one by one; a batched file's seconds are the batch's shared out by size.
+    """
     outcomes: list[FileLoad | ExportError | _Job] = []
     for job in jobs:
         try:
-            outcomes.append(_open_job(*job))
+            outcomes.append(_open_job(ParseJob(*job)))
         except ExportError as err:
             outcomes.append(err)
     batches: dict[tuple, list[list[int]]] = {}

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from ingest.errors import ExportError
 from ingest.land import LandedFile, read_manifest
 from ingest.layouts import SOURCES, layout_for, load_layout
-from ingest.parse import QUARANTINE_SCHEMA, FileLoad, empty_raw_file, parse_files
+from ingest.parse import QUARANTINE_SCHEMA, FileLoad, ParseJob, empty_raw_file, parse_files
 
 FILES_PER_WORKER = 16  # below this many files per worker, starting the workers costs more than it saves
 GROUP_BYTES = 32 << 20  # a worker's share of files at a time; DuckDB types a group's CSV files together
@@ -116,8 +116,8 @@ def _parse_group(jobs: list[tuple[LandedFile, dt.date, Path, Path]]) -> list[Fil
                 ExportError(landed_file.name, f"matches no {landed_file.source} layout's file name pattern")
             )
         else:
-            path = Path(landed_file.path)
-            parsed.append((path, landed_file.name, layout, export_date, out, quarantine, landed_file.sha256))
+            path, name, sha256 = Path(landed_file.path), landed_file.name, landed_file.sha256
+            parsed.append(ParseJob(path, name, layout, export_date, out, quarantine, sha256))
             positions.append(i)
     for i, result in zip(positions, parse_files(parsed), strict=True):
         if isinstance(result, ExportError):
