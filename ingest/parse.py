@@ -213,11 +213,12 @@ def parse_file(
     return job.load
 
 
-def parse_files(jobs: list[ParseJob], batch_bytes: int = 32 << 20) -> list[FileLoad | ExportError]:
+def parse_files(jobs: list[ParseJob]) -> list[FileLoad | ExportError]:
     """Parse landed files: each file's load, or the error that refused it.
 
-    CSV files of one shape go through DuckDB together, up to `batch_bytes` at a time, which gives the
-    same files as parse_file one by one; a batched file's seconds are the batch's shared out by size.
+    CSV files of one shape go through DuckDB together (the caller bounds how many bytes one call
+    holds), which gives the same files as parse_file one by one; a batched file's seconds are the
+    batch's shared out by size.
     """
     outcomes: list[FileLoad | ExportError | _Job] = []
     for job in jobs:
@@ -225,16 +226,13 @@ def parse_files(jobs: list[ParseJob], batch_bytes: int = 32 << 20) -> list[FileL
             outcomes.append(_open_job(ParseJob(*job)))
         except ExportError as err:
             outcomes.append(err)
-    batches: dict[tuple, list[list[int]]] = {}
+    batches: dict[tuple, list[int]] = {}
     for i, job in enumerate(outcomes):
         if isinstance(job, _Job) and _fast_eligible(job):
-            batch = batches.setdefault(fastparse.shape(job.layout, job.export), [[]])
-            if batch[-1] and sum(outcomes[j].load.bytes for j in batch[-1]) + job.load.bytes > batch_bytes:
-                batch.append([])
-            batch[-1].append(i)
+            batches.setdefault(fastparse.shape(job.layout, job.export), []).append(i)
     done: set[int] = set()
     alone: set[int] = set()  # declined by a batch of one: no use trying DuckDB again
-    for batch in (b for shaped in batches.values() for b in shaped):
+    for batch in batches.values():
         if len(batch) == 1:
             alone.update(batch)
         started = time.perf_counter()

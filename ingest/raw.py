@@ -19,7 +19,8 @@ from ingest.layouts import SOURCES, layout_for, load_layout
 from ingest.parse import QUARANTINE_SCHEMA, FileLoad, ParseJob, empty_raw_file, parse_files
 
 FILES_PER_WORKER = 16  # below this many files per worker, starting the workers costs more than it saves
-GROUP_BYTES = 32 << 20  # a worker's share of files at a time; DuckDB types a group's CSV files together
+# A worker's share of files at a time: parse_files types a group's CSV files of one shape in one query.
+GROUP_BYTES = 32 << 20
 LOAD_LOG_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
