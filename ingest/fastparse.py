@@ -10,7 +10,6 @@ values spanning lines, bytes that are not UTF-8) is declined whole and parsed by
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -27,6 +26,7 @@ from ingest.cells import ARROW_TYPES, Rejected, type_record
 from ingest.creditcode import ALPHABET, check_character_sql
 from ingest.layouts import Column, Layout
 from ingest.normalize import EMPTY_VALUES, footer_total, traditional_to_simplified
+from ingest.transcode import Undecodable, utf8_copy
 
 TAIL_BYTES = 1 << 16
 CHUNK = 4 << 20
@@ -36,10 +36,10 @@ CHUNK = 4 << 20
 _EDGE = r"[\x00\x02-\x1F\x7F-\x{3000}]"
 ODD_SPACING = rf"(^|\x01) *{_EDGE}|{_EDGE} *(\x01|$)|\x{{3000}}"
 # Date spellings typed in SQL; DuckDB's cast of their ISO form rejects impossible dates.
-DATE_SEPARATED = r"[1-9]\d{3}(-\d{1,2}-\d{1,2}|/\d{1,2}/\d{1,2}|年\d{1,2}月\d{1,2}日)"
+DATE_ISO = r"[1-9]\d{3}-\d{1,2}-\d{1,2}"
+DATE_SEPARATED = r"[1-9]\d{3}(/\d{1,2}/\d{1,2}|年\d{1,2}月\d{1,2}日)"
 DATE_DIGITS = r"[1-9]\d{7}"
 DATE_SERIAL = r"\d{5}"  # an Excel serial day number typed as text
-FULL_WIDTH_DATE, HALF_WIDTH_DATE = "０１２３４５６７８９－／", "0123456789-/"
 GRADES = (
     {f"{g}A": g for g in range(1, 6)}
     | {"A" * g: g for g in range(1, 6)}
@@ -105,8 +105,9 @@ def _in(value: str, keys) -> str:
     return f"{value} in ({', '.join(_quote(k) for k in keys)})"
 
 
-def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str, str]:
-    """(SQL true when the fast path can type the trimmed text `t`, SQL of the typed value).
+def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | None, str]:
+    """(SQL true when the fast path can type the trimmed text `t`, or None when it can exactly when
+    the typed value is not null; SQL of the typed value).
 
     `plain_names`: the file has no traditional characters, so any CJK ideograph is safe in a name.
     """
@@ -122,16 +123,17 @@ def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str, str
     if kind == "division":
         return f"regexp_full_match({t}, '\\d{{6}}')", t
     if kind == "date":
-        h = f"translate({t}, '{FULL_WIDTH_DATE}', '{HALF_WIDTH_DATE}')"  # as halfwidth() folds them
-        iso_digits = f"substr({h}, 1, 4) || '-' || substr({h}, 5, 2) || '-' || substr({h}, 7, 2)"
-        iso_separated = f"translate({h}, '/年月日', '---')"
+        # Full-width digits are left to ingest.cells (it folds them with NFKC): no match, row declined.
+        spelled = f"replace(replace(replace(replace({t}, '/', '-'), '年', '-'), '月', '-'), '日', '')"
+        iso_digits = f"substr({t}, 1, 4) || '-' || substr({t}, 5, 2) || '-' || substr({t}, 7, 2)"
         value = (
-            f"(case when regexp_full_match({h}, '{DATE_SEPARATED}') then try_cast({iso_separated} as date) "
-            f"when regexp_full_match({h}, '{DATE_DIGITS}') then try_cast({iso_digits} as date) "
-            f"when regexp_full_match({h}, '{DATE_SERIAL}') and cast({h} as integer) >= 1 "
-            f"then date '{n.EXCEL_EPOCH}' + cast({h} as integer) end)"
+            f"(case when regexp_full_match({t}, '{DATE_ISO}') then try_cast({t} as date) "
+            f"when regexp_full_match({t}, '{DATE_SEPARATED}') then try_cast({spelled} as date) "
+            f"when regexp_full_match({t}, '{DATE_DIGITS}') then try_cast({iso_digits} as date) "
+            f"when regexp_full_match({t}, '{DATE_SERIAL}') and cast({t} as integer) >= 1 "
+            f"then date '{n.EXCEL_EPOCH}' + cast({t} as integer) end)"
         )
-        return f"{value} is not null", value
+        return None, value
     if kind == "amount":
         return f"regexp_full_match({t}, '\\d{{1,14}}(\\.\\d{{1,4}})?')", f"try_cast({t} as decimal(18, 4))"
     if kind == "grade":
@@ -197,7 +199,12 @@ def _select_typed(
     cells = [f"c{i}" for i in range(export.width)]
     mapped = {col.name: f"c{i}" for i, col in export.columns}
     spelled = [col for col in layout.columns if not col.personal]
-    trimmed = [f"trim({mapped[c.name]}) as tr_{c.name}" for c in spelled if c.name in mapped]
+    # trim() copies every cell; most cells have no space to trim.
+    trimmed = [
+        f"case when starts_with({m}, ' ') or ends_with({m}, ' ') then trim({m}) else {m} end as tr_{c.name}"
+        for c in spelled
+        if (m := mapped.get(c.name))
+    ]
     empties = ", ".join(_quote(e) for e in sorted(EMPTY_VALUES))
     texts = [
         f"case when strlen(tr_{c.name}) > 4 then tr_{c.name} when tr_{c.name} in ({empties}) then null "
@@ -209,14 +216,19 @@ def _select_typed(
     # A cell holding the separator itself makes one separator too many: the row is declined, and
     # _type_declined_rows() declines the file, whose cells `raw` cannot give back.
     odd = f"{ODD_SPACING}|^(?:[^\\x01]*\\x01){{{export.width}}}"
+    # Each typed value is computed once, in one layer; the next layer's decline flag reads it.
     typed, oks = [], [f"not regexp_matches(raw, '{odd}')"]
     for col in spelled:
         ok, value = _typed_sql(col, f"t_{col.name}", plain_names)
         typed.append(f"{value} as {col.name}")
-        oks.append(f"(t_{col.name} is null or {ok})")
-        if col.type == "name":
-            brackets = f"translate({value}, '[]【】〔〕', '()()()')"
-            typed.append(f"replace({brackets}, ' ', '') as {col.name}_normalized")
+        typed.append(f"t_{col.name} is null or {ok or 'false'} as ok_{col.name}")
+        oks.append(f"(ok_{col.name} or {col.name} is not null)" if ok is None else f"ok_{col.name}")
+        if col.type == "name":  # translate() copies every name; most have no bracket or space to fold
+            folded = f"replace(translate({value}, '[]【】〔〕', '()()()'), ' ', '')"
+            typed.append(
+                f"case when regexp_matches({value}, '[\\[\\] 【】〔〕]') then {folded} else {value} end "
+                f"as {col.name}_normalized"
+            )
     reasons = [r for col in spelled if (r := _reason_sql(col, col.name, export_date))]
     reason = f"coalesce({', '.join(reasons)})" if reasons else "null::varchar"
     names = ", ".join(name for name, _ in _typed_columns(layout))
@@ -228,19 +240,18 @@ def _select_typed(
         "null_padding = false, ignore_errors = true, store_rejects = true, strict_mode = true)"
     )
     raw = "concat_ws(chr(1), " + ", ".join(f"coalesce({c}, '')" for c in cells) + ")"
-    has_nul = " or ".join(f"coalesce(contains({c}, chr(0)), false)" for c in cells)
     return f"""
         select {names}, file_index, declined and not has_nul as declined,
             case when has_nul then 'cell_contains_nul' when not declined then reason end as reason,
             null::varchar as column_name, null::varchar as value, raw
         from (
-            select *, {reason} as reason
+            select *, {reason} as reason, not ({" and ".join(oks)}) as declined
             from (
-                select raw, has_nul, file_index, {", ".join(typed)}, not ({" and ".join(oks)}) as declined
+                select raw, has_nul, file_index, {", ".join(typed)}
                 from (
-                    select *, {", ".join(texts)}
+                    select *, {", ".join(texts)}, contains(raw, chr(0)) as has_nul
                     from (
-                        select {raw} as raw, {has_nul} as has_nul, {", ".join(trimmed)},
+                        select {raw} as raw, {", ".join(trimmed)},
                             cast(file_index as integer) as file_index
                         from {read}
                     )
@@ -303,11 +314,11 @@ def parse_csvs(
         read: dict[int, tuple[Path, _Lines]] = {}
         for i, file in enumerate(files):
             try:
+                source = file.path
                 if file.encoding == "gb18030":
                     source = folder / f"utf8-{i}.csv"
-                    read[i] = source, _utf8_copy(file.path, file.encoding, source)
-                else:
-                    read[i] = file.path, _Lines.of_file(file.path)
+                    _utf8_copy(file.path, file.encoding, source)
+                read[i] = source, _Lines.of_file(source)
             except Declined as exc:
                 results[i] = exc
         if read:
@@ -515,7 +526,7 @@ class _Lines:
             return
         self.count += chunk.count(b"\n")
         self.last = chunk[-1:]
-        self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+        self.tail = (self.tail + chunk[-TAIL_BYTES:])[-TAIL_BYTES:]
 
     def result(self) -> tuple[int, int, int | None, int]:
         """(physical lines, trailing footer or blank lines, the footer's total, footer lines)."""
@@ -535,19 +546,9 @@ class _Lines:
         return physical, trailing, total, footers
 
 
-def _utf8_copy(path: Path, encoding: str, target: Path) -> _Lines:
+def _utf8_copy(path: Path, encoding: str, target: Path) -> None:
     """Decode a GB18030 file into a UTF-8 copy for DuckDB (whose reader has no GB18030 here)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    lines = _Lines()
     try:
-        with path.open("rb") as src, target.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                out = decoder.decode(chunk).encode("utf-8")
-                lines.feed(out)
-                dst.write(out)
-            out = decoder.decode(b"", final=True).encode("utf-8")
-            lines.feed(out)
-            dst.write(out)
-    except UnicodeDecodeError as exc:
+        utf8_copy(path, encoding, target)
+    except Undecodable as exc:
         raise Declined(f"cannot decode as {encoding}: {exc}") from None
-    return lines
