@@ -221,7 +221,7 @@ def _select_typed(
     for col in spelled:
         ok, value = _typed_sql(col, f"t_{col.name}", plain_names)
         typed.append(f"{value} as {col.name}")
-        typed.append(f"t_{col.name} is null or {ok or 'false'} as ok_{col.name}")
+        typed.append(f"t_{col.name} is null{f' or {ok}' if ok else ''} as ok_{col.name}")
         oks.append(f"(ok_{col.name} or {col.name} is not null)" if ok is None else f"ok_{col.name}")
         if col.type == "name":  # translate() copies every name; most have no bracket or space to fold
             folded = f"replace(translate({value}, '[]【】〔〕', '()()()'), ' ', '')"

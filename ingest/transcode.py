@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 CHUNK = 4 << 20
-SPLIT_BYTES = 32 << 20  # files this large have their second half decoded by a second process
-# Run by `python -I -S -c`: decodes the source's first bytes into a new UTF-8 file.
-_DECODE_HEAD = """
-import codecs, sys
-source, end, target, encoding = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-decoder = codecs.getincrementaldecoder(encoding)()
-try:
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        while end > src.tell() and (chunk := src.read(min(1 << 22, end - src.tell()))):
-            dst.write(decoder.decode(chunk).encode("utf-8"))
-        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-except UnicodeDecodeError as exc:
-    sys.exit(f"{exc.reason} in the first {end} bytes")
-"""
+SPLIT_BYTES = 32 << 20  # files this large have their first half decoded by a second process
 
 
 class Undecodable(ValueError):
@@ -31,41 +20,25 @@ class Undecodable(ValueError):
 def utf8_copy(path: Path, encoding: str, target: Path) -> None:
     """Write `path` decoded from `encoding` to `target` as UTF-8, or raise Undecodable (and leave no
     `target`). Python's codec holds the interpreter lock, so a large file is split after a line feed
-    (a byte no multi-byte GB18030 character contains): another process decodes the first half into
-    `target` while this one decodes the second half in memory.
+    (a byte no multi-byte GB18030 character contains): this module, run as a script by a second
+    process, decodes the first half into `target` while this process decodes the second half into a
+    file of its own, appended afterwards. Memory holds a chunk, whatever the file's size.
     """
     size = path.stat().st_size
     split = _split_point(path, size) if size >= SPLIT_BYTES else 0
+    rest = target.with_name(target.name + ".rest") if split else target
     head = None
     if split:
-        command = [
-            sys.executable,
-            "-I",
-            "-S",
-            "-c",
-            _DECODE_HEAD,
-            str(path),
-            str(split),
-            str(target),
-            encoding,
-        ]
-        head = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        script = [sys.executable, "-I", "-S", __file__, str(path), "0", str(split), str(target), encoding]
+        head = subprocess.Popen(script, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        decoder, tail = codecs.getincrementaldecoder(encoding)(), []
-        with path.open("rb") as src:
-            src.seek(split)
-            while chunk := src.read(CHUNK):
-                tail.append(decoder.decode(chunk).encode("utf-8"))
-            tail.append(decoder.decode(b"", final=True).encode("utf-8"))
+        decode_range(path, split, size, rest, encoding)
         if head is not None:
             _, error = head.communicate()
             if head.returncode:
                 raise Undecodable(error.strip().splitlines()[-1] if error.strip() else "decoder failed")
-        with target.open("ab" if split else "wb") as dst:
-            dst.writelines(tail)
-    except UnicodeDecodeError as exc:
-        target.unlink(missing_ok=True)
-        raise Undecodable(f"{exc.reason} after byte {split}") from None
+            with rest.open("rb") as part, target.open("ab") as dst:
+                _append(part, dst)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -73,6 +46,30 @@ def utf8_copy(path: Path, encoding: str, target: Path) -> None:
         if head is not None and head.poll() is None:
             head.kill()
             head.wait()
+        if split:
+            rest.unlink(missing_ok=True)
+
+
+def decode_range(source: Path, start: int, end: int, target: Path, encoding: str) -> None:
+    """Write bytes start … end - 1 of `source`, decoded from `encoding`, to `target` as UTF-8."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            src.seek(start)
+            while end > src.tell() and (chunk := src.read(min(CHUNK, end - src.tell()))):
+                dst.write(decoder.decode(chunk).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Undecodable(f"{exc.reason} in bytes {start} to {end}") from None
+
+
+def _append(part, dst) -> None:
+    """Append one file to another, inside the kernel where it can."""
+    try:
+        while os.copy_file_range(part.fileno(), dst.fileno(), 1 << 30):
+            pass
+    except OSError:  # not between these file systems
+        shutil.copyfileobj(part, dst, CHUNK)
 
 
 def _split_point(path: Path, size: int) -> int:
@@ -81,3 +78,11 @@ def _split_point(path: Path, size: int) -> int:
         fh.seek(size // 2)
         after = fh.read(1 << 20).find(b"\n")
     return 0 if after < 0 else size // 2 + after + 1
+
+
+if __name__ == "__main__":  # run by utf8_copy as `python -I -S transcode.py SOURCE START END TARGET ENCODING`
+    source, start, end, target, encoding = sys.argv[1:]
+    try:
+        decode_range(Path(source), int(start), int(end), Path(target), encoding)
+    except Undecodable as exc:
+        sys.exit(str(exc))
