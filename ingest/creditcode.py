@@ -102,7 +102,8 @@ def corrupt_check_character(code: str) -> str:
 def check_characters_match(codes: pa.Array | pa.ChunkedArray) -> pa.BooleanArray:
     """Vectorized check: per code, whether it is 18 alphabet characters with the right check character.
 
-    Nulls stay null. Used by DuckDB (as a function) and by the quality gate on whole columns.
+    Nulls stay null. Used by the fast CSV path and by the quality gate on whole columns; memory holds
+    one slice of CHECK_SLICE codes at a time.
 
     >>> check_characters_match(pa.array(["51100000500002862F", "51100000500002862A", "x", None])).to_pylist()
     [True, False, False, None]
@@ -112,24 +113,47 @@ def check_characters_match(codes: pa.Array | pa.ChunkedArray) -> pa.BooleanArray
     if isinstance(codes, pa.ChunkedArray):
         codes = codes.combine_chunks()
     codes = codes.cast(pa.large_string())
+    parts = [_match_slice(codes.slice(i, CHECK_SLICE)) for i in range(0, len(codes), CHECK_SLICE)]
+    ok = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+    valid = ~codes.is_null().to_numpy(zero_copy_only=False) if codes.null_count else None
+    # Built from buffers: pa.array() on a numpy array imports pandas (a second, the first time).
+    return pa.Array.from_buffers(pa.bool_(), len(ok), [_bits(valid), _bits(ok)])
+
+
+def _bits(flags) -> pa.Buffer | None:
+    import numpy as np
+
+    return None if flags is None else pa.py_buffer(np.packbits(flags, bitorder="little"))
+
+
+CHECK_SLICE = 1 << 18
+
+
+def _match_slice(codes: pa.LargeStringArray):
+    import numpy as np
+
     offsets = np.frombuffer(codes.buffers()[1], dtype=np.int64)[codes.offset : codes.offset + len(codes) + 1]
     data = np.frombuffer(codes.buffers()[2] or b"\0", dtype=np.uint8)
-    starts = offsets[:-1]
     sized = np.diff(offsets) == 18
-    picked = data[np.where(sized, starts, 0)[:, None] + np.arange(18)[None, :] * sized[:, None]]
-    values = _BYTE_VALUES[picked]
-    total = (values[:, :17] * _WEIGHT_ARRAY).sum(axis=1)
-    ok = sized & (values >= 0).all(axis=1) & (_ALPHABET_BYTES[(31 - total % 31) % 31] == picked[:, 17])
-    return pa.array(ok, mask=codes.is_null().to_numpy(zero_copy_only=False))
+    if sized.all():  # the codes lie end to end: no gather
+        picked = data[offsets[0] : offsets[-1]].reshape(-1, 18)
+    else:
+        starts = np.where(sized, offsets[:-1], 0)
+        picked = data[starts[:, None] + np.arange(18)[None, :] * sized[:, None]]
+    values = _BYTE_VALUES[picked]  # 255 for a byte outside the alphabet
+    total = (values[:, :17] @ _WEIGHT_ARRAY).astype(np.int32)  # float32: exact, as sums stay below 2**24
+    ok = sized & (_ALPHABET_BYTES[(31 - total % 31) % 31] == picked[:, 17])
+    outside = values == 255
+    return ok & ~outside.any(axis=1) if outside.any() else ok
 
 
 def _byte_tables():
     import numpy as np
 
-    values = np.full(256, -1, dtype=np.int64)
+    values = np.full(256, 255, dtype=np.uint8)
     for i, ch in enumerate(ALPHABET):
         values[ord(ch)] = i
-    return values, np.array(WEIGHTS, dtype=np.int64), np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+    return values, np.array(WEIGHTS, dtype=np.float32), np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 
 
 _BYTE_VALUES, _WEIGHT_ARRAY, _ALPHABET_BYTES = _byte_tables()

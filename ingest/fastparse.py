@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ingest import normalize as n
 from ingest.cells import ARROW_TYPES, Rejected, type_record
-from ingest.creditcode import ALPHABET, check_character_sql
+from ingest.creditcode import ALPHABET, check_character_sql, check_characters_match
 from ingest.layouts import Column, Layout
 from ingest.normalize import EMPTY_VALUES, footer_total, traditional_to_simplified
 from ingest.transcode import Undecodable, utf8_copy
@@ -35,6 +35,12 @@ CHUNK = 4 << 20
 # anywhere (normalize.text() turns it into a space). Cells are joined with \x01 in `raw`.
 _EDGE = r"[\x00\x02-\x1F\x7F-\x{3000}]"
 ODD_SPACING = rf"(^|\x01) *{_EDGE}|{_EDGE} *(\x01|$)|\x{{3000}}"
+# The UTF-8 bytes that can spell an _EDGE character other than CR and U+3000, or the \x01 `raw` joins
+# cells with: C0 controls but LF and CR, DEL, and the lead bytes of U+0080–U+2FFF. In a file whose
+# rows hold none of them (_Lines.odd_bytes), ODD_SPACING can only find a CR or a U+3000: the typing
+# query then looks for those two in every cell, which costs a fraction of the regex.
+ODD_BYTES = bytes([*range(0x00, 0x0A), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0xC2, 0xE3)])
+_OTHER_BYTES = bytes(b for b in range(256) if b not in ODD_BYTES)
 # Date spellings typed in SQL; DuckDB's cast of their ISO form rejects impossible dates.
 DATE_ISO = r"[1-9]\d{3}-\d{1,2}-\d{1,2}"
 DATE_SEPARATED = r"[1-9]\d{3}(/\d{1,2}/\d{1,2}|年\d{1,2}月\d{1,2}日)"
@@ -101,8 +107,11 @@ PLAIN_NAME_CLASS = "[\\x20-\\x7E\\x{FF08}\\x{FF09}\\x{3010}\\x{3011}\\x{3014}\\x
 SMALL_FILE = 8 << 20  # files up to this size are scanned for traditional characters first
 
 
-def _in(value: str, keys) -> str:
-    return f"{value} in ({', '.join(_quote(k) for k in keys)})"
+def _lookup(value: str, mapping: dict, default: str = "null") -> str:
+    """A CASE over the keys of `mapping`. DuckDB turns `x in (…)` and map lookups into a join over
+    every row; a CASE compares only the rows still unmatched, and costs a tenth of it."""
+    whens = " ".join(f"when {_quote(k)} then {v}" for k, v in mapping.items())
+    return f"(case {value} {whens} else {default} end)"
 
 
 def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | None, str]:
@@ -136,9 +145,9 @@ def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | No
         return None, value
     if kind == "amount":
         return f"regexp_full_match({t}, '\\d{{1,14}}(\\.\\d{{1,4}})?')", f"try_cast({t} as decimal(18, 4))"
-    if kind == "grade":
-        value = "map {" + ", ".join(f"{_quote(k)}: {g or 'null'}" for k, g in GRADES.items()) + "}"
-        return _in(t, GRADES), f"cast({value}[{t}] as tinyint)"
+    if kind == "grade":  # -1 marks a spelling of "not graded"
+        grade = _lookup(t, {k: g or -1 for k, g in GRADES.items()})
+        return f"{grade} is not null", f"cast(nullif({grade}, -1) as tinyint)"
     if kind == "year":
         return f"regexp_full_match({t}, '\\d{{4}}')", f"try_cast({t} as smallint)"
     mapping = {
@@ -146,22 +155,28 @@ def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | No
         "member_role": n.MEMBER_ROLES, "member_status": n.MEMBER_STATUSES,
         "qualification": n.QUALIFICATIONS,
     }[kind]  # fmt: skip
-    entries = ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in mapping.items())
-    return _in(t, mapping), f"map {{{entries}}}[{t}]"
+    return None, _lookup(t, {k: _quote(v) for k, v in mapping.items()})
 
 
-def _reason_sql(col: Column, v: str, export_date: dt.date) -> str | None:
-    """SQL for the reason a typed value costs its row, in the order ingest.cells checks."""
+def _reason_sql(col: Column, v: str, export_date: dt.date, wrong_check: str | None) -> str | None:
+    """SQL for the reason a typed value costs its row, in the order ingest.cells checks.
+
+    `wrong_check`: SQL true when a credit code's check character is wrong (see _computed_check), or
+    None to leave that reason out (the typing query: _check_credit_codes() adds it afterwards).
+    """
     checks = []
-    if col.type == "credit_code":
-        checks.append(
-            f"when {check_character_sql(v)} <> substr({v}, 18, 1) then 'credit_code_check_character'"
-        )
+    if col.type == "credit_code" and wrong_check:
+        checks.append(f"when {wrong_check} then 'credit_code_check_character'")
     if col.required:
         checks.append(f"when {v} is null then '{col.name}_missing'")
     if col.not_after_export:
         checks.append(f"when {v} > date '{export_date.isoformat()}' then 'date_in_future'")
     return f"(case {' '.join(checks)} end)" if checks else None
+
+
+def _computed_check(v: str) -> str:
+    """SQL true when the credit code `v` has a wrong check character."""
+    return f"{check_character_sql(v)} <> substr({v}, 18, 1)"
 
 
 def _typed_columns(layout: Layout) -> list[tuple[str, pa.DataType]]:
@@ -192,10 +207,18 @@ def _traditional_characters() -> frozenset[str]:
 
 
 def _select_typed(
-    layout: Layout, export, export_date: dt.date, sources: list[str], plain_names: bool = False
+    layout: Layout,
+    export,
+    export_date: dt.date,
+    sources: list[str],
+    plain_names: bool = False,
+    odd_bytes: bool = True,
 ) -> str:
     """One streaming query over files of one shape: raw cells → trimmed text → typed values, a decline
-    flag, the reason and the file's position in `sources`."""
+    flag, the reason and the file's position in `sources`.
+
+    `odd_bytes`: whether a file's rows may hold one of ODD_BYTES (if not, no regex runs).
+    """
     cells = [f"c{i}" for i in range(export.width)]
     mapped = {col.name: f"c{i}" for i, col in export.columns}
     spelled = [col for col in layout.columns if not col.personal]
@@ -205,19 +228,29 @@ def _select_typed(
         for c in spelled
         if (m := mapped.get(c.name))
     ]
-    empties = ", ".join(_quote(e) for e in sorted(EMPTY_VALUES))
+    empties = dict.fromkeys(sorted(EMPTY_VALUES), "null")
     texts = [
-        f"case when strlen(tr_{c.name}) > 4 then tr_{c.name} when tr_{c.name} in ({empties}) then null "
-        f"else tr_{c.name} end as t_{c.name}"
+        f"case when strlen({tr}) > 4 then {tr} else {_lookup(tr, empties, tr)} end as t_{c.name}"
         if c.name in mapped
         else f"null::varchar as t_{c.name}"
         for c in spelled
+        if (tr := f"tr_{c.name}")
     ]
     # A cell holding the separator itself makes one separator too many: the row is declined, and
     # _type_declined_rows() declines the file, whose cells `raw` cannot give back.
-    odd = f"{ODD_SPACING}|^(?:[^\\x01]*\\x01){{{export.width}}}"
+    # With odd bytes, `raw` is joined for the regex first; without, only for the rows that keep it.
+    if odd_bytes:
+        odd = f"{ODD_SPACING}|^(?:[^\\x01]*\\x01){{{export.width}}}"
+        spacing, has_nul = f"not regexp_matches(raw, '{odd}')", "contains(raw, chr(0))"
+        kept, carried, raw = f"{_raw_sql(export)} as raw", "raw", "raw"
+    else:
+        typed_cells = [m for c in spelled if (m := mapped.get(c.name))]  # the others do not reach Python
+        found = " or ".join(f"contains({c}, chr(13)) or contains({c}, chr(12288))" for c in typed_cells)
+        spacing, has_nul = f"not coalesce({found}, false)", "false"
+        kept = carried = ", ".join(cells)
+        raw = _raw_sql(export)
     # Each typed value is computed once, in one layer; the next layer's decline flag reads it.
-    typed, oks = [], [f"not regexp_matches(raw, '{odd}')"]
+    typed, oks = [], [spacing]
     for col in spelled:
         ok, value = _typed_sql(col, f"t_{col.name}", plain_names)
         typed.append(f"{value} as {col.name}")
@@ -229,36 +262,46 @@ def _select_typed(
                 f"case when regexp_matches({value}, '[\\[\\] 【】〔〕]') then {folded} else {value} end "
                 f"as {col.name}_normalized"
             )
-    reasons = [r for col in spelled if (r := _reason_sql(col, col.name, export_date))]
+    reasons = [r for col in spelled if (r := _reason_sql(col, col.name, export_date, None))]
     reason = f"coalesce({', '.join(reasons)})" if reasons else "null::varchar"
     names = ", ".join(name for name, _ in _typed_columns(layout))
-    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cells) + "}"
-    files = "[" + ", ".join(_quote(source) for source in sources) + "]"
-    read = (
-        f"read_csv({files}, header = false, skip = {export.header_row}, "
-        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
-        "null_padding = false, ignore_errors = true, store_rejects = true, strict_mode = true)"
-    )
-    raw = "concat_ws(chr(1), " + ", ".join(f"coalesce({c}, '')" for c in cells) + ")"
+    # Only rows that are declined or quarantined keep their cells: copying every row's cost a sixth of
+    # the query. Rows quarantined afterwards get theirs back from _restore_raw().
     return f"""
         select {names}, file_index, declined and not has_nul as declined,
             case when has_nul then 'cell_contains_nul' when not declined then reason end as reason,
-            null::varchar as column_name, null::varchar as value, raw
+            null::varchar as column_name, null::varchar as value,
+            case when declined or has_nul or reason is not null then {raw} end as raw
         from (
             select *, {reason} as reason, not ({" and ".join(oks)}) as declined
             from (
-                select raw, has_nul, file_index, {", ".join(typed)}
+                select {carried}, has_nul, file_index, {", ".join(typed)}
                 from (
-                    select *, {", ".join(texts)}, contains(raw, chr(0)) as has_nul
+                    select *, {", ".join(texts)}, {has_nul} as has_nul
                     from (
-                        select {raw} as raw, {", ".join(trimmed)},
-                            cast(file_index as integer) as file_index
-                        from {read}
+                        select {kept}, {", ".join(trimmed)}, cast(file_index as integer) as file_index
+                        from {_read_sql(export, sources)}
                     )
                 )
             )
         )
     """
+
+
+def _read_sql(export, sources: list[str]) -> str:
+    """DuckDB's reader of files of one shape: every cell as text, in columns c0, c1, …"""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(export.width)) + "}"
+    files = "[" + ", ".join(_quote(source) for source in sources) + "]"
+    return (
+        f"read_csv({files}, header = false, skip = {export.header_row}, "
+        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        "null_padding = false, ignore_errors = true, store_rejects = true, strict_mode = true)"
+    )
+
+
+def _raw_sql(export) -> str:
+    """A row's cells joined with \\x01 (`raw`)."""
+    return "concat_ws(chr(1), " + ", ".join(f"coalesce(c{i}, '')" for i in range(export.width)) + ")"
 
 
 @dataclass
@@ -318,7 +361,7 @@ def parse_csvs(
                 if file.encoding == "gb18030":
                     source = folder / f"utf8-{i}.csv"
                     _utf8_copy(file.path, file.encoding, source)
-                read[i] = source, _Lines.of_file(source)
+                read[i] = source, _Lines.of_file(source, export.header_row)
             except Declined as exc:
                 results[i] = exc
         if read:
@@ -336,10 +379,13 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
     sources = [str(read[i][0]) for i in indexes]
     con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "temp_directory": str(scratch)})
     try:
+        con.execute("set enable_progress_bar = false")  # it would draw into the task's log
         try:
             # With many files the class's compile cost is shared: no need to scan them first.
             plain = len(sources) == 1 and _without_traditional(Path(sources[0]))
-            con.execute(f"create table typed as {_select_typed(layout, export, export_date, sources, plain)}")
+            odd_bytes = any(read[i][1].odd_bytes for i in indexes)
+            typing = _select_typed(layout, export, export_date, sources, plain, odd_bytes)
+            con.execute(f"create table typed as {typing}")
         except duckdb.Error as exc:
             raise Declined(f"DuckDB cannot read it: {exc}") from None
         if len(sources) > 1:
@@ -367,10 +413,11 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
                 accepted[k] = (rows, start, footer, footer_rows)
         if len(accepted) < len(indexes):
             con.execute(f"delete from typed where file_index not in ({', '.join(map(str, accepted)) or -1})")
-        if con.execute("select count(*) from typed where reason is not null").fetchall()[0][0]:
-            _describe_reasons(con, layout, export, export_date)
+        _check_credit_codes(con, layout, export_date)
         _type_declined_rows(con, layout, export, export_date)
         _mark_duplicates(con, layout)
+        _restore_raw(con, export, sources, {k: start for k, (_, start, _, _) in accepted.items()})
+        _describe_reasons(con, layout, export, export_date)
         typed = {row[0] for row in con.execute("describe typed").fetchall()}
         for k, (rows, start, _, _) in accepted.items():
             _write(con, export, schema, typed, files[indexes[k]], start, rows)
@@ -388,12 +435,58 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
         con.close()
 
 
+def _check_credit_codes(con, layout: Layout, export_date: dt.date) -> None:
+    """Quarantine the rows typed in SQL whose credit code has a wrong check character, with the reason
+    the row's columns give in order. The check runs over whole columns in numpy: the same arithmetic
+    in SQL cost a sixth of the typing query."""
+    import pyarrow.compute as pc
+
+    typed_in_sql = "not declined and reason is distinct from 'cell_contains_nul'"
+    wrong = {}
+    for col in layout.columns:
+        if col.type == "credit_code" and not col.personal:
+            found = con.sql(
+                f"select rowid, {col.name} from typed where {typed_in_sql} and {col.name} is not null"
+            ).to_arrow_table()
+            wrong[col.name] = pc.filter(found["rowid"], pc.invert(check_characters_match(found[col.name])))
+    if not sum(len(ids) for ids in wrong.values()):
+        return
+    rows = pc.unique(pa.chunked_array([c for ids in wrong.values() for c in ids.chunks], pa.int64()))
+    flags = {f"wrong_{name}": pc.is_in(rows, value_set=ids.combine_chunks()) for name, ids in wrong.items()}
+    con.register("wrong_codes", pa.table({"row_id": rows, **flags}))
+    reasons = [
+        r for col in layout.columns
+        if not col.personal and (r := _reason_sql(col, col.name, export_date, f"p.wrong_{col.name}"))
+    ]  # fmt: skip
+    con.execute(
+        f"update typed set reason = coalesce({', '.join(reasons)}) "
+        "from wrong_codes p where typed.rowid = p.row_id"
+    )
+    con.unregister("wrong_codes")
+
+
+def _restore_raw(con, export, sources: list[str], starts: dict[int, int]) -> None:
+    """Give `raw` back to the rows quarantined after the typing query (wrong check characters,
+    duplicates): their files are read again and the cells of those rows, by position, kept."""
+    files = con.execute("select distinct file_index from typed where reason is not null and raw is null")
+    for (k,) in files.fetchall():
+        con.execute(
+            f"update typed set raw = r.raw from ("
+            f"  select row_id, {_raw_sql(export)} as raw from ("
+            f"    select *, ordinality + {starts[k] - 1} as row_id from {_read_sql(export, [sources[k]])} "
+            f"    with ordinality"
+            f"  ) where row_id in (select rowid from typed where reason is not null and raw is null)"
+            f") r where typed.rowid = r.row_id"
+        )
+
+
 def _describe_reasons(con, layout: Layout, export, export_date: dt.date) -> None:
     """Name the column and the cell behind each reason found in SQL (few rows: done afterwards)."""
     positions = {col.name: i + 1 for i, col in export.columns}
     column, value = [], []
     for col in layout.columns:
-        if col.personal or not (reason := _reason_sql(col, col.name, export_date)):
+        reason = _reason_sql(col, col.name, export_date, _computed_check(col.name))
+        if col.personal or not reason:
             continue
         cell = f"string_split(raw, chr(1))[{positions[col.name]}]" if col.name in positions else "null"
         column.append(f"when {reason} is not null then '{col.name}'")
@@ -401,7 +494,8 @@ def _describe_reasons(con, layout: Layout, export, export_date: dt.date) -> None
     if column:
         con.execute(
             f"update typed set column_name = case {' '.join(column)} end, value = case {' '.join(value)} end "
-            "where reason is not null and reason <> 'cell_contains_nul'"
+            "where reason is not null and not declined and reason <> 'cell_contains_nul' "
+            "and not starts_with(reason, 'duplicate_')"
         )
 
 
@@ -508,14 +602,16 @@ def _duck_type(arrow: pa.DataType) -> str:
 
 
 class _Lines:
-    """Physical lines of a UTF-8 file and the footer or blank lines at its end."""
+    """Physical lines of a UTF-8 file, the footer or blank lines at its end, and whether the lines
+    after its `header_lines` hold one of ODD_BYTES."""
 
-    def __init__(self):
+    def __init__(self, header_lines: int = 0):
         self.count, self.last, self.tail = 0, b"\n", b""
+        self.header_lines, self.odd_bytes = header_lines, False
 
     @classmethod
-    def of_file(cls, path: Path) -> _Lines:
-        lines = cls()
+    def of_file(cls, path: Path, header_lines: int = 0) -> _Lines:
+        lines = cls(header_lines)
         with path.open("rb") as fh:
             while chunk := fh.read(CHUNK):
                 lines.feed(chunk)
@@ -524,7 +620,14 @@ class _Lines:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
-        self.count += chunk.count(b"\n")
+        rows = chunk
+        while self.count < self.header_lines and rows:
+            end = rows.find(b"\n")
+            rows = rows[end + 1 :] if end >= 0 else b""
+            self.count += end >= 0
+        self.count += rows.count(b"\n")
+        # translate() deletes every byte but the odd ones: ten times faster than a regex search.
+        self.odd_bytes = self.odd_bytes or bool(rows.translate(None, _OTHER_BYTES))
         self.last = chunk[-1:]
         self.tail = (self.tail + chunk[-TAIL_BYTES:])[-TAIL_BYTES:]
 

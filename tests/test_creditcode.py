@@ -84,3 +84,24 @@ def test_every_real_18_character_code_is_judged_like_an_independent_implementati
     disagreements = [c for c in eighteen if verify(c).ok != independent_check(c)]
     assert disagreements == []
     assert sum(independent_check(c) for c in eighteen) > 0.95 * len(eighteen)
+
+
+def test_the_vectorized_check_judges_like_the_independent_one_across_slices(monkeypatch):
+    """check_characters_match() works slice by slice; a slice of codes that all have 18 characters
+    is read without a gather. Mixed slices, nulls and sliced input must all come out right."""
+    import pyarrow as pa
+
+    from ingest import creditcode
+
+    monkeypatch.setattr(creditcode, "CHECK_SLICE", 7)
+    rng = random.Random(5)
+    codes = []
+    for i in range(300):
+        code = make_code("5", "1", "320508", rng)
+        spellings = [code, corrupt_check_character(code), None, code[:17], code.lower(),
+                     code[:5] + "I" + code[6:], code + "1", "全角" + code[2:]]  # fmt: skip
+        codes.append(spellings[i % 8 if i < 200 else 0])  # the last 100: all valid, 18 characters
+    judged = creditcode.check_characters_match(pa.array(codes)[3:]).to_pylist()
+    expected = [None if c is None else c == c.upper() and independent_check(c) for c in codes[3:]]
+    assert judged == expected
+    assert judged.count(False) > 100 and judged.count(True) > 100 and None in judged

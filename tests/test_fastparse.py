@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -216,6 +217,55 @@ def test_tricky_cells_type_the_same_both_ways(encoding, tmp_path, monkeypatch):
     assert {"credit_code_check_character", "duplicate_credit_code", "date_impossible", "date_in_future",
             "cell_contains_nul", "grade_unknown", "org_name_missing"} <= set(json.loads(
                 accounting["quarantine_reasons"]))  # fmt: skip
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_file_without_odd_bytes_still_declines_cr_and_ideographic_spaces(line_end, tmp_path):
+    """A file whose rows hold no control character but CR and LF, and no character below U+3000 but
+    ASCII, is typed without the spacing regex: a CR or a U+3000 in any cell must still decline its row."""
+    rows = [row for row in _tricky_rows() if not any(_odd_byte(cell) for cell in row)]
+    assert len(rows) > 40, "most tricky rows are free of odd bytes"
+    probes = [{1: "\u3000苏州市围棋协会"}, {6: "人民路\u30001号"}, {1: "苏州市围棋协会\r"},
+              {6: "\r人民路1号"}, {6: "人民路\r1号"}, {1: "苏州市 围棋协会\u3000"}]  # fmt: skip
+    for i, change in enumerate(probes):
+        cells = [make_code("5", "1", "320508", random.Random(100 + i)), *rows[0][1:]]
+        for index, value in change.items():
+            cells[index] = value
+        rows.append(cells)
+    path = tmp_path / "registry_320500_20231031.csv"
+    title = ["苏州市社会组织名录——全市"]  # a dash (U+2014) in the title rows only
+    # csv.writer leaves a CR unquoted unless it ends lines: quote it, or it would break the line.
+    lines = [
+        ",".join(f'"{c}"' if set(c) & set(",\r\n") else c for c in row) for row in [title, HEADER, *rows]
+    ]
+    path.write_bytes("".join(line + line_end for line in lines).encode("utf-8"))
+    assert not fastparse._Lines.of_file(path, header_lines=2).odd_bytes
+    assert fastparse._Lines.of_file(path).odd_bytes, "the title's dash is an odd byte"
+    outcome = _outcome(path, path.name, "registry", tmp_path / "fast", fast=True)
+    assert outcome == _outcome(path, path.name, "registry", tmp_path / "python", fast=False)
+    assert outcome[0]["rows_read"] == len(rows)
+    assert [(row["org_name"], row["address"]) for row in outcome[2][-6:]] == [
+        ("苏州市围棋协会", "人民路1号"),
+        ("苏州市甲协会", "人民路 1号"),
+        ("苏州市围棋协会", "人民路1号"),
+        ("苏州市甲协会", "人民路1号"),
+        ("苏州市甲协会", "人民路\r1号"),
+        ("苏州市 围棋协会", "人民路1号"),
+    ], "the probes load as Python types them: spaces and CRs at the edges stripped"
+
+
+def _odd_byte(cell: str) -> bool:
+    return any(b in fastparse.ODD_BYTES for b in cell.encode("utf-8"))
+
+
+def test_odd_bytes_are_found_in_any_chunk_and_not_in_header_lines():
+    lines = fastparse._Lines(header_lines=2)
+    for chunk in (b"title \xe2\x80\x94\n", b"head\tline\nrow,1\r\n", b"row,2\r\n" * 3):
+        lines.feed(chunk)
+    assert (lines.count, lines.odd_bytes) == (6, False)
+    lines.feed(b"row,\xc2\xa03\n")
+    assert (lines.count, lines.odd_bytes) == (7, True)
+    assert fastparse._Lines(header_lines=0).feed(b"\x01") is None
 
 
 def test_the_fast_path_types_the_tricky_file_itself(tmp_path):
