@@ -53,6 +53,9 @@ GRADES = (
     | {k: None for k in ("未评估", "未评", "无等级")}
 )
 DUCKDB_MEMORY = "1GB"
+# zstd level 1, as pyarrow writes the Python path's files: for a typed registry export it writes in
+# 0.67 s what level 3 (DuckDB's default) writes in 0.80 s, and 8 % smaller.
+RAW_PARQUET = "format parquet, compression zstd, compression_level 1"
 
 
 class Declined(Exception):
@@ -439,8 +442,6 @@ def _check_credit_codes(con, layout: Layout, export_date: dt.date) -> None:
     """Quarantine the rows typed in SQL whose credit code has a wrong check character, with the reason
     the row's columns give in order. The check runs over whole columns in numpy: the same arithmetic
     in SQL cost a sixth of the typing query."""
-    import pyarrow.compute as pc
-
     typed_in_sql = "not declined and reason is distinct from 'cell_contains_nul'"
     wrong = {}
     for col in layout.columns:
@@ -448,21 +449,21 @@ def _check_credit_codes(con, layout: Layout, export_date: dt.date) -> None:
             found = con.sql(
                 f"select rowid, {col.name} from typed where {typed_in_sql} and {col.name} is not null"
             ).to_arrow_table()
-            wrong[col.name] = pc.filter(found["rowid"], pc.invert(check_characters_match(found[col.name])))
-    if not sum(len(ids) for ids in wrong.values()):
+            ok = check_characters_match(found[col.name]).to_numpy(zero_copy_only=False)
+            wrong[col.name] = found["rowid"].to_numpy()[~ok].tolist()
+    if not any(wrong.values()):
         return
-    rows = pc.unique(pa.chunked_array([c for ids in wrong.values() for c in ids.chunks], pa.int64()))
-    flags = {f"wrong_{name}": pc.is_in(rows, value_set=ids.combine_chunks()) for name, ids in wrong.items()}
-    con.register("wrong_codes", pa.table({"row_id": rows, **flags}))
+    rows = " union ".join(f"select unnest(${i + 1}) as row_id" for i in range(len(wrong)))
+    flags = ", ".join(f"row_id in (select unnest(${i + 1})) as wrong_{name}" for i, name in enumerate(wrong))
     reasons = [
         r for col in layout.columns
         if not col.personal and (r := _reason_sql(col, col.name, export_date, f"p.wrong_{col.name}"))
     ]  # fmt: skip
     con.execute(
         f"update typed set reason = coalesce({', '.join(reasons)}) "
-        "from wrong_codes p where typed.rowid = p.row_id"
+        f"from (select row_id, {flags} from ({rows})) p where typed.rowid = p.row_id",
+        list(wrong.values()),
     )
-    con.unregister("wrong_codes")
 
 
 def _restore_raw(con, export, sources: list[str], starts: dict[int, int]) -> None:
@@ -585,12 +586,12 @@ def _write(
     rows_of_file = f"rowid between {start} and {start + rows - 1}" if rows else "false"
     con.execute(
         f"copy (select {', '.join(loaded)} from typed where {rows_of_file} and reason is null) "
-        f"to {_quote(str(file.outputs['loaded']))} (format parquet, compression zstd)"
+        f"to {_quote(str(file.outputs['loaded']))} ({RAW_PARQUET})"
     )
     con.execute(
         f"copy (select {lineage_cols}, reason, column_name, value, {row_json}::varchar as row_json "
         f"from typed where {rows_of_file} and reason is not null) "
-        f"to {_quote(str(file.outputs['rejected']))} (format parquet, compression zstd)"
+        f"to {_quote(str(file.outputs['rejected']))} ({RAW_PARQUET})"
     )
 
 

@@ -310,6 +310,29 @@ def test_files_the_fast_path_cannot_account_for_are_declined_whole(case, tmp_pat
     assert_same(path, path.name, "registry", tmp_path)
 
 
+def test_a_wrong_check_character_ranks_after_the_reasons_of_earlier_columns(tmp_path):
+    """The check characters are computed after the typing query; a row's reason must still be the
+    first its columns give in order, as in Python: a missing member name before a wrong code."""
+    rng = random.Random(7)
+    good, wrong = (
+        make_code("9", "1", "320508", rng),
+        corrupt_check_character(make_code("9", "1", "320508", rng)),
+    )
+    rows = [["会员单位名称", "统一社会信用代码", "会员类型", "入会日期"],
+            ["甲公司", good, "单位会员", "2020-01-02"], ["乙公司", wrong, "单位会员", "2020-01-02"],
+            ["", wrong, "单位会员", "2020-01-02"], ["丙公司", wrong, "单位会员", "2030-01-02"]]  # fmt: skip
+    name = f"membership_{make_code('5', '1', '320508', rng)}_20231031.csv"
+    path = tmp_path / name
+    path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    outcome = _outcome(path, name, "membership", tmp_path / "fast", fast=True)
+    assert outcome == _outcome(path, name, "membership", tmp_path / "python", fast=False)
+    assert [(r["reason"], r["column_name"], r["value"]) for r in outcome[3]] == [
+        ("credit_code_check_character", "member_credit_code", wrong),
+        ("member_name_missing", "member_name", ""),
+        ("credit_code_check_character", "member_credit_code", wrong),
+    ]
+
+
 def test_names_the_fast_path_keeps_fold_as_python_folds_them():
     """Every character the SQL name check lets through is folded by SQL exactly as halfwidth() and
     normalize_name() fold it, so DuckDB's name and normalized name equal Python's."""
