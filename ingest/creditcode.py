@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -102,37 +103,47 @@ def corrupt_check_character(code: str) -> str:
 def check_characters_match(codes: pa.Array | pa.ChunkedArray) -> pa.BooleanArray:
     """Vectorized check: per code, whether it is 18 alphabet characters with the right check character.
 
-    Nulls stay null. Used by the fast CSV path and by the quality gate on whole columns; memory holds
-    one slice of CHECK_SLICE codes at a time.
+    Nulls stay null. Used by the quality gate on whole columns.
 
     >>> check_characters_match(pa.array(["51100000500002862F", "51100000500002862A", "x", None])).to_pylist()
     [True, False, False, None]
     """
-    import numpy as np
+    codes = _large_strings(codes)
+    valid = None
+    if codes.null_count:
+        bitmap = np.frombuffer(codes.buffers()[0], dtype="uint8")
+        valid = np.unpackbits(bitmap, bitorder="little")[codes.offset : codes.offset + len(codes)]
+    # Built from buffers: pa.array() and BooleanArray.to_numpy() import pandas (a second, the first time).
+    return pa.Array.from_buffers(pa.bool_(), len(codes), [_bits(valid), _bits(check_characters_ok(codes))])
 
+
+def check_characters_ok(codes: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Like check_characters_match(), as a numpy array, nulls False; chunk by chunk, with no copy of
+    the text, and memory holds one slice of CHECK_SLICE codes at a time."""
+    parts = []
+    for chunk in codes.chunks if isinstance(codes, pa.ChunkedArray) else [codes]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            chunk = chunk.cast(pa.large_string())
+        parts += [_match_slice(chunk.slice(i, CHECK_SLICE)) for i in range(0, len(chunk), CHECK_SLICE)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _large_strings(codes: pa.Array | pa.ChunkedArray) -> pa.LargeStringArray:
     if isinstance(codes, pa.ChunkedArray):
         codes = codes.combine_chunks()
-    codes = codes.cast(pa.large_string())
-    parts = [_match_slice(codes.slice(i, CHECK_SLICE)) for i in range(0, len(codes), CHECK_SLICE)]
-    ok = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
-    valid = ~codes.is_null().to_numpy(zero_copy_only=False) if codes.null_count else None
-    # Built from buffers: pa.array() on a numpy array imports pandas (a second, the first time).
-    return pa.Array.from_buffers(pa.bool_(), len(ok), [_bits(valid), _bits(ok)])
+    return codes.cast(pa.large_string())
 
 
 def _bits(flags) -> pa.Buffer | None:
-    import numpy as np
-
     return None if flags is None else pa.py_buffer(np.packbits(flags, bitorder="little"))
 
 
 CHECK_SLICE = 1 << 18
 
 
-def _match_slice(codes: pa.LargeStringArray):
-    import numpy as np
-
-    offsets = np.frombuffer(codes.buffers()[1], dtype=np.int64)[codes.offset : codes.offset + len(codes) + 1]
+def _match_slice(codes: pa.StringArray | pa.LargeStringArray) -> np.ndarray:
+    width = np.int64 if pa.types.is_large_string(codes.type) else np.int32
+    offsets = np.frombuffer(codes.buffers()[1], dtype=width)[codes.offset : codes.offset + len(codes) + 1]
     data = np.frombuffer(codes.buffers()[2] or b"\0", dtype=np.uint8)
     sized = np.diff(offsets) == 18
     if sized.all():  # the codes lie end to end: no gather
@@ -148,8 +159,6 @@ def _match_slice(codes: pa.LargeStringArray):
 
 
 def _byte_tables():
-    import numpy as np
-
     values = np.full(256, 255, dtype=np.uint8)
     for i, ch in enumerate(ALPHABET):
         values[ord(ch)] = i
