@@ -522,15 +522,20 @@ def _type_declined_rows(con, layout: Layout, export, export_date: dt.date) -> No
         except Rejected as bad:
             record = bad.fields()
         records.append({**record, "row_id": rowid})
-    fields = [pa.field("row_id", pa.int64()), *(pa.field(n, t) for n, t in columns)]
-    fields += [pa.field(k, pa.string()) for k in ("reason", "column_name", "value")]
-    con.register("python_rows", pa.Table.from_pylist(records, schema=pa.schema(fields)))
-    names = [n for n, _ in columns] + ["reason", "column_name", "value"]
+    # Each column goes in as a list parameter: an Arrow table built from Python values would import
+    # pandas, a second for a file with a single declined row.
+    typed = [("row_id", "bigint"), *((n, _duck_type(t)) for n, t in columns)]
+    typed += [(k, "varchar") for k in ("reason", "column_name", "value")]
+    lists = [[record.get(name) for record in records] for name, _ in typed]
+    for i, (_, kind) in enumerate(typed):
+        if kind.startswith("decimal"):  # as text: a list of Decimals might be bound as a double
+            lists[i] = [None if v is None else str(v) for v in lists[i]]
+    rows = ", ".join(f"cast(unnest(${i + 1}) as {kind}) as {name}" for i, (name, kind) in enumerate(typed))
     con.execute(
-        f"update typed set {', '.join(f'{n} = p.{n}' for n in names)} "
-        "from python_rows p where typed.rowid = p.row_id"
+        f"update typed set {', '.join(f'{n} = p.{n}' for n, _ in typed[1:])} "
+        f"from (select {rows}) p where typed.rowid = p.row_id",
+        lists,
     )
-    con.unregister("python_rows")
 
 
 def _mark_duplicates(con, layout: Layout) -> None:

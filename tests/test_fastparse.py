@@ -333,6 +333,46 @@ def test_a_wrong_check_character_ranks_after_the_reasons_of_earlier_columns(tmp_
     ]
 
 
+def test_rows_quarantined_after_the_typing_query_get_their_own_cells_back_from_a_large_file(tmp_path):
+    """Rows found wrong after the typing query (check characters, duplicates) kept no copy of their
+    cells: they are read again by position. In a file large enough for DuckDB to read in parallel,
+    each must get its own line's cells, and its own row number."""
+    rng = random.Random(11)
+    rows, expected, drawn = [], {}, set()
+    for i in range(160_000):  # about 40 MB: many of DuckDB's read buffers
+        while (code := make_code("5", "1", "320508", rng)) in drawn:  # random codes may repeat
+            pass
+        drawn.add(code)
+        if i % 9_973 == 5:
+            code = corrupt_check_character(code)
+            expected[i + 3] = ("credit_code_check_character", code, f"第{i}号协会")
+        elif i % 12_007 == 7:
+            code = rows[i - 7][0]
+            expected[i + 3] = ("duplicate_credit_code", code, f"第{i}号协会")
+        rows.append(
+            [code, f"第{i}号协会", "社会团体", "张三", "2019-03-05", "100", "人民路" + "1" * 160, "正常"]
+        )
+    path = tmp_path / "registry_320500_20231031.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["苏州市社会组织名录"])
+        writer.writerow(HEADER[:8])
+        writer.writerows(rows)
+    assert path.stat().st_size > 32 << 20
+    layout = layout_for("registry", path.name)
+    outputs = {"loaded": tmp_path / "l.parquet", "rejected": tmp_path / "r.parquet"}
+    lineage = {"export_date": DATE, "source_file": path.name}
+    export = open_export(path, layout)
+    result = fastparse.parse_csv(path, layout, export, DATE, outputs, {}, lineage, raw_schema(layout))
+    quarantined = pq.read_table(outputs["rejected"]).to_pylist()
+    got = {}
+    for row in quarantined:
+        cells = json.loads(row["row_json"])
+        got[row["source_row"]] = (row["reason"], cells["credit_code"], cells["org_name"])
+    assert got == expected and len(expected) > 25
+    assert result.rows_read == len(rows) == result.rows_loaded + len(expected)
+
+
 def test_names_the_fast_path_keeps_fold_as_python_folds_them():
     """Every character the SQL name check lets through is folded by SQL exactly as halfwidth() and
     normalize_name() fold it, so DuckDB's name and normalized name equal Python's."""
