@@ -118,8 +118,9 @@ def check_characters_match(codes: pa.Array | pa.ChunkedArray) -> pa.BooleanArray
 
 
 def check_characters_ok(codes: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Like check_characters_match(), as a numpy array, nulls False; chunk by chunk, with no copy of
-    the text, and memory holds one slice of CHECK_SLICE codes at a time."""
+    """Like check_characters_match(), as a numpy array, for codes without nulls (a null reads as the
+    empty text it holds); chunk by chunk, with no copy of the text, one slice of CHECK_SLICE codes in
+    memory at a time."""
     parts = []
     for chunk in codes.chunks if isinstance(codes, pa.ChunkedArray) else [codes]:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):

@@ -117,6 +117,14 @@ def _lookup(value: str, mapping: dict, default: str = "null") -> str:
     return f"(case {value} {whens} else {default} end)"
 
 
+def _empty_as_null(text: str) -> str:
+    """SQL of the trimmed text, or null when it spells an empty value (all of them 4 bytes or fewer)."""
+    return f"case when strlen({text}) > 4 then {text} else {_lookup(text, _EMPTIES, text)} end"
+
+
+_EMPTIES = dict.fromkeys(sorted(EMPTY_VALUES), "null")
+
+
 def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | None, str]:
     """(SQL true when the fast path can type the trimmed text `t`, or None when it can exactly when
     the typed value is not null; SQL of the typed value).
@@ -225,19 +233,15 @@ def _select_typed(
     cells = [f"c{i}" for i in range(export.width)]
     mapped = {col.name: f"c{i}" for i, col in export.columns}
     spelled = [col for col in layout.columns if not col.personal]
+    typed_cells = {c.name: mapped[c.name] for c in spelled if c.name in mapped}  # the others stay raw
     # trim() copies every cell; most cells have no space to trim.
     trimmed = [
-        f"case when starts_with({m}, ' ') or ends_with({m}, ' ') then trim({m}) else {m} end as tr_{c.name}"
-        for c in spelled
-        if (m := mapped.get(c.name))
+        f"case when starts_with({m}, ' ') or ends_with({m}, ' ') then trim({m}) else {m} end as tr_{name}"
+        for name, m in typed_cells.items()
     ]
-    empties = dict.fromkeys(sorted(EMPTY_VALUES), "null")
     texts = [
-        f"case when strlen({tr}) > 4 then {tr} else {_lookup(tr, empties, tr)} end as t_{c.name}"
-        if c.name in mapped
-        else f"null::varchar as t_{c.name}"
+        f"{_empty_as_null(f'tr_{c.name}') if c.name in typed_cells else 'null::varchar'} as t_{c.name}"
         for c in spelled
-        if (tr := f"tr_{c.name}")
     ]
     # A cell holding the separator itself makes one separator too many: the row is declined, and
     # _type_declined_rows() declines the file, whose cells `raw` cannot give back.
@@ -247,8 +251,9 @@ def _select_typed(
         spacing, has_nul = f"not regexp_matches(raw, '{odd}')", "contains(raw, chr(0))"
         kept, carried, raw = f"{_raw_sql(export)} as raw", "raw", "raw"
     else:
-        typed_cells = [m for c in spelled if (m := mapped.get(c.name))]  # the others do not reach Python
-        found = " or ".join(f"contains({c}, chr(13)) or contains({c}, chr(12288))" for c in typed_cells)
+        found = " or ".join(
+            f"contains({c}, chr(13)) or contains({c}, chr(12288))" for c in typed_cells.values()
+        )
         spacing, has_nul = f"not coalesce({found}, false)", "false"
         kept = carried = ", ".join(cells)
         raw = _raw_sql(export)
