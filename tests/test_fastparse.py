@@ -227,7 +227,10 @@ def test_a_file_without_odd_bytes_still_declines_cr_and_ideographic_spaces(line_
     assert len(rows) > 40, "most tricky rows are free of odd bytes"
     probes = [{1: "\u3000苏州市围棋协会"}, {6: "人民路\u30001号"}, {1: "苏州市围棋协会\r"},
               {6: "\r人民路1号"}, {6: "人民路\r1号"}, {1: "苏州市 围棋协会\u3000"}]  # fmt: skip
-    for i, change in enumerate(probes):
+    # Only free text is searched for them: in a cell of any other kind they must fail its pattern.
+    typed_probes = [{2: "社会团体\u3000"}, {4: "2019-03-05\r"}, {5: "\u3000100"}, {7: "正常\r"},
+                    {8: "\r5A"}, {9: "2025-12-31\u3000"}]  # fmt: skip
+    for i, change in enumerate(probes + typed_probes):
         cells = [make_code("5", "1", "320508", random.Random(100 + i)), *rows[0][1:]]
         for index, value in change.items():
             cells[index] = value
@@ -244,7 +247,11 @@ def test_a_file_without_odd_bytes_still_declines_cr_and_ideographic_spaces(line_
     outcome = _outcome(path, path.name, "registry", tmp_path / "fast", fast=True)
     assert outcome == _outcome(path, path.name, "registry", tmp_path / "python", fast=False)
     assert outcome[0]["rows_read"] == len(rows)
-    assert [(row["org_name"], row["address"]) for row in outcome[2][-6:]] == [
+    probed = ("org_type", "registered_on", "registered_capital", "status", "rating", "rating_valid_until")
+    typed = [tuple(str(row[name]) for name in probed) for row in outcome[2][-len(typed_probes) :]]
+    expected = ("social_group", "2019-03-05", "100.0000", "active", "5", "2025-12-31")
+    assert typed == [expected] * len(typed_probes), "the probes in typed columns load stripped, as in Python"
+    assert [(row["org_name"], row["address"]) for row in outcome[2][-12:-6]] == [
         ("苏州市围棋协会", "人民路1号"),
         ("苏州市甲协会", "人民路 1号"),
         ("苏州市围棋协会", "人民路1号"),
@@ -256,6 +263,18 @@ def test_a_file_without_odd_bytes_still_declines_cr_and_ideographic_spaces(line_
 
 def _odd_byte(cell: str) -> bool:
     return any(b in fastparse.ODD_BYTES for b in cell.encode("utf-8"))
+
+
+def test_the_first_odd_byte_is_reported_once_as_soon_as_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(fastparse, "CHUNK", 8)
+    path = tmp_path / "rows.csv"
+    path.write_bytes(b"row,1\n" * 4 + b"row,\xc2\xa02\n" + b"row,3\n" * 20 + b"row,\x0b4\n")
+    feeds, seen = [], []
+    feed = fastparse._Lines.feed
+    monkeypatch.setattr(fastparse._Lines, "feed", lambda self, chunk: feeds.append(feed(self, chunk)))
+    lines = fastparse._Lines.of_file(path, 0, lambda: seen.append(len(feeds)))
+    assert (seen, len(feeds), lines.count, lines.odd_bytes) == ([4], 20, 26, True), "once, at the 4th chunk"
+    assert fastparse._Lines.of_file(path, 26, lambda: seen.append(0)).odd_bytes is False and seen == [4]
 
 
 def test_odd_bytes_are_found_in_any_chunk_and_not_in_header_lines():
