@@ -370,12 +370,12 @@ def parse_csvs(
         read: dict[int, Path] = {}  # the UTF-8 file DuckDB reads for files[i]
         for i, file in enumerate(files):
             try:
-                read[i] = file.path
+                source = file.path
                 if file.encoding == "gb18030":
-                    read[i] = folder / f"utf8-{i}.csv"
-                    _utf8_copy(file.path, file.encoding, read[i])
+                    source = folder / f"utf8-{i}.csv"
+                    _utf8_copy(file.path, file.encoding, source)
+                read[i] = source
             except Declined as exc:
-                del read[i]
                 results[i] = exc
         if read:
             try:
@@ -471,7 +471,9 @@ def _create_typed(con, typing, paths: list[Path], header_lines: int) -> list[_Li
         try:
             lines = [_Lines.of_file(path, header_lines, odd_byte_found) for path in paths]
         except BaseException:
-            con.interrupt()  # leaving the pool waits for the query
+            for query in queries:  # a query not started yet is dropped, the running one interrupted
+                query.cancel()
+            con.interrupt()  # leaving the pool waits for it
             raise
         try:
             queries[0].result()
