@@ -36,7 +36,7 @@ system-deps:  ## Debian's postgresql, chromium and a CJK font, installed with ap
 
 demo: install  ## sample exports for $(NIGHTS) nights from $(DATE), a nightly Airflow run each, figures and changes
 	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE) --nights $(NIGHTS)
-	$(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)
+	SOCORG_SETTLE_SECONDS=0 $(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)  # the sample is whole: no settle wait
 
 test: install system-deps  ## the whole suite: unit, DAG integrity, end to end (real PostgreSQL, Chromium)
 	$(BIN)/pytest

@@ -113,7 +113,7 @@ def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tupl
 
     With `log`, everything Airflow, dbt and GX print goes to that file instead of the terminal.
     """
-    with _output_to(log):
+    with output_to(log):
         prepare()
         dag = load_dag()
         # Airflow 3.3's dag.test() crashes when a successful run has a deadline alert (it looks the
@@ -130,7 +130,7 @@ def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tupl
 
 
 @contextlib.contextmanager
-def _output_to(log: Path | None):
+def output_to(log: Path | None):
     """Point the process's stdout and stderr (file descriptors too) at a log file, then back."""
     if log is None:
         yield
@@ -146,9 +146,14 @@ def _output_to(log: Path | None):
             with contextlib.redirect_stdout(sys.__stdout__), contextlib.redirect_stderr(sys.__stderr__):
                 yield
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
+            try:
+                with contextlib.suppress(
+                    OSError
+                ):  # a full disk must not keep the terminal pointed at the log
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+            finally:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                os.close(saved[0])
+                os.close(saved[1])

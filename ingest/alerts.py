@@ -35,14 +35,32 @@ def alert_payload(context) -> dict:
     night = night_from_context(context)
     failure = failure_file(night)
     reason = failure.read_text(encoding="utf-8").strip() if failure.exists() else ""
+    validated = validation_record(night.data, night.export_date.isoformat())
     return {
         "dag": ti.dag_id,
         "run": ti.run_id,
         "task": ti.task_id,
         "export_date": night.export_date.isoformat(),
         "reason": reason or str(context.get("exception") or "unknown"),
-        "data_docs": data_docs_link(night.data),
+        # Data Docs exist for a night only once its validation ran; a link to nothing helps nobody.
+        "data_docs": data_docs_link(night.data) if validated else None,
     }
+
+
+def validation_record(data: Path, export_date: str) -> bool:
+    """Whether tonight's run got as far as Great Expectations (so Data Docs show this night)."""
+    from ingest.files import read_json
+
+    try:
+        record = read_json(data / "runs" / export_date / "validation.json", default={})
+    except Exception:  # noqa: BLE001 (a damaged record only means no link)
+        return False
+    return isinstance(record, dict) and "expectations_evaluated" in record
+
+
+def alert_record(data: Path, export_date: str) -> Path:
+    """`runs/<date>/alert.json`: whether the night's failure alert was delivered, for the CLI to say."""
+    return data / "runs" / export_date / "alert.json"
 
 
 def data_docs_link(data: Path) -> str:
@@ -66,24 +84,41 @@ def post(url: str, payload: dict, timeout: float = 10.0) -> int:
 
 
 def on_failure(context) -> None:
-    """Airflow's `on_failure_callback`: alert the webhook; without one configured, only log."""
-    _send(alert_payload(context))
+    """Airflow's `on_failure_callback`: alert the webhook; without one configured, only log. What came
+    of it is kept in `runs/<date>/alert.json` for `socorg run` to say."""
+    from ingest.files import write_json_atomically
+    from ingest.pipeline import night_from_context
+
+    outcome = _send(alert_payload(context))
+    night = night_from_context(context)
+    try:
+        write_json_atomically(alert_record(night.data, night.export_date.isoformat()), outcome)
+    except OSError as exc:  # a full disk: the log has it
+        log.error("could not record the alert's outcome: %s", exc)
 
 
-def _send(payload: dict) -> None:
-    """Post an alert to the configured webhook; without one, or when it is down, log it instead."""
+def _send(payload: dict) -> dict:
+    """Post an alert to the configured webhook; without one, or when it is down, log it instead.
+    Returns what happened: {"delivered": bool, "to": conn id, "detail": …}."""
     from ingest.locations import airflow_connection
 
     conn_id = os.environ.get("SOCORG_ALERTS_CONN_ID", ALERTS_CONN_ID)
     conn = airflow_connection(conn_id)
     if conn is None:
         log.warning("no alert webhook (Airflow connection %s); alert: %s", conn_id, payload)
-        return
+        return {"delivered": False, "configured": False, "to": conn_id, "detail": "no webhook configured"}
     try:
         status = post(webhook_url(conn), payload)
         log.info("alert posted to %s (HTTP %s)", conn_id, status)
+        return {"delivered": True, "configured": True, "to": conn_id, "detail": f"HTTP {status}"}
     except OSError as exc:  # the run has failed already; a dead webhook must not hide why
         log.error("could not post the alert to %s: %s; alert: %s", conn_id, exc, payload)
+        return {
+            "delivered": False,
+            "configured": True,
+            "to": conn_id,
+            "detail": f"could not be posted: {exc}",
+        }
 
 
 def deadline_payload(context: dict, deadline: str) -> dict:

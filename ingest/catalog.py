@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 
 from ingest.datasets import DATASETS, dataset_docs
+from ingest.files import read_json
 
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -21,7 +21,7 @@ section { border-top: 2px solid #ddd; margin-top: 1.5rem; }
 
 
 def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json(path)
 
 
 def render(publish: Path, docs: dict[str, dict]) -> str:

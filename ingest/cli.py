@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 from ingest import paths
+from ingest.errors import SocorgError
 
 
 def _date(value: str) -> dt.date:
@@ -50,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--force", action="store_true", help="rebuild a night even if its release is current (unchanged)"
     )
+    run.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait while another run holds the data folder (default: as long as it takes)",
+    )
 
     verify = commands.add_parser("verify", help="re-hash a release's files against its index.json")
     verify.add_argument("release", help="a release folder, a snapshot date YYYY-MM-DD, or 'latest'")
@@ -64,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     postgres.add_argument("--schema", default="socorg", help="schema the BI tools read (default socorg)")
     postgres.add_argument("--release", help="snapshot date YYYY-MM-DD (default: latest)")
     postgres.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+    postgres.add_argument(
+        "--wait", type=float, metavar="SECONDS", help="how long to wait for a run holding the data folder"
+    )
 
     args = parser.parse_args(argv)
     commands_by_name = {
@@ -122,18 +133,96 @@ def _sample_at_scale(args) -> int:
 
 
 def _run(args) -> int:
-    """Run the nights in order; stop at the first that does not publish."""
-    for k in range(args.nights):
-        code = _run_night(args, args.date + dt.timedelta(days=k))
-        if code:
-            return code
+    """Run the nights in date order, each holding the data folder's lock; stop at the first that does
+    not publish.
+
+    An earlier night waiting for the data folder goes first. A night published before an earlier one
+    (two runs raced, or a backfill) was built on the wrong history: once the earlier night is in, each
+    later release that no longer fits is built again.
+    """
+    from ingest.lock import data_folder_lock, waiting_nights
+
+    data = paths.data_dir(args.data)
+    nights = [args.date + dt.timedelta(days=k) for k in range(args.nights)]
+    command = f"socorg run --date {args.date}" + (f" --nights {args.nights}" if args.nights > 1 else "")
+    while nights:
+        export_date = nights[0]
+        try:
+            with data_folder_lock(data, export_date.isoformat(), command, args.wait, _say):
+                _prepare_airflow(data, export_date)
+                earlier = waiting_nights(data, before=export_date.isoformat())
+                if earlier:
+                    print(f"  night {earlier[0]} waits for this data folder too: it goes first", flush=True)
+                    continue
+                code = _run_night(args, export_date)
+            if code:
+                return code
+            nights.pop(0)
+            for later in _outdated_later_releases(args, export_date, nights):
+                print(
+                    f"\nsocorg run: the release of {later} was built before {export_date} was; "
+                    f"building {later} again on top of it",
+                    flush=True,
+                )
+                nights = sorted([*nights, later])
+        except Exception as exc:  # the lock, Airflow's metadata DB, a full disk: said, not a traceback
+            from ingest.pipeline import describe_failure
+
+            print(f"socorg run {export_date}: NOT run.\n{describe_failure(exc)}", file=sys.stderr)
+            return 1
     return 0
+
+
+def _prepare_airflow(data: Path, export_date: dt.date) -> None:
+    """Airflow made ready (metadata DB, DAG) before the night's run, its output in the night's log: a
+    few seconds in which a run of an earlier night started at the same time asks for the lock too."""
+    from ingest.airflow_env import output_to, prepare
+
+    with output_to(data / "runs" / export_date.isoformat() / "airflow.log"):
+        prepare()
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _outdated_later_releases(args, export_date: dt.date, queued: list[dt.date]) -> list[dt.date]:
+    """The first release after this night that was built before it (none queued), if its exports are
+    still there to build it again; else say that it stays as it is."""
+    from ingest.land import list_exports
+    from ingest.locations import open_root
+    from ingest.release import releases
+    from ingest.unchanged import previous_changed
+
+    data = paths.data_dir(args.data)
+    for later in releases(data / "publish"):
+        day = dt.date.fromisoformat(later)
+        if day <= export_date or day in queued:
+            continue
+        if not previous_changed(data, day):
+            return []
+        exports = paths.exports_root(args.exports, data)
+        fs, root = open_root(exports)
+        if list_exports(fs, root, "registry", day):
+            return [day]
+        print(
+            f"\n  warning: the release of {later} was built before {export_date} was, but its exports are no "
+            f"longer in {exports}: it stays as it is (its changes do not include {export_date})"
+        )
+        return []
+    return []
 
 
 def _run_night(args, export_date: dt.date) -> int:
     from ingest.airflow_env import test_run
-    from ingest.files import write_json_atomically
-    from ingest.pipeline import Night, failure_file, run_record, run_time_for
+    from ingest.pipeline import (
+        Night,
+        describe_failure,
+        failure_file,
+        record_failure,
+        run_record,
+        run_time_for,
+    )
 
     data = paths.data_dir(args.data)
     night = Night(export_date, paths.exports_root(args.exports, data), data)
@@ -147,55 +236,158 @@ def _run_night(args, export_date: dt.date) -> int:
     print(f"socorg run {export_date}: running the socorg_nightly DAG on {night.exports}", flush=True)
     if log:
         print(f"  log: {log}", flush=True)
+    _say_if_not_whole(night)
     started = time.perf_counter()
-    state, tasks = test_run(run_time_for(export_date), conf, log)
+    failure = failure_file(night)
+    failure.unlink(missing_ok=True)
+    try:
+        state, tasks = test_run(run_time_for(export_date), conf, log)
+    except Exception as exc:  # Airflow itself failed (its metadata DB on a full disk, …): say why
+        state, tasks = "failed", {}
+        record_failure(night, f"the run could not go on: {describe_failure(exc)}")
+        if not failure.exists():
+            print(f"  the run could not go on: {describe_failure(exc)}", file=sys.stderr)
     seconds = round(time.perf_counter() - started, 2)
-    write_json_atomically(run_record(night), {"state": state, "seconds": seconds, "tasks": tasks})
-    print("  " + "  ".join(f"{task}: {t['state']} ({t['seconds']:.1f} s)" for task, t in tasks.items()))
+    _write_run_record(run_record(night), {"state": state, "seconds": seconds, "tasks": tasks})
+    if tasks:
+        print("  " + "  ".join(f"{task}: {t['state']} ({t['seconds']:.1f} s)" for task, t in tasks.items()))
     if state != "success":
-        failure = failure_file(night)
-        reason = failure.read_text(encoding="utf-8") if failure.exists() else f"see {log or 'the task logs'}"
+        reason = _failure_reason(failure, log, export_date)
         print(
             f"\nsocorg run {export_date}: NOT published (run state {state}).\n{reason}",
             file=sys.stderr,
         )
+        _say_alert(night)
         return 1
     from ingest.land import missing_sources
 
     if tasks.get("parse", {}).get("state") == "skipped":
         print(f"  {export_date}: exports unchanged since its release; nothing rebuilt (--force rebuilds)")
-    for source in missing_sources(night.data, export_date):
-        print(f"  note: no {source} exports for {export_date}; the night was published without them")
-    print_headlines(night.data, export_date)
+    try:
+        for source in missing_sources(night.data, export_date):
+            print(f"  note: no {source} exports for {export_date}; the night was published without them")
+        print_headlines(night.data, export_date)
+    except Exception as exc:  # the night is published; only its summary cannot be shown
+        from ingest.pipeline import describe_failure
+
+        print(f"  {export_date} was published, but its figures cannot be shown: {describe_failure(exc)}")
     return 0
+
+
+def _say_if_not_whole(night) -> None:
+    """Tell the person at the terminal why the run may sit still for a while: exports still settling."""
+    from ingest.land import not_ready
+    from ingest.locations import open_root
+
+    try:
+        fs, root = open_root(night.exports, night.conn_id)
+        waiting = not_ready(fs, root, night.export_date)
+    except Exception:  # noqa: BLE001 (only a hint: the sensor itself reports what is wrong)
+        return
+    reasons = [reason for source_reasons in waiting.values() for reason in source_reasons]
+    if reasons:
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+        print(f"  waiting for the exports to be whole: {reasons[0]}{more}", flush=True)
+
+
+def _say_alert(night) -> None:
+    """Whether the failure alert reached its webhook: a person at the terminal should know if not."""
+    from ingest.alerts import alert_record
+    from ingest.files import read_json
+
+    try:
+        outcome = read_json(alert_record(night.data, night.export_date.isoformat()), default=None)
+    except SocorgError:
+        outcome = None
+    if isinstance(outcome, dict) and outcome.get("delivered"):
+        print(f"  alert: sent to {outcome.get('to')} ({outcome.get('detail')})", file=sys.stderr)
+    elif isinstance(outcome, dict) and outcome.get("configured"):
+        print(f"  alert: NOT delivered to {outcome.get('to')}: {outcome.get('detail')}", file=sys.stderr)
+    elif isinstance(outcome, dict):
+        print(f"  alert: none sent (no Airflow connection {outcome.get('to')})", file=sys.stderr)
+
+
+def _failure_reason(failure: Path, log: Path | None, export_date: dt.date) -> str:
+    """The failed stage's reason: from failure.txt, else as this process saw it (a full disk keeps the
+    file from being written), else where to look."""
+    import shutil
+
+    from ingest.pipeline import LAST_FAILURES
+
+    try:
+        reason = failure.read_text(encoding="utf-8").strip()
+    except OSError:
+        reason = ""
+    reason = reason or LAST_FAILURES.get(export_date, "")
+    free = shutil.disk_usage(failure.parents[2]).free if failure.parents[2].exists() else None
+    if free is not None and free < LOW_SPACE:
+        reason += (
+            f"\nthe data folder's disk has {free >> 10:,} KiB free: free some space and run the night again"
+        )
+    return reason.strip() or f"no reason was recorded; see {log or 'the task logs'}"
+
+
+LOW_SPACE = 1 << 20  # below this much free space, a failed night's message says the disk is full
+
+
+def _write_run_record(path: Path, record: dict) -> None:
+    """`runs/<date>/run.json`; when it cannot be written, say so and remove a stale one."""
+    from ingest.files import write_json_atomically
+
+    try:
+        write_json_atomically(path, record)
+    except OSError as exc:
+        print(f"  could not write the run record {path}: {exc.strerror or exc}", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _verify(args) -> int:
     """OK when every file of the release hashes as its index.json says; else name each that differs."""
+    from ingest.files import read_json
+    from ingest.lock import describe_holder, holder_now
     from ingest.release import latest_snapshot, release_dir, verify
+    from ingest.transform import warehouse_problems
 
     publish = paths.data_dir(args.data) / "publish"
-    if args.release == "latest":
-        folder = release_dir(publish, latest_snapshot(publish))
-    elif Path(args.release).is_dir():
-        folder = Path(args.release).resolve()
-    else:
-        folder = release_dir(publish, _date(args.release).isoformat())
-    problems = verify(folder)
+    try:
+        if args.release == "latest":
+            snapshot = latest_snapshot(publish)
+            if not snapshot:
+                print(
+                    f"socorg verify: no release yet ({publish / 'latest.json'} is missing)", file=sys.stderr
+                )
+                return 1
+            folder = release_dir(publish, snapshot)
+        elif Path(args.release).is_dir():
+            folder = Path(args.release).resolve()
+        else:
+            folder = release_dir(publish, _date(args.release).isoformat())
+        problems = verify(folder)
+        data = paths.data_dir(args.data)
+        busy = holder_now(data)
+        if busy:  # opening the warehouse now could trip up the run that has it open
+            print(f"  warehouse.duckdb not checked: the data folder is in use by {describe_holder(busy)}")
+        else:
+            problems += warehouse_problems(data)
+    except (SocorgError, argparse.ArgumentTypeError, OSError) as exc:
+        print(f"socorg verify {args.release}: FAILED\n  {exc}", file=sys.stderr)
+        return 1
     if problems:
         print(f"socorg verify {folder}: FAILED", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    files = json.loads((folder / "index.json").read_text(encoding="utf-8"))["files"]
-    print(f"socorg verify {folder}: OK, {len(files)} files match index.json")
+    index = read_json(folder / "index.json")
+    checked = len(index["files"]) + ("marts_db" in index and latest_snapshot(publish) == folder.name)
+    print(f"socorg verify {folder}: OK, {checked} files match index.json")
     return 0
 
 
 def _publish_postgres(args) -> int:
     import psycopg
 
-    from ingest.errors import SocorgError
+    from ingest.lock import data_folder_lock
     from ingest.postgres import POSTGRES_CONN_ID, dsn_from_airflow, publish_postgres
 
     dsn = args.dsn or dsn_from_airflow()
@@ -205,8 +397,11 @@ def _publish_postgres(args) -> int:
             file=sys.stderr,
         )
         return 2
+    data = paths.data_dir(args.data)
     try:
-        result = publish_postgres(paths.data_dir(args.data), dsn, args.schema, args.release)
+        # Named so that it sorts after every date: nights waiting beside it are not held up by it.
+        with data_folder_lock(data, "postgres", "socorg publish-postgres", args.wait, _say):
+            result = publish_postgres(data, dsn, args.schema, args.release)
     except (SocorgError, OSError, psycopg.Error) as exc:
         print(f"socorg publish-postgres: {exc}", file=sys.stderr)
         return 1
@@ -222,7 +417,9 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     """The published figures per city and where everything is."""
     import duckdb
 
-    latest = json.loads((data / "publish" / "latest.json").read_text(encoding="utf-8"))
+    from ingest.files import read_json
+
+    latest = read_json(data / "publish" / "latest.json")
     summary = data / "publish" / "city_summary" / f"snapshot_date={export_date}" / "city_summary.parquet"
     rows = duckdb.sql(f"select * from read_parquet('{summary}') order by city_code").fetchall()
     columns = [c[0] for c in duckdb.sql(f"describe select * from read_parquet('{summary}')").fetchall()]
@@ -236,14 +433,18 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
         _print_figures({key: sum(city[key] for city in cities) for key in columns if key not in NOT_SUMMED})
     print_changes(data, export_date)
     release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
-    index = json.loads(release.read_text(encoding="utf-8"))
+    issues = read_json(release.with_name("issues.json"), default={}).get("issues", [])
+    for issue in issues:
+        if issue.get("kind") in SHOWN_ISSUES:
+            print(f"\n  {issue['level']}: {issue['message']}")
+    index = read_json(release)
     methods = index.get("statistics", {}).get("memberships_by_match_method", {})
     if methods:
         shares = ", ".join(f"{m} {v['share']:.1%}" for m, v in methods.items())
         print(f"\n  members matched by: {shares}")
     publish = data / "publish"
     print(f"\n  Parquet:    {publish}/<dataset>/snapshot_date={export_date}/")
-    print(f"  Release:    {publish / latest['index']} (check it: socorg verify {export_date})")
+    print(f"  Release:    {release} (check it: socorg verify {export_date})")
     print(f"  Releases:   {publish / 'versions.json'}")
     print(f"  BI tools:   {publish / 'marts.duckdb'} (read-only; replaced whole each night)")
     print(f"  Catalog:    {data / 'docs' / 'index.html'}")
@@ -251,6 +452,7 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
 
 
+SHOWN_ISSUES = ("history_gap", "warehouse_rebuilt")  # printed after the figures; the rest: issues.json
 CITIES_SHOWN = 3  # more cities than this: their figures summed, not city by city
 NOT_SUMMED = ("city_code", "snapshot_date")
 

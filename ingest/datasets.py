@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +64,9 @@ def dataset_docs(data: Path) -> dict[str, dict]:
     path = manifest_path(data)
     if not path.exists():
         raise FileNotFoundError(f"{path}: dbt's manifest is missing; the transform stage writes it")
-    nodes = json.loads(path.read_text(encoding="utf-8"))["nodes"].values()
+    from ingest.files import json_field, read_json
+
+    nodes = json_field(path, read_json(path), "nodes").values()
     models = {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["name"] in DATASETS}
     return {
         name: {

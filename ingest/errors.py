@@ -14,6 +14,12 @@ class ExportError(SocorgError):
         self.problem = problem
 
 
+class ExportIncompleteError(ExportError):
+    """An export still being written (changing, cut short, its completion marker not there yet)."""
+
+    retryable = True
+
+
 class ExportMissingError(SocorgError):
     """The night's required export is not where it should be."""
 
@@ -24,3 +30,17 @@ class GateError(SocorgError):
 
 class StageSkipped(Exception):  # noqa: N818 (a signal, not an error)
     """A stage with nothing to do this run (for example PostgreSQL not configured): the task is skipped."""
+
+
+class StateError(SocorgError):
+    """A file the pipeline keeps (latest.json, an index, a run record, the warehouse) is damaged."""
+
+
+class LockHeldError(SocorgError):
+    """Another run holds the data folder; the message says which (pid, host, night, since when)."""
+
+    retryable = True
+
+
+class DiskFullError(SocorgError):
+    """Not enough free space for the night, or a write failed for lack of it; the message has figures."""

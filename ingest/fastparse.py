@@ -28,6 +28,7 @@ from ingest.cells import ARROW_TYPES, Rejected, type_record
 from ingest.creditcode import ALPHABET, check_character_sql, check_characters_ok
 from ingest.layouts import Column, Layout
 from ingest.normalize import EMPTY_VALUES, footer_total, traditional_to_simplified
+from ingest.personal import quarantine_json_sql
 from ingest.transcode import Undecodable, utf8_copy
 
 TAIL_BYTES = 1 << 16
@@ -432,7 +433,7 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
         _describe_reasons(con, layout, export, export_date)
         typed = {row[0] for row in con.execute("describe typed").fetchall()}
         for k, (rows, start, _, _) in accepted.items():
-            _write(con, export, schema, typed, files[indexes[k]], start, rows)
+            _write(con, layout, export, schema, typed, files[indexes[k]], start, rows)
         loaded = dict(
             con.execute("select file_index, count(*) from typed where reason is null group by 1").fetchall()
         )
@@ -617,7 +618,14 @@ def _mark_duplicates(con, layout: Layout) -> None:
 
 
 def _write(
-    con, export, schema: pa.Schema, typed: set[str], file: FastFile, start: int | None, rows: int
+    con,
+    layout: Layout,
+    export,
+    schema: pa.Schema,
+    typed: set[str],
+    file: FastFile,
+    start: int | None,
+    rows: int,
 ) -> None:
     """Write one file's loaded and quarantined rows (rowids start … start + rows - 1) in file order
     (a table scan keeps insertion order); `typed` names the columns of the typed table."""
@@ -635,10 +643,8 @@ def _write(
         else:
             expr = f.name if f.name in typed else "null"
         loaded.append(f"cast({expr} as {_duck_type(f.type)}) as {f.name}")
-    row_json = (
-        "to_json({"
-        + ", ".join(f"{_quote(c.name)}: string_split(raw, chr(1))[{i + 1}]" for i, c in export.columns)
-        + "})"
+    row_json = quarantine_json_sql(
+        layout, [(c.name, f"string_split(raw, chr(1))[{i + 1}]") for i, c in export.columns]
     )
     lineage_cols = ", ".join(f"{expr} as {name}" for name, expr in lineage_sql.items())
     rows_of_file = f"rowid between {start} and {start + rows - 1}" if rows else "false"

@@ -18,6 +18,7 @@ from ingest.cells import ARROW_TYPES, Rejected, type_record
 from ingest.creditcode import verify
 from ingest.errors import ExportError
 from ingest.layouts import Layout, load_layout
+from ingest.personal import quarantine_json
 from ingest.readers import open_export
 
 BATCH_ROWS = 50_000
@@ -335,7 +336,7 @@ def _parse_python(job: _Job) -> None:
                         **lineage,
                         "source_row": number,
                         **bad.fields(),
-                        "row_json": json.dumps(cells, ensure_ascii=False, default=str),
+                        "row_json": quarantine_json(layout, cells),
                     }
                 )
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 from dataclasses import dataclass
@@ -93,11 +94,17 @@ def run_record(night: Night) -> Path:
 
 
 def run_stage(name: str, context) -> dict | bool:
-    """Run one stage for the task's night; a failure's reason is kept for the CLI, then re-raised."""
+    """Run one stage for the task's night, holding the data folder's lock (the sensor only reads); a
+    failure's reason is kept for the CLI, then re-raised."""
     night = night_from_context(context)
     failure = failure_file(night)
     if name == STAGES[0]:
+        from ingest.release import notes_file
+
         failure.unlink(missing_ok=True)
+        for record in ("validation.json", "alert.json"):  # of an earlier run of this night
+            (failure.parent / record).unlink(missing_ok=True)
+        notes_file(night.data, night.export_date).unlink(missing_ok=True)
     log.info(
         "stage %s for export date %s (run time %r)",
         name,
@@ -105,32 +112,100 @@ def run_stage(name: str, context) -> dict | bool:
         context.get("logical_date"),
     )
     try:
-        return STAGE_FUNCTIONS[name](night)
+        if name == STAGES[0]:
+            return STAGE_FUNCTIONS[name](night)
+        from ingest.lock import data_folder_lock
+
+        run_id = getattr(context.get("dag_run"), "run_id", None) or "?"
+        with data_folder_lock(
+            night.data, night.export_date.isoformat(), f"Airflow run {run_id}, task {name}",
+            wait=lock_wait_setting(), say=log.warning,
+        ):  # fmt: skip
+            result = STAGE_FUNCTIONS[name](night)
+        # A retry that worked: the reason of the attempt before it is no longer the night's.
+        failure.unlink(missing_ok=True)
+        LAST_FAILURES.pop(night.export_date, None)
+        return result
     except StageSkipped as skipped:
         from airflow.sdk.exceptions import AirflowSkipException
 
         raise AirflowSkipException(str(skipped)) from skipped
     except Exception as exc:
-        failure.parent.mkdir(parents=True, exist_ok=True)
-        failure.write_text(f"{name}: {exc}\n", encoding="utf-8")
-        if isinstance(exc, SocorgError):
+        record_failure(night, f"{name}: {describe_failure(exc)}")
+        if isinstance(exc, SocorgError) and not getattr(exc, "retryable", False):
             # A bad file or a failed check does not mend itself on retry: fail the task for good.
             from airflow.sdk.exceptions import AirflowFailException
 
-            raise AirflowFailException(str(exc)) from exc
+            raise AirflowFailException(describe_failure(exc)) from exc
         raise
 
 
+def describe_failure(exc: BaseException) -> str:
+    """A failure as a person reads it: our own errors say it all; a full disk gets its figures; any
+    other error is named by its type, since its text alone may not say what failed."""
+    if isinstance(exc, SocorgError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"no space left on the device{where}: free some space and run the night again"
+    return f"{type(exc).__name__}: {exc}"
+
+
+LAST_FAILURES: dict[dt.date, str] = {}
+
+
+def record_failure(night: Night, reason: str) -> bool:
+    """Keep the reason in `runs/<date>/failure.txt` for the CLI and the alert; on a full disk, where
+    even that cannot be written, log it and remove a partial file (never a stale or empty one)."""
+    failure = failure_file(night)
+    LAST_FAILURES[night.export_date] = reason  # for `socorg run`, which runs the stages in-process
+    try:
+        failure.parent.mkdir(parents=True, exist_ok=True)
+        failure.write_text(reason.rstrip("\n") + "\n", encoding="utf-8")
+        return True
+    except OSError as exc:
+        log.error("could not write %s (%s); the failure was: %s", failure, exc, reason)
+        failure.unlink(missing_ok=True)
+        return False
+
+
+def lock_wait_setting() -> float | None:
+    """How long a task waits for another run's lock on the data folder: `SOCORG_LOCK_WAIT` seconds,
+    unset waits as long as it takes."""
+    value = os.environ.get("SOCORG_LOCK_WAIT")
+    return float(value) if value not in (None, "") else None
+
+
 def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
-    """True once the registry export is there; past the deadline its absence fails the run."""
-    from ingest.errors import ExportMissingError
-    from ingest.land import list_exports, source_folder
+    """True once the registry export is there and every export of the night is whole (unchanged for
+    the settle time, its completion marker there if the source needs one); past the deadline, a
+    registry that is missing or still not whole fails the run."""
+    from ingest.errors import ExportIncompleteError, ExportMissingError
+    from ingest.land import list_exports, not_ready, source_folder, wait_until_whole, watched_exports
     from ingest.locations import open_root
 
     fs, root = open_root(night.exports, night.conn_id)
+    late = (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline
     if list_exports(fs, root, "registry", night.export_date):
-        return True
-    if (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline:
+        if late:
+            waiting = not_ready(fs, root, night.export_date, watched_exports(night.data, night.export_date))
+        else:
+            waiting = wait_until_whole(fs, root, night.export_date, night.data)
+        if not waiting:
+            return True
+        reasons = [reason for source_reasons in waiting.values() for reason in source_reasons]
+        if late and "registry" in waiting:
+            raise ExportIncompleteError(
+                f"exports of {night.export_date.isoformat()}",
+                f"still not whole at the deadline {night.deadline.isoformat(timespec='minutes')}:\n  "
+                + "\n  ".join(reasons),
+            )
+        if late:  # optional sources still not whole are left out by the land step, as if missing
+            log.warning("at the deadline, not whole: %s", "; ".join(reasons))
+            return True
+        log.info("exports of %s not whole yet: %s", night.export_date, "; ".join(reasons))
+        return False
+    if late:
         raise ExportMissingError(
             f"export missing: no registry export for {night.export_date.isoformat()} in "
             f"{source_folder(night.exports, 'registry', night.export_date)} by the deadline "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import uuid
@@ -13,6 +12,7 @@ import pyarrow.parquet as pq
 
 from ingest.datasets import dataset_docs, sql_literal
 from ingest.errors import SocorgError
+from ingest.files import read_json
 from ingest.release import latest_snapshot, release_dir, sha256_of, verify
 
 POSTGRES_CONN_ID = "socorg_postgres"
@@ -82,7 +82,7 @@ def publish_postgres(data: Path, dsn: str, schema: str = "socorg", snapshot_date
         raise SocorgError(
             f"release {snapshot_date} does not match its index.json:\n  " + "\n  ".join(problems)
         )
-    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    index = read_json(folder / "index.json")
     docs = dataset_docs(data)
     loading = f"{schema}__loading"
     scratch = data / "tmp" / f"postgres-{uuid.uuid4().hex[:8]}"

@@ -13,13 +13,16 @@ from ingest.paths import duckdb_memory
 from ingest.release import (
     column_statistics,
     describe_file,
+    history_gaps,
     latest_snapshot,
     night_issues,
+    night_notes,
     prune,
+    sha256_of,
     write_release,
     write_versions,
 )
-from ingest.unchanged import night_fingerprint, night_inputs
+from ingest.unchanged import night_fingerprint, night_inputs, previous_fingerprint
 
 # Fixed Parquet settings, so that the same marts always give the same bytes.
 PARQUET_OPTIONS = "format parquet, compression zstd, row_group_size 122880"
@@ -37,7 +40,6 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
 
     publish = data / "publish"
     scratch = scratch_dir(data)
-    _remove_leftovers(scratch)
     staging = scratch / f"publish-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
@@ -55,6 +57,7 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
             from ingest.land import missing_sources
 
             issues = night_issues(con, missing_sources(data, export_date))
+        issues += history_gaps(data, export_date) + night_notes(data, export_date)
         is_newest = latest_snapshot(publish) <= export_date.isoformat()
         if is_newest:
             from ingest.marts_db import build_marts_db
@@ -72,7 +75,14 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
             "statistics": {"memberships_by_match_method": shares},
             "inputs": night_inputs(data, export_date),
             "fingerprint": night_fingerprint(data, export_date),
+            "previous_fingerprint": previous_fingerprint(data, export_date),
         }
+        if is_newest:  # the BI file holds the latest release only; verify checks it with that release
+            index["marts_db"] = {
+                "path": "marts.duckdb",
+                "bytes": (staging / "marts.duckdb").stat().st_size,
+                "sha256": sha256_of(staging / "marts.duckdb"),
+            }
         index_file = write_release(publish, export_date, index, statistics, issues)
         if is_newest:
             (staging / "marts.duckdb").replace(publish / "marts.duckdb")
@@ -103,17 +113,6 @@ def _headline(con, shares: dict) -> dict:
     names = [d[0] for d in cursor.description]
     cities = {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
     return {"cities": cities, "memberships_by_match_method": shares}
-
-
-def _remove_leftovers(scratch: Path) -> None:
-    """Staging folders of a run that was killed: the pool lets one publish run at a time, so any
-    folder here is an orphan."""
-    if scratch.exists():
-        for orphan in scratch.iterdir():
-            if orphan.is_dir():
-                shutil.rmtree(orphan, ignore_errors=True)
-            else:
-                orphan.unlink()
 
 
 def _export(con, dataset: str, staging: Path, export_date: dt.date) -> tuple[Path, list[str]]:

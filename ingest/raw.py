@@ -57,8 +57,6 @@ def partition(data: Path, source: str, export_date: dt.date, quarantine: bool = 
 def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
     """Parse every landed file of the night; all partitions appear together or not at all."""
     landed = read_manifest(data, export_date)
-    for orphan in (data / "raw").glob(".staging-*"):  # left by a killed run; one parse runs at a time
-        shutil.rmtree(orphan, ignore_errors=True)
     staging = data / "raw" / f".staging-{uuid.uuid4().hex[:8]}"
     loads: list[FileLoad] = []
     errors: list[str] = []

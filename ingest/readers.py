@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,12 +13,14 @@ from pathlib import Path
 from ingest.errors import ExportError
 from ingest.layouts import Column, Layout, header_key
 from ingest.normalize import footer_total, text
+from ingest.personal import mask
 
 HEADER_SEARCH_ROWS = 30
 MAX_XLSX_UNPACKED = 4 << 30
 MAX_XLSX_RATIO = 200
 SNIFF_BYTES = 1 << 20
-csv.field_size_limit(16 << 20)
+MAX_CELL = 16 << 20
+csv.field_size_limit(MAX_CELL)
 
 
 def detect_encoding(path: Path, candidates: tuple[str, ...]) -> str:
@@ -35,7 +38,62 @@ def detect_encoding(path: Path, candidates: tuple[str, ...]) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
+    for encoding in candidates:  # whole but for its last bytes: a character cut in two by the upload
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+        except UnicodeDecodeError:
+            continue
+        raise _incomplete(path.name, f"it ends inside a {encoding} character")
     raise ExportError(path.name, f"cannot be decoded as any of {', '.join(candidates)}")
+
+
+TAIL_BYTES = 1 << 16
+
+
+def _incomplete(name: str, how: str) -> ExportError:
+    return ExportError(
+        name,
+        f"incomplete: {how} — still being written when it was landed? Deliver it again whole; the next "
+        "run lands the new version",
+    )
+
+
+def check_complete(path: Path, encoding: str, width: int, name: str) -> None:
+    """Refuse a CSV whose last line is cut: no line end and either a character cut in two or fewer
+    fields than the header (a file without a final line end is otherwise fine)."""
+    codec = encoding.removesuffix("-sig")
+    with path.open("rb") as fh:
+        if codec == "utf-16":  # the tail has no byte-order mark: take the file's
+            codec = "utf-16-be" if fh.read(2) == codecs.BOM_UTF16_BE else "utf-16-le"
+        size, want = path.stat().st_size, TAIL_BYTES
+        while True:  # back far enough to hold the last line whole (a cell is at most MAX_CELL)
+            start = max(0, size - want) & ~1
+            fh.seek(start)
+            tail = fh.read()
+            if not start or "\n".encode(codec) in tail[:-2] or want > MAX_CELL:
+                break
+            want *= 4
+    if not tail or tail.endswith(("\n".encode(codec), "\r".encode(codec))):
+        return
+    if start:  # the tail starts inside the file: read it from a line boundary
+        tail = tail.split("\n".encode(codec), 1)[-1]
+    try:
+        text_tail = tail.decode(codec)
+    except UnicodeDecodeError:
+        raise _incomplete(name, f"its last line ends inside a {encoding} character") from None
+    try:
+        records = list(csv.reader(io.StringIO(text_tail, newline=""), strict=True))
+    except csv.Error:
+        raise _incomplete(
+            name, "its last line has no line end and a quoted cell that is never closed"
+        ) from None
+    last = records[-1] if records else []
+    filled = [f for f in last if f.strip()]
+    # One filled cell is a footer or a note (合计：7724), not a record cut short.
+    if len(last) < width and len(filled) > 1:
+        raise _incomplete(
+            name, f"its last line has no line end and {len(last)} of the header's {width} fields"
+        )
 
 
 def _csv_rows(path: Path, layout: Layout) -> tuple[str, Iterator[list[object]]]:
@@ -51,11 +109,21 @@ def _csv_rows(path: Path, layout: Layout) -> tuple[str, Iterator[list[object]]]:
                     path.name, f"is not valid {encoding} after line {reader.line_num} ({exc.reason})"
                 ) from None
             except csv.Error as exc:
-                raise ExportError(
-                    path.name, f"is not well-formed CSV at line {reader.line_num}: {exc} (cut off mid-row?)"
-                ) from None
+                raise ExportError(path.name, _csv_problem(exc, reader.line_num)) from None
 
     return encoding, rows()
+
+
+def _csv_problem(exc: csv.Error, line: int) -> str:
+    """What a CSV reader's error means for the person who sent the file."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"has a cell of more than {MAX_CELL >> 20} MiB at line {line}: no export holds cells that long "
+            "(a quote opened and never closed, or a binary file named .csv?)"
+        )
+    if "unexpected end of data" in str(exc):
+        return f"is not well-formed CSV at line {line}: a quoted cell is never closed (cut off mid-row?)"
+    return f"is not well-formed CSV at line {line}: {exc}"
 
 
 class Formula(str):
@@ -170,19 +238,36 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
         columns = [(i, layout.column_for_header(h)) for i, h in enumerate(headers)]
         known = [(i, c) for i, c in columns if c is not None]
         if len(known) >= 2:
+            if encoding != "xlsx":
+                check_complete(path, encoding, len(headers), name)
             return _header_found(name, layout, encoding, number, headers, known, numbered)
-        seen.append([h for h in headers if h])
+        seen.append((number, [h for h in headers if h]))
         if number >= HEADER_SEARCH_ROWS:
             break
     if not seen:
         raise ExportError(name, "is empty: no header row and no data")
     expected = ", ".join(c.aliases[0] for c in layout.columns if c.required)
-    found = " | ".join(",".join(r) for r in seen[:3] if r) or "nothing"
+    found = _shown_rows([(k, r) for k, r in seen if r][:3]) or "nothing"
     raise ExportError(
         name,
         f"has no recognizable header row in its first {HEADER_SEARCH_ROWS} rows; "
         f"expected headers such as {expected}; found: {found}",
     )
+
+
+def _shown_rows(rows: list[tuple[int, list[str]]]) -> str:
+    """The first rows of a file whose header nobody knows, for a message: they may be data (names,
+    phone numbers), so only the first row is shown as it is, and only when no cell holds a digit (a
+    header or a title); every other cell is masked.
+
+    >>> _shown_rows([(1, ["编号", "单位"]), (2, ["1", "黄小明", "15412346152"])])
+    'row 1: 编号,单位 | row 2: 1,黄**,154****6152'
+    """
+    shown = []
+    for k, (number, cells) in enumerate(rows):
+        header_like = k == 0 and not any(ch.isdigit() for cell in cells for ch in cell)
+        shown.append(f"row {number}: " + ",".join(cells if header_like else map(mask, cells)))
+    return " | ".join(shown)
 
 
 def _header_found(name, layout, encoding, number, headers, known, numbered) -> ExportFile:

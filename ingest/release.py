@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import shutil
 import uuid
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ingest.datasets import DATASETS
-from ingest.files import write_json_atomically
+from ingest.errors import StateError
+from ingest.files import json_field, read_json, write_json_atomically
 
 
 def release_dir(publish: Path, export_date: dt.date | str) -> Path:
@@ -102,6 +102,54 @@ def night_issues(con, missing_sources: list[str]) -> list[dict]:
     return issues
 
 
+def history_gaps(data: Path, export_date: dt.date) -> list[dict]:
+    """Earlier nights that were landed but are not audited (failed, or still running in another run),
+    between the last audited night before this one and this one: history compares past them."""
+    audited = (
+        sorted(p.name.removeprefix("export_date=") for p in (data / "raw" / "audited").glob("export_date=*"))
+        if (data / "raw" / "audited").exists()
+        else []
+    )
+    date = export_date.isoformat()
+    before = [d for d in audited if d < date]
+    previous = before[-1] if before else ""
+    landed = sorted(p.parent.name for p in (data / "runs").glob("*/landed.json"))
+    from ingest.lock import waiting_nights
+
+    gaps = {d: "was landed but has not passed its checks (it failed, or is still being built)"
+            for d in landed if previous < d < date and d not in audited}  # fmt: skip
+    gaps.update({d: "is waiting to be run on this data folder" for d in waiting_nights(data, before=date)})
+    against = f"the last audited night, {previous}" if previous else "no earlier night"
+    return [
+        {
+            "level": "warning",
+            "kind": "history_gap",
+            "night": gap,
+            "message": f"night {gap} {why}: changes and history of {date} compare with {against}; "
+            f"once {gap} is published, run {date} again (socorg run does so by itself)",
+        }
+        for gap, why in sorted(gaps.items())
+    ]
+
+
+def night_notes(data: Path, export_date: dt.date) -> list[dict]:
+    """Notes the night's stages left for the release (a warehouse rebuilt, a lock taken over)."""
+    notes = read_json(notes_file(data, export_date), default=[])
+    return [{"level": "info", **note} for note in notes if isinstance(note, dict)]
+
+
+def notes_file(data: Path, export_date: dt.date) -> Path:
+    """`runs/<date>/notes.json`: what a stage wants the night's issues.json to say."""
+    return data / "runs" / export_date.isoformat() / "notes.json"
+
+
+def add_note(data: Path, export_date: dt.date, kind: str, message: str) -> None:
+    """Keep a note for the night's release (issues.json) and the CLI's output."""
+    path = notes_file(data, export_date)
+    notes = [n for n in read_json(path, default=[]) if n.get("kind") != kind]
+    write_json_atomically(path, [*notes, {"kind": kind, "message": message}])
+
+
 def write_release(publish: Path, export_date: dt.date, index: dict, statistics: dict, issues: list) -> Path:
     """statistics.json and issues.json, then index.json last: a release is whole once its index is there."""
     folder = release_dir(publish, export_date)
@@ -115,9 +163,8 @@ def write_release(publish: Path, export_date: dt.date, index: dict, statistics: 
 def latest_snapshot(publish: Path) -> str:
     """The snapshot date latest.json points at ("" before the first release)."""
     path = publish / "latest.json"
-    if not path.exists():
-        return ""
-    return json.loads(path.read_text(encoding="utf-8"))["snapshot_date"]
+    latest = read_json(path, default=None)
+    return "" if latest is None else str(json_field(path, latest, "snapshot_date"))
 
 
 def releases(publish: Path) -> list[str]:
@@ -130,7 +177,7 @@ def write_versions(publish: Path) -> None:
     """`versions.json`: every release with its index and when it was published, newest first."""
     items = []
     for date in reversed(releases(publish)):
-        index = json.loads((release_dir(publish, date) / "index.json").read_text(encoding="utf-8"))
+        index = read_json(release_dir(publish, date) / "index.json")
         items.append(
             {
                 "snapshot_date": date,
@@ -170,20 +217,35 @@ def prune(publish: Path, keep: int, scratch: Path) -> list[str]:
 
 
 def verify(folder: Path) -> list[str]:
-    """Re-hash a release's files against its index.json; the problems found, none when it is whole."""
+    """Re-hash a release's files against its index.json; the problems found, none when it is whole.
+
+    `marts.duckdb` holds the latest release only: it is checked with the release latest.json points at.
+    """
     index_file = folder / "index.json"
     if not index_file.exists():
         return [f"{index_file}: no index.json, so this is not a whole release"]
     publish = folder.parent.parent
-    problems = []
-    for entry in json.loads(index_file.read_text(encoding="utf-8"))["files"]:
-        path = publish / entry["path"]
-        if not path.exists():
-            problems.append(f"{entry['path']}: missing")
-            continue
-        found = sha256_of(path)
-        if found != entry["sha256"]:
-            problems.append(f"{entry['path']}: sha256 {found}, index.json says {entry['sha256']}")
-        elif path.stat().st_size != entry["bytes"]:
-            problems.append(f"{entry['path']}: {path.stat().st_size} bytes, index.json says {entry['bytes']}")
-    return problems
+    try:
+        index = read_json(index_file)
+        entries = list(json_field(index_file, index, "files"))
+        marts_db = index.get("marts_db") if latest_snapshot(publish) == folder.name else None
+        return [
+            problem
+            for entry in [*entries, *([marts_db] if marts_db else [])]
+            for problem in _check(publish, entry)
+        ]
+    except (StateError, KeyError, TypeError) as exc:
+        return [str(exc) if isinstance(exc, StateError) else f"{index_file}: damaged entry ({exc!r})"]
+
+
+def _check(publish: Path, entry: dict) -> list[str]:
+    """The problem with one file of the index, if any: missing, other bytes or another hash."""
+    path = publish / entry["path"]
+    if not path.exists():
+        return [f"{entry['path']}: missing"]
+    if path.stat().st_size != entry["bytes"]:
+        return [f"{entry['path']}: {path.stat().st_size} bytes, index.json says {entry['bytes']}"]
+    found = sha256_of(path)
+    if found != entry["sha256"]:
+        return [f"{entry['path']}: sha256 {found}, index.json says {entry['sha256']}"]
+    return []

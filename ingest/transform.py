@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
 
 from ingest.errors import GateError
 from ingest.paths import DBT_DIR
+
+log = logging.getLogger(__name__)
 
 
 def _dbt(data: Path, export_date: dt.date, *command: str):
@@ -35,17 +38,25 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
 
 def build_marts(data: Path, export_date: dt.date) -> dict:
     """`dbt build` (seeds, models, data and unit tests) for the night; raise GateError on any failure."""
+    set_aside_damaged_warehouse(data, export_date)
     result = _dbt(data, export_date, "build")
+    if not result.success and _corrupt(_failures(result)):
+        set_aside_damaged_warehouse(data, export_date, because=_failures(result))
+        result = _dbt(data, export_date, "build")
     if not result.success:
-        problems = []
-        for node in getattr(result.result, "results", None) or []:
-            if str(node.status) in ("error", "fail", "runtime error"):
-                problems.append(f"{node.node.unique_id}: {str(node.message or '').strip()[:300]}")
-        detail = "\n  ".join(problems) or str(result.exception)
-        raise GateError(f"dbt build failed for {export_date.isoformat()}:\n  {detail}")
+        raise GateError(f"dbt build failed for {export_date.isoformat()}:\n  {_failures(result)}")
     statuses = [str(n.status) for n in result.result.results]
     _docs(data, export_date)
     return {"nodes": len(statuses), "passed": statuses.count("pass") + statuses.count("success")}
+
+
+def _failures(result) -> str:
+    """The failing nodes of a dbt result with their messages, else its exception."""
+    problems = []
+    for node in getattr(result.result, "results", None) or []:
+        if str(node.status) in ("error", "fail", "runtime error"):
+            problems.append(f"{node.node.unique_id}: {str(node.message or '').strip()[:300]}")
+    return "\n  ".join(problems) or str(result.exception)
 
 
 def _docs(data: Path, export_date: dt.date) -> None:
@@ -56,3 +67,67 @@ def _docs(data: Path, export_date: dt.date) -> None:
         target = data / "docs" / "dbt" / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(page, target)
+
+
+def warehouse_problems(data: Path) -> list[str]:
+    """What is wrong with `warehouse.duckdb`, if DuckDB cannot open it (a lock held by a run is not)."""
+    import duckdb
+
+    warehouse = data / "warehouse.duckdb"
+    if not warehouse.exists():
+        return []
+    try:
+        duckdb.connect(str(warehouse), read_only=True).close()
+    except duckdb.Error as exc:
+        if _held_by_another(exc):
+            return []
+        return [
+            f"warehouse.duckdb: DuckDB cannot open it ({str(exc).splitlines()[0][:200]}); it holds only what "
+            "is derived from raw/: the next run sets it aside and builds it again (or delete it and run "
+            "the latest night with --force)"
+        ]
+    return []
+
+
+def _held_by_another(exc: Exception) -> bool:
+    """DuckDB's own words for a file another process has open (not "block", as in a corrupt block)."""
+    return "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc)
+
+
+def _corrupt(message: str) -> bool:
+    """A dbt failure that says the warehouse file itself is damaged (found only when a block is read)."""
+    return "Corrupt database file" in message or "not a valid DuckDB database file" in message
+
+
+def set_aside_damaged_warehouse(data: Path, export_date: dt.date, because: str | None = None) -> Path | None:
+    """A warehouse.duckdb DuckDB cannot open (or that dbt found damaged, `because`) is moved aside as
+    `warehouse.duckdb.damaged-<time>` with a note for the night: every table in it is derived from raw/
+    and is built again by the night's dbt build."""
+    import duckdb
+
+    from ingest.release import add_note
+
+    warehouse = data / "warehouse.duckdb"
+    if not warehouse.exists():
+        return None
+    if because is None:
+        try:
+            duckdb.connect(str(warehouse)).close()
+            return None
+        except duckdb.Error as exc:
+            if _held_by_another(exc):  # not damaged: another process has it open
+                raise
+            because = str(exc)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = warehouse.with_name(f"warehouse.duckdb.damaged-{stamp}")
+    warehouse.replace(aside)
+    for wal in data.glob("warehouse.duckdb.wal"):
+        wal.replace(aside.with_name(aside.name + ".wal"))
+    message = (
+        f"{warehouse} could not be opened ({because.strip().splitlines()[0][:200]}); it holds only what is "
+        f"derived from raw/, so it was moved to {aside.name} and built again from raw/ (delete that "
+        "file once you no longer need it)"
+    )
+    log.warning(message)
+    add_note(data, export_date, "warehouse_rebuilt", message)
+    return aside

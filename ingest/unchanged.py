@@ -8,6 +8,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from ingest.errors import StateError
+from ingest.files import json_field, read_json
 from ingest.paths import DBT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT
 from ingest.release import latest_snapshot, release_dir, releases, verify
 
@@ -53,15 +55,33 @@ def night_fingerprint(data: Path, export_date: dt.date, code: str | None = None)
     Chaining the previous release's fingerprint makes a night whose earlier nights changed (history
     marts read them) a different night, even with the same exports.
     """
-    publish = data / "publish"
-    earlier = [d for d in releases(publish) if d < export_date.isoformat()]
-    previous = _index(publish, earlier[-1]).get("fingerprint") if earlier else None
     content = {
         "inputs": night_inputs(data, export_date),
         "code": code or code_fingerprint(),
-        "previous": previous,
+        "previous": previous_fingerprint(data, export_date),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def previous_fingerprint(data: Path, export_date: dt.date) -> str | None:
+    """The fingerprint of the release before this night's, as publish/ holds them now."""
+    publish = data / "publish"
+    earlier = [d for d in releases(publish) if d < export_date.isoformat()]
+    return _index(publish, earlier[-1]).get("fingerprint") if earlier else None
+
+
+def previous_changed(data: Path, export_date: dt.date) -> bool:
+    """Whether an earlier night was published after this night's release, and differs from what the
+    release was built on: its history is then out of date. (A release whose predecessor was pruned,
+    or built before releases recorded theirs, is left as it is.)"""
+    publish = data / "publish"
+    index = _index(publish, export_date.isoformat())
+    earlier = [d for d in releases(publish) if d < export_date.isoformat()]
+    if "previous_fingerprint" not in index or not earlier:
+        return False
+    before = _index(publish, earlier[-1])
+    later = str(before.get("published_at") or "") > str(index.get("published_at") or "")
+    return later and index["previous_fingerprint"] != before.get("fingerprint")
 
 
 def unchanged_release(data: Path, export_date: dt.date) -> str | None:
@@ -84,13 +104,13 @@ def unchanged_release(data: Path, export_date: dt.date) -> str | None:
 
 
 def _index(publish: Path, date: str) -> dict:
-    path = release_dir(publish, date) / "index.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    try:
+        return read_json(release_dir(publish, date) / "index.json", default={})
+    except StateError:  # a damaged release is no release to keep: the night is built again
+        return {}
 
 
 def _listed(publish: Path, date: str) -> bool:
     path = publish / "versions.json"
-    if not path.exists():
-        return False
-    listed = json.loads(path.read_text(encoding="utf-8"))["releases"]
+    listed = json_field(path, read_json(path, default={"releases": []}), "releases")
     return any(item["snapshot_date"] == date for item in listed)

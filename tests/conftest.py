@@ -44,6 +44,26 @@ def shared() -> Path:
 
 
 @pytest.fixture(scope="session")
+def shenzhen_two_nights(tmp_path_factory) -> Path:
+    """Two nights of Shenzhen sample exports from FIRST_NIGHT, 16 registry changes between them."""
+    root = tmp_path_factory.mktemp("shenzhen-two-nights")
+    done = socorg(
+        "sample",
+        "--out",
+        str(root),
+        "--date",
+        FIRST_NIGHT,
+        "--nights",
+        "2",
+        "--city",
+        "shenzhen",
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture(scope="session")
 def first_night(tmp_path_factory) -> dict:
     """Sample exports for 2023-10-31 run through `socorg run` once per session: a published night.
 
@@ -91,3 +111,5 @@ def pytest_configure(config):
         os.environ["SOCORG_TEST_AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="socorg-airflow-")
     os.environ["AIRFLOW_HOME"] = os.environ["SOCORG_TEST_AIRFLOW_HOME"]
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    # Exports written by a test are whole when it starts a run; tests of arrival set their own.
+    os.environ.setdefault("SOCORG_SETTLE_SECONDS", "0")

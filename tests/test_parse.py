@@ -158,6 +158,13 @@ def test_xlsx_with_numbers_where_text_is_expected(tmp_path):
     assert "王五" not in str(loaded) and "13912345678" not in str(loaded)
 
 
+# A whole registry export of more than the 1 MiB its encoding is sniffed from, every line ended.
+BIG = (
+    "统一社会信用代码,社会组织名称,社会组织类型,登记状态\n"
+    + "513205086765995196,苏州市围棋协会,社会团体,正常\n" * 25000
+).encode()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -169,6 +176,19 @@ def test_xlsx_with_numbers_where_text_is_expected(tmp_path):
             "统一社会信用代码,信用代码,社会组织名称,社会组织类型,登记状态\n".encode(),
             "more than one column for credit_code",
         ),
+        # Landed while still being written: larger than the encoding sniff, cut in a character or a row.
+        (
+            BIG + "51320508148842327H,苏州市摄影学会,社会团体,正".encode()[:-1],
+            "incomplete: its last line ends inside",
+        ),
+        (
+            BIG + "51320508148842327H,苏州市摄影学会".encode(),
+            "incomplete: its last line has no line end and 2 of",
+        ),
+        (
+            b"\xef\xbb\xbf" + BIG + b"513205086765995196," + b"x" * 70000,
+            "no line end and 2 of the header's 4",
+        ),
     ],
 )
 def test_bad_files_raise_one_clear_error(tmp_path, content, message):
@@ -177,6 +197,22 @@ def test_bad_files_raise_one_clear_error(tmp_path, content, message):
     assert "registry_320500_20231031.csv" in str(err.value)
     assert message in str(err.value)
     assert not any((tmp_path / "raw").glob("*.parquet"))
+
+
+@pytest.mark.parametrize(
+    "last",
+    ["合计：1", '"甲协会\n第二行",社会团体,2019-01-01,正常,,,'],
+    ids=["footer", "quoted newline"],
+)
+def test_a_whole_file_without_a_final_line_end_loads(tmp_path, last):
+    (a,) = valid_codes(1)
+    if last.startswith('"'):
+        last = f"1,{a}," + last
+        text = f"{HEADER}\n{last}"
+    else:
+        text = f"{HEADER}\n1,{a},甲协会,社会团体,2019-01-01,正常,,,\n{last}"
+    load, loaded, rejected = parse(tmp_path, "registry_320500_20231031.csv", text.encode())
+    assert (load.rows_read, load.rows_loaded, rejected) == (1, 1, [])
 
 
 def test_footer_total_that_disagrees_stops_the_file_and_leaves_nothing(tmp_path):

@@ -346,3 +346,14 @@ def test_a_registry_falling_below_the_last_good_snapshot_stops_the_run(tmp_path,
         f"registry: city 320500 has {tonight} organizations tonight but had 100 in the last good snapshot "
         f"(2023-10-30); expected a fall of at most 5%, came {(100 - tonight) / 100:.1%}" in str(err.value)
     )
+
+
+def test_a_duplicate_names_its_code_and_shows_plain_numbers(tmp_path):
+    night(tmp_path, {"registry": [org(), org(source_file="registry_320500_20231031.v2.csv")]})
+    with pytest.raises(GateError) as err:
+        validate_night(tmp_path, DATE)
+    message = str(err.value)
+    assert (
+        f"registry_320500_20231031.csv row 2: credit_code_occurrences = 2 (credit_code '{GROUP}')" in message
+    )
+    assert "np." not in message

@@ -23,6 +23,12 @@ from ingest.validate.suites import SEVERITY_NAMES, SUITES, night_parameters
 
 DATASOURCE = "socorg_raw"
 ROW_ID = ("source_file", "source_row")  # how a failing row is named: its file and row number
+# What a failing row is about, beside where it is (never a personal column): a duplicate names its key.
+ROW_NAME = {
+    "registry": ("credit_code",),
+    "membership": ("association_credit_code", "member_credit_code", "member_name_normalized"),
+    "qualifications": ("credit_code",),
+}
 
 
 @dataclass
@@ -82,7 +88,7 @@ def _checkpoint(context, source: str):
             result_format={
                 "result_format": "SUMMARY",
                 "partial_unexpected_count": 5,
-                "unexpected_index_column_names": list(ROW_ID),
+                "unexpected_index_column_names": [*ROW_ID, *ROW_NAME.get(source, ())],
             },
         ),
     )
@@ -134,7 +140,9 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
         checkpoint = _checkpoint(context, source)
         per_chunk = []
         columns = {e.column for e in checkpoint.validation_definitions[0].suite.expectations} - {None}
-        frames = night_chunks(data, source, export_date, sorted(columns | set(ROW_ID)))
+        frames = night_chunks(
+            data, source, export_date, sorted(columns | {*ROW_ID, *ROW_NAME.get(source, ())})
+        )
         for chunk, frame in enumerate(frames):
             run_id = RunIdentifier(run_name=f"{export_date.isoformat()}-{source}-chunk{chunk + 1}")
             outcome = checkpoint.run(
@@ -238,15 +246,32 @@ def _findings(source: str, checkpoint_result) -> list[Finding]:
 
 
 def _examples(result: dict) -> list[str]:
-    """Up to five failing rows as `file row N: value`, else the failing values as GX lists them."""
+    """Up to five failing rows as `file row N (key): column value`, else the failing values as GX
+    lists them; values as a person writes them (2, not np.int64(2))."""
     located = result.get("partial_unexpected_index_list") or []
     if not located:
-        return [repr(v) for v in result.get("partial_unexpected_list") or []]
+        return [_shown(v) for v in result.get("partial_unexpected_list") or []]
     examples = []
+    names = {n for row_name in ROW_NAME.values() for n in row_name}
     for entry in located[:5]:
-        values = ", ".join(repr(v) for k, v in entry.items() if k not in ROW_ID)
-        examples.append(f"{entry.get('source_file')} row {entry.get('source_row')}: {values}")
+        shown = {k: _shown(v) for k, v in entry.items() if k not in ROW_ID and not _missing(v)}
+        values = ", ".join(f"{k} = {v}" for k, v in shown.items() if k not in names)
+        about = ", ".join(f"{k} {v}" for k, v in shown.items() if k in names)
+        if not values:
+            values, about = ", ".join(f"{k} = {v}" for k, v in shown.items()), ""
+        where = f"{entry.get('source_file')} row {_shown(entry.get('source_row'))}"
+        examples.append(f"{where}: {values}{f' ({about})' if about else ''}")
     return examples
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _shown(value) -> str:
+    """A value of a GX result in a message: numpy scalars as plain numbers, text quoted."""
+    value = value.item() if hasattr(value, "item") else value
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _summed(findings: list[Finding]) -> list[Finding]:
@@ -295,10 +320,23 @@ def check_batches(data: Path, export_date: dt.date) -> None:
 
 def last_good_snapshot(data: Path) -> dt.date | None:
     """The snapshot date of the last published release (latest.json), if any."""
-    latest = data / "publish" / "latest.json"
-    if not latest.exists():
-        return None
-    return dt.date.fromisoformat(json.loads(latest.read_text(encoding="utf-8"))["snapshot_date"])
+    from ingest.release import latest_snapshot
+
+    latest = latest_snapshot(data / "publish")
+    return dt.date.fromisoformat(latest) if latest else None
+
+
+def expected_organizations() -> dict[str, int]:
+    """Each city's expected registry size for a first night: `SOCORG_EXPECTED_ORGANIZATIONS`, written
+    `320500=7700,440300=12000`."""
+    setting = os.environ.get("SOCORG_EXPECTED_ORGANIZATIONS", "")
+    expected = {}
+    for item in filter(None, (x.strip() for x in setting.split(","))):
+        city, _, count = item.partition("=")
+        if not count.strip().isdigit():
+            raise GateError(f"SOCORG_EXPECTED_ORGANIZATIONS: expected city=count items, got {item!r}")
+        expected[city.strip()] = int(count)
+    return expected
 
 
 def _registry_counts(data: Path, export_date: dt.date) -> dict[str, int]:
@@ -313,17 +351,41 @@ def _registry_counts(data: Path, export_date: dt.date) -> dict[str, int]:
 
 
 def _check_shrink(data: Path, export_date: dt.date) -> None:
-    """Each city's registry may not fall more than the layout's max_shrink below the last good snapshot."""
+    """Each city's registry may not fall far below what came before: more than the layout's max_shrink
+    below the last good snapshot or, before the first release, below the last night parsed; on a first
+    night, below half its expected size (a half-delivered export)."""
     share = load_layout("registry").max_shrink
-    last = last_good_snapshot(data)
-    if share is None or last is None or last >= export_date:
+    if share is None:
         return
-    before, now = _registry_counts(data, last), _registry_counts(data, export_date)
-    for city, count in sorted(before.items()):
-        tonight = now.get(city, 0)
+    last, what = last_good_snapshot(data), "the last good snapshot"
+    if last is None or last >= export_date:
+        earlier = sorted(d for d in _parsed_nights(data, "registry") if d < export_date)
+        last, what = (earlier[-1] if earlier else None), "the last night parsed"
+    tonight_counts = _registry_counts(data, export_date)
+    if last is None:
+        for city, count in sorted(expected_organizations().items()):
+            tonight = tonight_counts.get(city, 0)
+            if tonight < count * EXPECTED_FLOOR:
+                raise GateError(
+                    f"registry: city {city} has {tonight} organizations tonight, less than "
+                    f"{EXPECTED_FLOOR:.0%} of the {count} expected (SOCORG_EXPECTED_ORGANIZATIONS) — "
+                    "a half-delivered export?"
+                )
+        return
+    for city, count in sorted(_registry_counts(data, last).items()):
+        tonight = tonight_counts.get(city, 0)
         if count and tonight < count * (1 - share):
             raise GateError(
-                f"registry: city {city} has {tonight} organizations tonight but had {count} in the last "
-                f"good snapshot ({last.isoformat()}); expected a fall of at most {share:.0%}, came "
+                f"registry: city {city} has {tonight} organizations tonight but had {count} in {what} "
+                f"({last.isoformat()}); expected a fall of at most {share:.0%}, came "
                 f"{(count - tonight) / count:.1%} — a truncated export?"
             )
+
+
+EXPECTED_FLOOR = 0.5  # a first night's registry below this share of the expected size is refused
+
+
+def _parsed_nights(data: Path, source: str) -> list[dt.date]:
+    folder = data / "raw" / source
+    found = folder.glob("export_date=*") if folder.exists() else []
+    return [dt.date.fromisoformat(p.name.removeprefix("export_date=")) for p in found]
