@@ -346,7 +346,7 @@ def _verify(args) -> int:
     """OK when every file of the release hashes as its index.json says; else name each that differs."""
     from ingest.files import read_json
     from ingest.lock import describe_holder, holder_now
-    from ingest.release import latest_snapshot, release_dir, verify
+    from ingest.release import latest_snapshot, marts_db_record, release_dir, verify
     from ingest.transform import warehouse_problems
 
     publish = paths.data_dir(args.data) / "publish"
@@ -379,8 +379,9 @@ def _verify(args) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     index = read_json(folder / "index.json")
-    checked = len(index["files"]) + ("marts_db" in index and latest_snapshot(publish) == folder.name)
-    print(f"socorg verify {folder}: OK, {checked} files match index.json")
+    if latest_snapshot(publish) == folder.name and marts_db_record(publish).exists():
+        print(f"  {publish / 'marts.duckdb'} matches {marts_db_record(publish).name}")
+    print(f"socorg verify {folder}: OK, {len(index['files'])} files match index.json")
     return 0
 
 

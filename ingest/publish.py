@@ -13,12 +13,13 @@ from ingest.paths import duckdb_memory
 from ingest.release import (
     column_statistics,
     describe_file,
+    file_record,
     history_gaps,
     latest_snapshot,
+    marts_db_record,
     night_issues,
     night_notes,
     prune,
-    sha256_of,
     write_release,
     write_versions,
 )
@@ -77,15 +78,13 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
             "fingerprint": night_fingerprint(data, export_date),
             "previous_fingerprint": previous_fingerprint(data, export_date),
         }
-        if is_newest:  # the BI file holds the latest release only; verify checks it with that release
-            index["marts_db"] = {
-                "path": "marts.duckdb",
-                "bytes": (staging / "marts.duckdb").stat().st_size,
-                "sha256": sha256_of(staging / "marts.duckdb"),
-            }
+
         index_file = write_release(publish, export_date, index, statistics, issues)
         if is_newest:
+            # DuckDB files are not byte-reproducible: the hash lives beside the file, not in the index.
+            record = {"snapshot_date": export_date.isoformat(), **file_record(staging / "marts.duckdb")}
             (staging / "marts.duckdb").replace(publish / "marts.duckdb")
+            write_json_atomically(marts_db_record(publish), record)
             latest = {"snapshot_date": export_date.isoformat(), "index": str(index_file.relative_to(publish))}
             write_json_atomically(publish / "latest.json", latest)
     finally:

@@ -228,7 +228,10 @@ def verify(folder: Path) -> list[str]:
     try:
         index = read_json(index_file)
         entries = list(json_field(index_file, index, "files"))
-        marts_db = index.get("marts_db") if latest_snapshot(publish) == folder.name else None
+        marts_db = None
+        if latest_snapshot(publish) == folder.name:
+            marts_db = read_json(marts_db_record(publish), default=None)
+            marts_db = marts_db if (marts_db or {}).get("snapshot_date") == folder.name else None
         return [
             problem
             for entry in [*entries, *([marts_db] if marts_db else [])]
@@ -236,6 +239,17 @@ def verify(folder: Path) -> list[str]:
         ]
     except (StateError, KeyError, TypeError) as exc:
         return [str(exc) if isinstance(exc, StateError) else f"{index_file}: damaged entry ({exc!r})"]
+
+
+def marts_db_record(publish: Path) -> Path:
+    """`publish/marts.duckdb.json`: the BI file's release, bytes and sha256 (DuckDB does not write the
+    same bytes twice, so they are kept beside the file, not in a release's index)."""
+    return publish / "marts.duckdb.json"
+
+
+def file_record(path: Path) -> dict:
+    """A file's name, bytes and sha256, as verify checks them."""
+    return {"path": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
 def _check(publish: Path, entry: dict) -> list[str]:

@@ -91,7 +91,12 @@ def test_publishing_the_same_night_again_gives_byte_identical_files(data):
     before = published_state(data)
     publish_night(data, NIGHT)
     after = published_state(data)
-    moving = {f"publish/releases/{FIRST_NIGHT}/index.json", "publish/versions.json", "publish/marts.duckdb"}
+    moving = {
+        f"publish/releases/{FIRST_NIGHT}/index.json",
+        "publish/versions.json",
+        "publish/marts.duckdb",
+        "publish/marts.duckdb.json",  # the hash of marts.duckdb, whose bytes DuckDB does not reproduce
+    }
     assert {k: v for k, v in after.items() if k not in moving} == {
         k: v for k, v in before.items() if k not in moving
     }
