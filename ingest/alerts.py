@@ -35,27 +35,17 @@ def alert_payload(context) -> dict:
     night = night_from_context(context)
     failure = failure_file(night)
     reason = failure.read_text(encoding="utf-8").strip() if failure.exists() else ""
-    validated = validation_record(night.data, night.export_date.isoformat())
     return {
         "dag": ti.dag_id,
         "run": ti.run_id,
         "task": ti.task_id,
         "export_date": night.export_date.isoformat(),
         "reason": reason or str(context.get("exception") or "unknown"),
-        # Data Docs exist for a night only once its validation ran; a link to nothing helps nobody.
-        "data_docs": data_docs_link(night.data) if validated else None,
+        # Before the first validation of a data folder there are no Data Docs: no link to nothing.
+        "data_docs": data_docs_link(night.data)
+        if (night.data / "docs" / "gx" / "index.html").exists()
+        else None,
     }
-
-
-def validation_record(data: Path, export_date: str) -> bool:
-    """Whether tonight's run got as far as Great Expectations (so Data Docs show this night)."""
-    from ingest.files import read_json
-
-    try:
-        record = read_json(data / "runs" / export_date / "validation.json", default={})
-    except Exception:  # noqa: BLE001 (a damaged record only means no link)
-        return False
-    return isinstance(record, dict) and "expectations_evaluated" in record
 
 
 def alert_record(data: Path, export_date: str) -> Path:

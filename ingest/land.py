@@ -22,6 +22,7 @@ CHUNK = 1 << 20
 REQUIRED_SOURCES = ("registry",)
 DONE_SUFFIX, SUCCESS_MARKER = ".done", "_SUCCESS"
 MAX_WATCH_SECONDS = 60
+CHANGING = "last changed"  # how not_ready says a file is still being written (not a missing marker)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def not_ready(
             if (age is None or age < settle) and watched < settle:
                 when = f"{age:.0f} s ago" if age is not None else "at a time the storage does not say"
                 reasons.append(
-                    f"{source}/{name}: last changed {when}; an export counts as whole once unchanged for "
+                    f"{source}/{name}: {CHANGING} {when}; an export counts as whole once unchanged for "
                     f"{settle:g} s (SOCORG_SETTLE_SECONDS)"
                 )
         if reasons:

@@ -102,8 +102,7 @@ def run_stage(name: str, context) -> dict | bool:
         from ingest.release import notes_file
 
         failure.unlink(missing_ok=True)
-        for record in ("validation.json", "alert.json"):  # of an earlier run of this night
-            (failure.parent / record).unlink(missing_ok=True)
+        (failure.parent / "alert.json").unlink(missing_ok=True)  # of an earlier run of this night
         notes_file(night.data, night.export_date).unlink(missing_ok=True)
     log.info(
         "stage %s for export date %s (run time %r)",
@@ -181,26 +180,25 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
     the settle time, its completion marker there if the source needs one); past the deadline, a
     registry that is missing or still not whole fails the run."""
     from ingest.errors import ExportIncompleteError, ExportMissingError
-    from ingest.land import list_exports, not_ready, source_folder, wait_until_whole, watched_exports
+    from ingest.land import CHANGING, list_exports, source_folder, wait_until_whole
     from ingest.locations import open_root
 
     fs, root = open_root(night.exports, night.conn_id)
     late = (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline
     if list_exports(fs, root, "registry", night.export_date):
-        if late:
-            waiting = not_ready(fs, root, night.export_date, watched_exports(night.data, night.export_date))
-        else:
-            waiting = wait_until_whole(fs, root, night.export_date, night.data)
+        waiting = wait_until_whole(fs, root, night.export_date, night.data)
         if not waiting:
             return True
         reasons = [reason for source_reasons in waiting.values() for reason in source_reasons]
-        if late and "registry" in waiting:
+        # A registry still being written is waited for, deadline or not (someone is writing it); one
+        # whose completion marker has not come by the deadline fails the night.
+        if late and "registry" in waiting and not any(CHANGING in r for r in waiting["registry"]):
             raise ExportIncompleteError(
                 f"exports of {night.export_date.isoformat()}",
                 f"still not whole at the deadline {night.deadline.isoformat(timespec='minutes')}:\n  "
                 + "\n  ".join(reasons),
             )
-        if late:  # optional sources still not whole are left out by the land step, as if missing
+        if late and "registry" not in waiting:  # optional sources not whole are left out, as if missing
             log.warning("at the deadline, not whole: %s", "; ".join(reasons))
             return True
         log.info("exports of %s not whole yet: %s", night.export_date, "; ".join(reasons))

@@ -232,11 +232,8 @@ def verify(folder: Path) -> list[str]:
         if latest_snapshot(publish) == folder.name:
             marts_db = read_json(marts_db_record(publish), default=None)
             marts_db = marts_db if (marts_db or {}).get("snapshot_date") == folder.name else None
-        return [
-            problem
-            for entry in [*entries, *([marts_db] if marts_db else [])]
-            for problem in _check(publish, entry)
-        ]
+        problems = [problem for entry in entries for problem in _check(publish, entry, "index.json")]
+        return problems + (_check(publish, marts_db, marts_db_record(publish).name) if marts_db else [])
     except (StateError, KeyError, TypeError) as exc:
         return [str(exc) if isinstance(exc, StateError) else f"{index_file}: damaged entry ({exc!r})"]
 
@@ -252,14 +249,14 @@ def file_record(path: Path) -> dict:
     return {"path": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
-def _check(publish: Path, entry: dict) -> list[str]:
-    """The problem with one file of the index, if any: missing, other bytes or another hash."""
+def _check(publish: Path, entry: dict, record: str) -> list[str]:
+    """The problem with one file of a record (index.json), if any: missing, another hash or size."""
     path = publish / entry["path"]
     if not path.exists():
         return [f"{entry['path']}: missing"]
-    if path.stat().st_size != entry["bytes"]:
-        return [f"{entry['path']}: {path.stat().st_size} bytes, index.json says {entry['bytes']}"]
     found = sha256_of(path)
     if found != entry["sha256"]:
-        return [f"{entry['path']}: sha256 {found}, index.json says {entry['sha256']}"]
+        return [f"{entry['path']}: sha256 {found}, {record} says {entry['sha256']}"]
+    if path.stat().st_size != entry["bytes"]:
+        return [f"{entry['path']}: {path.stat().st_size} bytes, {record} says {entry['bytes']}"]
     return []

@@ -72,9 +72,10 @@ def test_force_rebuilds_an_unchanged_night_to_the_same_files(published, tmp_path
     after = published_state(data)
     changed = sorted(path for path in after if after[path] != before.get(path))
     # Only the release index (its published_at), versions.json, which repeats it, and the BI database
-    # (a DuckDB file is not byte-stable; its content is) are new.
+    # (a DuckDB file is not byte-stable; its content is) with the record of its hash are new.
     assert changed == [
         "publish/marts.duckdb",
+        "publish/marts.duckdb.json",
         f"publish/releases/{NIGHT}/index.json",
         "publish/versions.json",
     ]
