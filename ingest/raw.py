@@ -54,6 +54,13 @@ def partition(data: Path, source: str, export_date: dt.date, quarantine: bool = 
     return base / f"export_date={export_date.isoformat()}"
 
 
+def partition_dates(data: Path, source: str) -> list[dt.date]:
+    """The nights `raw/<source>/` holds a partition of, oldest first."""
+    folder = data / "raw" / source
+    found = folder.glob("export_date=*") if folder.exists() else []
+    return sorted(dt.date.fromisoformat(p.name.removeprefix("export_date=")) for p in found)
+
+
 def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
     """Parse every landed file of the night; all partitions appear together or not at all."""
     landed = read_manifest(data, export_date)

@@ -105,17 +105,14 @@ def night_issues(con, missing_sources: list[str]) -> list[dict]:
 def history_gaps(data: Path, export_date: dt.date) -> list[dict]:
     """Earlier nights that were landed but are not audited (failed, or still running in another run),
     between the last audited night before this one and this one: history compares past them."""
-    audited = (
-        sorted(p.name.removeprefix("export_date=") for p in (data / "raw" / "audited").glob("export_date=*"))
-        if (data / "raw" / "audited").exists()
-        else []
-    )
+    from ingest.lock import waiting_nights
+    from ingest.raw import partition_dates
+
+    audited = [d.isoformat() for d in partition_dates(data, "audited")]
     date = export_date.isoformat()
     before = [d for d in audited if d < date]
     previous = before[-1] if before else ""
     landed = sorted(p.parent.name for p in (data / "runs").glob("*/landed.json"))
-    from ingest.lock import waiting_nights
-
     gaps = {d: "was landed but has not passed its checks (it failed, or is still being built)"
             for d in landed if previous < d < date and d not in audited}  # fmt: skip
     gaps.update({d: "is waiting to be run on this data folder" for d in waiting_nights(data, before=date)})

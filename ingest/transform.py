@@ -74,19 +74,33 @@ def warehouse_problems(data: Path) -> list[str]:
     import duckdb
 
     warehouse = data / "warehouse.duckdb"
-    if not warehouse.exists():
-        return []
     try:
-        duckdb.connect(str(warehouse), read_only=True).close()
+        damage = _damage(warehouse, read_only=True)
+    except duckdb.Error:  # another process has it open: not damaged
+        return []
+    if damage is None:
+        return []
+    return [
+        f"warehouse.duckdb: DuckDB cannot open it ({damage.splitlines()[0][:200]}); it holds only what "
+        "is derived from raw/: the next run sets it aside and builds it again (or delete it and run "
+        "the latest night with --force)"
+    ]
+
+
+def _damage(warehouse: Path, read_only: bool = False) -> str | None:
+    """Why DuckDB cannot open the warehouse; None when it opens or is not there. A file another process
+    has open raises DuckDB's own error: it is not damaged."""
+    import duckdb
+
+    if not warehouse.exists():
+        return None
+    try:
+        duckdb.connect(str(warehouse), read_only=read_only).close()
     except duckdb.Error as exc:
         if _held_by_another(exc):
-            return []
-        return [
-            f"warehouse.duckdb: DuckDB cannot open it ({str(exc).splitlines()[0][:200]}); it holds only what "
-            "is derived from raw/: the next run sets it aside and builds it again (or delete it and run "
-            "the latest night with --force)"
-        ]
-    return []
+            raise
+        return str(exc)
+    return None
 
 
 def _held_by_another(exc: Exception) -> bool:
@@ -103,21 +117,12 @@ def set_aside_damaged_warehouse(data: Path, export_date: dt.date, because: str |
     """A warehouse.duckdb DuckDB cannot open (or that dbt found damaged, `because`) is moved aside as
     `warehouse.duckdb.damaged-<time>` with a note for the night: every table in it is derived from raw/
     and is built again by the night's dbt build."""
-    import duckdb
-
     from ingest.release import add_note
 
     warehouse = data / "warehouse.duckdb"
-    if not warehouse.exists():
+    because = because or _damage(warehouse)
+    if because is None or not warehouse.exists():
         return None
-    if because is None:
-        try:
-            duckdb.connect(str(warehouse)).close()
-            return None
-        except duckdb.Error as exc:
-            if _held_by_another(exc):  # not damaged: another process has it open
-                raise
-            because = str(exc)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = warehouse.with_name(f"warehouse.duckdb.damaged-{stamp}")
     warehouse.replace(aside)

@@ -17,7 +17,7 @@ from pathlib import Path
 from ingest.errors import GateError
 from ingest.layouts import SOURCES, load_layout
 from ingest.paths import EXPECTATIONS_DIR
-from ingest.raw import partition
+from ingest.raw import partition, partition_dates
 from ingest.validate.batches import night_chunks, night_files
 from ingest.validate.suites import SEVERITY_NAMES, SUITES, night_parameters
 
@@ -359,7 +359,7 @@ def _check_shrink(data: Path, export_date: dt.date) -> None:
         return
     last, what = last_good_snapshot(data), "the last good snapshot"
     if last is None or last >= export_date:
-        earlier = sorted(d for d in _parsed_nights(data, "registry") if d < export_date)
+        earlier = [d for d in partition_dates(data, "registry") if d < export_date]
         last, what = (earlier[-1] if earlier else None), "the last night parsed"
     tonight_counts = _registry_counts(data, export_date)
     if last is None:
@@ -383,9 +383,3 @@ def _check_shrink(data: Path, export_date: dt.date) -> None:
 
 
 EXPECTED_FLOOR = 0.5  # a first night's registry below this share of the expected size is refused
-
-
-def _parsed_nights(data: Path, source: str) -> list[dt.date]:
-    folder = data / "raw" / source
-    found = folder.glob("export_date=*") if folder.exists() else []
-    return [dt.date.fromisoformat(p.name.removeprefix("export_date=")) for p in found]
