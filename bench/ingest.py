@@ -44,7 +44,7 @@ TYPES = [("1", "社会团体"), ("2", "民办非企业单位"), ("3", "基金会
 
 def generate(path: Path, rows: int, encoding: str) -> None:
     """A registry export of `rows` organizations across many divisions, written as it streams."""
-    from ingest.creditcode import make_code
+    from ingest.rules.creditcode import make_code
 
     rng = random.Random(1)
     divisions = [
@@ -84,7 +84,7 @@ def generate(path: Path, rows: int, encoding: str) -> None:
 
 def with_one_odd_byte(source: Path, target: Path, line_number: int) -> None:
     """A copy of `source` whose line `line_number` has its address end with a no-break space (U+00A0):
-    a file with one byte of ingest.fastparse.ODD_BYTES, typed with the spacing regex on every row."""
+    a file with one byte of ingest.parse.fast.ODD_BYTES, typed with the spacing regex on every row."""
     with source.open("rb") as src, target.open("wb") as out:
         for number, line in enumerate(src):
             if number == line_number:
@@ -108,8 +108,8 @@ def task_duckdb(source: str, target: str) -> dict:
 def task_ours(source: str, target: str) -> dict:
     import duckdb  # noqa: F401  imported before the clock starts, as in task_duckdb
 
-    from ingest.layouts import load_layout
-    from ingest.parse import parse_file
+    from ingest.parse.files import parse_file
+    from ingest.rules.layouts import load_layout
 
     started = time.perf_counter()
     out = Path(target)

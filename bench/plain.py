@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from ingest.normalize import (
+from ingest.common.paths import PROJECT_ROOT, SEEDS_DIR
+from ingest.parse.cells import (
     MEMBER_KINDS,
     MEMBER_ROLES,
     MEMBER_STATUSES,
@@ -22,9 +23,8 @@ from ingest.normalize import (
     ORG_TYPES,
     QUALIFICATIONS,
 )
-from ingest.paths import PROJECT_ROOT, SEEDS_DIR
 
-LAYOUTS = PROJECT_ROOT / "ingest" / "layouts"
+LAYOUTS = PROJECT_ROOT / "ingest" / "rules" / "layouts"
 VALUE_MAPS = {
     "org_type": ORG_TYPES,
     "status": ORG_STATUSES,

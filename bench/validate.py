@@ -29,10 +29,10 @@ def generate(data: Path, registry_rows: int, membership_rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ingest.creditcode import check_character_sql
-    from ingest.layouts import SOURCES, load_layout
-    from ingest.parse import FileLoad, raw_schema
-    from ingest.raw import LOAD_LOG_SCHEMA, partition
+    from ingest.parse.files import FileLoad, raw_schema
+    from ingest.parse.night import LOAD_LOG_SCHEMA, partition
+    from ingest.rules.creditcode import check_character_sql
+    from ingest.rules.layouts import SOURCES, load_layout
     from ingest.validate.expectations import known_divisions
 
     divisions = sorted(d for d in known_divisions() if not d.endswith("00"))
@@ -102,7 +102,7 @@ def generate(data: Path, registry_rows: int, membership_rows: int) -> None:
 
 def floor_query(data: Path) -> str:
     """One DuckDB query: per source and check, the number of rows that fail it (the gate's checks)."""
-    from ingest.creditcode import ALPHABET, check_character_sql
+    from ingest.rules.creditcode import ALPHABET, check_character_sql
     from ingest.validate import suites
     from ingest.validate.batches import night_files
     from ingest.validate.expectations import known_divisions

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from ingest.assets import published_asset
+from ingest.orchestration.assets import published_asset
 
 
 @dag(
@@ -29,7 +29,7 @@ from ingest.assets import published_asset
 def socorg_example_consumer():
     @task
     def active_organizations_by_city(**context) -> dict[str, int]:
-        from ingest.consumer import active_organizations_by_city
+        from ingest.orchestration.consumer import active_organizations_by_city
 
         return active_organizations_by_city((context.get("params") or {}).get("data"))
 

@@ -39,9 +39,9 @@ import os
 import pendulum
 from airflow.sdk import DeadlineAlert, DeadlineReference, Param, SyncCallback, dag, task
 
-from ingest.airflow_env import WAREHOUSE_POOL
-from ingest.alerts import on_deadline_missed, on_failure
-from ingest.assets import published_assets
+from ingest.orchestration.airflow_home import WAREHOUSE_POOL
+from ingest.orchestration.alerts import on_deadline_missed, on_failure
+from ingest.orchestration.assets import published_assets
 
 STAGES = ("land", "parse", "validate", "transform", "publish", "publish_postgres")
 # The gate and the build must not be retried blindly: a failed check is an answer, not an accident.
@@ -60,11 +60,11 @@ RUN_DEADLINE = dt.time.fromisoformat(os.environ.get("SOCORG_RUN_DEADLINE", "07:0
 
 
 def _stage(name: str):
-    """A task that runs one stage of `ingest.pipeline` on the run's night."""
+    """A task that runs one stage of `ingest.orchestration.stages` on the run's night."""
 
     @task(task_id=name, **TASK_ARGS.get(name, {}))
     def run(upstream: dict | None = None, **context) -> dict:
-        from ingest import pipeline
+        from ingest.orchestration import stages as pipeline
 
         return pipeline.run_stage(name, context)
 
@@ -114,7 +114,7 @@ def _deadline() -> DeadlineAlert:
 def socorg_nightly():
     @task.sensor(task_id="wait_for_registry", poke_interval=POKE_SECONDS, timeout=24 * 3600, retries=0)
     def wait_for_registry(**context) -> bool:
-        from ingest import pipeline
+        from ingest.orchestration import stages as pipeline
 
         return pipeline.run_stage("wait_for_registry", context)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 from postgres_server import free_port
 
-from ingest.airflow_env import WAREHOUSE_POOL
-from ingest.paths import DAGS_DIR
+from ingest.common.paths import DAGS_DIR
+from ingest.orchestration.airflow_home import WAREHOUSE_POOL
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 

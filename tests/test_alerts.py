@@ -8,7 +8,7 @@ import pytest
 from airflow.sdk import Connection
 from runner import Webhook
 
-from ingest.alerts import post, webhook_url
+from ingest.orchestration.alerts import post, webhook_url
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_an_alert_is_posted_as_json():
 
 def test_a_missed_deadline_posts_an_alert_naming_the_night(monkeypatch):
     """The DAG's deadline callback, called as Airflow calls it: the run as the REST API shows it."""
-    from ingest.alerts import on_deadline_missed
+    from ingest.orchestration.alerts import on_deadline_missed
 
     context = {
         "dag_run": {
@@ -65,7 +65,7 @@ def test_a_missed_deadline_posts_an_alert_naming_the_night(monkeypatch):
 
 def test_a_run_queued_after_its_deadline_is_not_alerted(monkeypatch):
     """A backfilled night is past its deadline before it starts: no page for it."""
-    from ingest.alerts import on_deadline_missed
+    from ingest.orchestration.alerts import on_deadline_missed
 
     context = {
         "dag_run": {

@@ -12,11 +12,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.errors import DiskFullError, ExportIncompleteError, ExportMissingError
-from ingest.land import land_night, missing_sources, not_ready
-from ingest.locations import open_root
-from ingest.pipeline import SCHEDULE_TZ, Night, wait_for_registry
-from ingest.raw import parse_night, partition
+from ingest.common.errors import DiskFullError, ExportIncompleteError, ExportMissingError
+from ingest.land.landing import land_night, missing_sources, not_ready
+from ingest.land.storage import open_root
+from ingest.orchestration.stages import SCHEDULE_TZ, Night, wait_for_registry
+from ingest.parse.night import parse_night, partition
 
 DATE = dt.date(2023, 10, 31)
 HEADER = "统一社会信用代码,社会组织名称,社会组织类型,登记状态\n"

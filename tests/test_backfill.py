@@ -18,7 +18,7 @@ import pytest
 from airflow_server import AirflowServer
 from runner import Webhook, file_hashes, marts_content, release_files, socorg
 
-from ingest import pipeline
+from ingest.orchestration import stages as pipeline
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ingest.errors import ExportError, GateError, SocorgError
-from ingest.land import land_night, safe_file_name
-from ingest.raw import parse_night, partition
+from ingest.common.errors import ExportError, GateError, SocorgError
+from ingest.land.landing import land_night, safe_file_name
+from ingest.parse.night import parse_night, partition
 from ingest.validate.gate import check_batches
 
 DATE = dt.date(2023, 10, 31)

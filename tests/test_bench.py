@@ -10,7 +10,7 @@ import sys
 import duckdb
 import pytest
 
-from ingest.paths import PROJECT_ROOT
+from ingest.common.paths import PROJECT_ROOT
 from ingest.sample.scale import Scale, write_scale
 
 DATE = dt.date(2023, 10, 31)

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ingest.creditcode import check_character, corrupt_check_character, make_code, verify
+from ingest.rules.creditcode import check_character, corrupt_check_character, make_code, verify
 
 PUBLIC_VALID = [
     "9144030071526726XG",
@@ -64,7 +64,7 @@ def test_generated_codes_are_valid_for_their_registrar_and_category():
 
 
 def independent_check(code: str) -> bool:
-    """GB 32100 written again from the standard's text, sharing nothing with ingest.creditcode."""
+    """GB 32100 written again from the standard's text, sharing nothing with ingest.rules.creditcode."""
     charset = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
     code = code.upper()
@@ -91,7 +91,7 @@ def test_the_vectorized_check_judges_like_the_independent_one_across_slices(monk
     is read without a gather. Mixed slices, nulls and sliced input must all come out right."""
     import pyarrow as pa
 
-    from ingest import creditcode
+    from ingest.rules import creditcode
 
     monkeypatch.setattr(creditcode, "CHECK_SLICE", 7)
     rng = random.Random(5)

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from ingest.airflow_env import DAG_ID, configure
-from ingest.paths import DAGS_DIR
+from ingest.common.paths import DAGS_DIR
+from ingest.orchestration.airflow_home import DAG_ID, configure
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_no_heavy_imports_at_parse_time():
 
 
 def test_publish_updates_an_asset_per_dataset_and_the_example_consumer_listens(dagbag):
-    from ingest.datasets import DATASETS
+    from ingest.publish.datasets import DATASETS
 
     publish = dagbag.dags[DAG_ID].get_task("publish")
     assert sorted(a.name for a in publish.outlets) == sorted(f"socorg.{d}" for d in DATASETS)
@@ -74,7 +74,7 @@ def test_publish_updates_an_asset_per_dataset_and_the_example_consumer_listens(d
 def test_production_shape_retries_pool_and_deadline(dagbag):
     import datetime as dt
 
-    from ingest.airflow_env import WAREHOUSE_POOL
+    from ingest.orchestration.airflow_home import WAREHOUSE_POOL
 
     dag = dagbag.dags[DAG_ID]
     land = dag.get_task("land")
@@ -84,7 +84,7 @@ def test_production_shape_retries_pool_and_deadline(dagbag):
     assert dag.get_task("publish_postgres").upstream_task_ids == {"publish"}
     [deadline] = dag.deadline
     assert deadline.interval == dt.timedelta(hours=5)  # 02:00 logical date → 07:00 default deadline
-    assert deadline.callback.path == "ingest.alerts.on_deadline_missed"
+    assert deadline.callback.path == "ingest.orchestration.alerts.on_deadline_missed"
 
 
 def test_the_run_deadline_is_configurable():

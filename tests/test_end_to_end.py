@@ -150,7 +150,7 @@ def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night):
 
 
 def test_quality_and_quarantine_counts_are_published(night):
-    from ingest.layouts import SOURCES
+    from ingest.rules.layouts import SOURCES
     from ingest.validate.suites import SUITES
 
     publish = night["data"] / "publish"
@@ -179,7 +179,7 @@ def test_shenzhens_exhibition_points_and_mediation_rooms_are_flagged(night):
 
 
 def test_every_member_written_in_another_spelling_without_its_code_is_matched(night):
-    from ingest.normalize import normalize_name
+    from ingest.parse.cells import normalize_name
 
     variants = night["truth"]["variant_members"]
     assert len(variants) > 50

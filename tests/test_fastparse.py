@@ -13,13 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ingest import fastparse, transcode
-from ingest.creditcode import corrupt_check_character, make_code
-from ingest.errors import ExportError
-from ingest.layouts import layout_for
-from ingest.normalize import normalize_name
-from ingest.parse import FileLoad, parse_file, parse_files, raw_schema
-from ingest.readers import open_export
+from ingest.common.errors import ExportError
+from ingest.parse import fast as fastparse
+from ingest.parse import transcode
+from ingest.parse.cells import normalize_name
+from ingest.parse.files import FileLoad, parse_file, parse_files, raw_schema
+from ingest.parse.readers import open_export
+from ingest.rules.creditcode import corrupt_check_character, make_code
+from ingest.rules.layouts import layout_for
 from ingest.sample.generate import write_sample
 
 DATE = dt.date(2023, 10, 31)
@@ -397,7 +398,7 @@ def test_names_the_fast_path_keeps_fold_as_python_folds_them():
     normalize_name() fold it, so DuckDB's name and normalized name equal Python's."""
     import re
 
-    from ingest.normalize import halfwidth
+    from ingest.parse.cells import halfwidth
 
     spans = re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", fastparse._safe_name_class())
     characters = [chr(c) for a, b in spans for c in range(int(a, 16), int(b or a, 16) + 1)]

@@ -14,7 +14,7 @@ import random
 import duckdb
 import pytest
 
-from ingest import pipeline
+from ingest.orchestration import stages as pipeline
 from ingest.sample.generate import write_nights
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ import time
 import pytest
 from runner import FIRST_NIGHT, file_hashes, marts_content, release_files, socorg
 
-from ingest import pipeline
+from ingest.orchestration import stages as pipeline
 
 pytestmark = pytest.mark.e2e
 

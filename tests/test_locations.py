@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.land import land_night, missing_sources
+from ingest.land.landing import land_night, missing_sources
 from ingest.sample.generate import write_sample
 
 DATE = dt.date(2023, 10, 31)
@@ -81,7 +81,7 @@ def test_exports_on_s3_with_credentials_from_an_airflow_connection(s3, exports, 
 
 
 def test_connection_options_map_an_airflow_connection(monkeypatch):
-    from ingest.locations import connection_options
+    from ingest.land.storage import connection_options
 
     s3 = {"conn_type": "aws", "login": "k", "password": "s", "extra": {"endpoint_url": "http://h:1"}}
     monkeypatch.setenv("AIRFLOW_CONN_SOCORG_EXPORTS", json.dumps(s3))

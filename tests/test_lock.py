@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import LockHeldError
-from ingest.lock import data_folder_lock, holds_lock, lock_path
+from ingest.common.errors import LockHeldError
+from ingest.orchestration.lock import data_folder_lock, holds_lock, lock_path
 
 HOLD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from ingest.lock import data_folder_lock
+    from ingest.orchestration.lock import data_folder_lock
     data, night, seconds, order = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
     with data_folder_lock(data, night, f"test holder {night}", say=lambda m: None):
         with open(order, "a") as fh:

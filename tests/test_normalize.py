@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingest import normalize as n
+from ingest.parse import cells as n
 
 D = dt.date(2019, 3, 5)
 

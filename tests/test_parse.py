@@ -9,9 +9,9 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.errors import ExportError
-from ingest.layouts import load_layout
-from ingest.parse import parse_file
+from ingest.common.errors import ExportError
+from ingest.parse.files import parse_file
+from ingest.rules.layouts import load_layout
 
 DATE = dt.date(2023, 10, 31)
 REGISTRY = load_layout("registry")
@@ -23,7 +23,7 @@ HEADER = "序号,统一社会信用代码,社会组织名称,社会组织类型,
 def valid_codes(n: int) -> list[str]:
     import random
 
-    from ingest.creditcode import make_code
+    from ingest.rules.creditcode import make_code
 
     rng = random.Random(5)
     return [make_code("5", "1", "320508", rng) for _ in range(n)]

@@ -7,8 +7,8 @@ import json
 import duckdb
 import pytest
 
-from ingest.layouts import load_layout
-from ingest.personal import mask, quarantine_json, quarantine_json_sql
+from ingest.rules.layouts import load_layout
+from ingest.rules.personal import mask, quarantine_json, quarantine_json_sql
 
 MEMBER = {
     "member_name": "苏州润力咨询有限公司",

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from runner import FIRST_NIGHT, socorg
 
-from ingest.datasets import DATASETS, dataset_path
+from ingest.publish.datasets import DATASETS, dataset_path
 
 pytestmark = pytest.mark.e2e
 NIGHT = dt.date.fromisoformat(FIRST_NIGHT)

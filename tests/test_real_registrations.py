@@ -10,9 +10,9 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.land import land_night
-from ingest.layouts import layout_for
-from ingest.raw import parse_night, partition
+from ingest.land.landing import land_night
+from ingest.parse.night import parse_night, partition
+from ingest.rules.layouts import layout_for
 
 DATE = dt.date(2023, 10, 31)
 FILES = {

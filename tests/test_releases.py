@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from runner import FIRST_NIGHT, published_state, socorg
 
-from ingest.datasets import DATASETS, dataset_path
-from ingest.publish import publish_night
+from ingest.publish.datasets import DATASETS, dataset_path
+from ingest.publish.night import publish_night
 
 pytestmark = pytest.mark.e2e
 NIGHT = dt.date.fromisoformat(FIRST_NIGHT)

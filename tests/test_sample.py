@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.layouts import load_layout
-from ingest.parse import parse_file
-from ingest.readers import detect_encoding
+from ingest.parse.files import parse_file
+from ingest.parse.readers import detect_encoding
+from ingest.rules.layouts import load_layout
 from ingest.sample.generate import write_sample
 
 DATE = dt.date(2023, 10, 31)

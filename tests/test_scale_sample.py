@@ -16,11 +16,11 @@ import pyarrow.parquet as pq
 import pytest
 from runner import socorg
 
-from ingest.creditcode import check_character
-from ingest.land import land_night
-from ingest.layouts import layout_for
-from ingest.parse import parse_file, parse_files
-from ingest.raw import FILES_PER_WORKER, parse_night
+from ingest.land.landing import land_night
+from ingest.parse.files import parse_file, parse_files
+from ingest.parse.night import FILES_PER_WORKER, parse_night
+from ingest.rules.creditcode import check_character
+from ingest.rules.layouts import layout_for
 from ingest.sample.scale import SCALES, Scale, scale_cities, write_scale
 
 DATE = dt.date(2023, 10, 31)

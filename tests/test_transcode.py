@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import transcode
-from ingest.transcode import Undecodable, _split_point, utf8_copy
+from ingest.parse import transcode
+from ingest.parse.transcode import Undecodable, _split_point, utf8_copy
 
 TEXT = "".join(f"{i},苏州市第{i}号行业协会,㐀𠀀€,“引号”\r\n" for i in range(2_000))
 

@@ -10,8 +10,8 @@ import shutil
 import pytest
 from runner import marts_content, published_state, socorg
 
-from ingest import unchanged
-from ingest.land import landing_manifest
+from ingest.land.landing import landing_manifest
+from ingest.publish import fingerprint as unchanged
 
 pytestmark = pytest.mark.e2e
 

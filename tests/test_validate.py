@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.creditcode import corrupt_check_character, make_code
-from ingest.errors import GateError
-from ingest.layouts import SOURCES, load_layout
-from ingest.parse import FileLoad, raw_schema
-from ingest.raw import LOAD_LOG_SCHEMA, partition
+from ingest.common.errors import GateError
+from ingest.parse.files import FileLoad, raw_schema
+from ingest.parse.night import LOAD_LOG_SCHEMA, partition
+from ingest.rules.creditcode import corrupt_check_character, make_code
+from ingest.rules.layouts import SOURCES, load_layout
 from ingest.validate.gate import validate_night
 from ingest.validate.suites import SUITES
 

@@ -10,7 +10,7 @@ import sys
 import duckdb
 import pytest
 
-from ingest.transform import set_aside_damaged_warehouse, warehouse_problems
+from ingest.transform.dbt import set_aside_damaged_warehouse, warehouse_problems
 
 DATE = dt.date(2023, 10, 31)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 
-from ingest.paths import SEEDS_DIR
+from ingest.common.paths import SEEDS_DIR
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ingest.creditcode import corrupt_check_character, make_code
+from ingest.rules.creditcode import corrupt_check_character, make_code
 from ingest.sample.cities import CityProfile, read_seed
 from ingest.sample.exportfile import FORMATS, ExportTable
 from ingest.sample.names import NamePool, spelling_variant

@@ -6,7 +6,7 @@ import random
 
 import zhconv
 
-from ingest.normalize import normalize_name
+from ingest.parse.cells import normalize_name
 
 BRAND = list(
     "华恒瑞达盛鑫泰隆信宏博创远嘉凯德联金美安康宇航海天星辰光明微芯智源禾润和丰晟昊晨锐峰诚鼎汇通腾飞云卓越凡力邦正兴睿捷启雅"

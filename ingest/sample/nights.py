@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ingest.creditcode import make_code
+from ingest.rules.creditcode import make_code
 from ingest.sample.cities import CityProfile
 from ingest.sample.members import ROLES, CityMembers, Enterprise, Listing
 from ingest.sample.names import NamePool

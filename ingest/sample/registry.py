@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from ingest.creditcode import corrupt_check_character, make_code
+from ingest.rules.creditcode import corrupt_check_character, make_code
 from ingest.sample.cities import CityProfile, read_seed
 from ingest.sample.exportfile import ExportTable
 from ingest.sample.names import NamePool

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ingest.creditcode import make_code
+from ingest.rules.creditcode import make_code
 from ingest.sample.cities import read_seed
 from ingest.sample.members import FLAG_LISTS, MEMBER_COLUMNS, MEMBER_HEADERS, QUALIFICATION_HEADERS, ROLES
 from ingest.sample.names import BRAND, ENTERPRISE_SUFFIX, NamePool

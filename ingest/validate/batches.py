@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.raw import partition
+from ingest.parse.night import partition
 
 CHUNK_ROWS = 1_000_000
 

@@ -18,8 +18,8 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-from ingest.creditcode import check_characters_match
-from ingest.paths import SEEDS_DIR
+from ingest.common.paths import SEEDS_DIR
+from ingest.rules.creditcode import check_characters_match
 
 
 def per_distinct_value(column: pd.Series, condition) -> pd.Series:

@@ -14,10 +14,10 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ingest.errors import GateError
-from ingest.layouts import SOURCES, load_layout
-from ingest.paths import EXPECTATIONS_DIR
-from ingest.raw import partition, partition_dates
+from ingest.common.errors import GateError
+from ingest.common.paths import EXPECTATIONS_DIR
+from ingest.parse.night import partition, partition_dates
+from ingest.rules.layouts import SOURCES, load_layout
 from ingest.validate.batches import night_chunks, night_files
 from ingest.validate.suites import SEVERITY_NAMES, SUITES, night_parameters
 
@@ -320,7 +320,7 @@ def check_batches(data: Path, export_date: dt.date) -> None:
 
 def last_good_snapshot(data: Path) -> dt.date | None:
     """The snapshot date of the last published release (latest.json), if any."""
-    from ingest.release import latest_snapshot
+    from ingest.publish.release import latest_snapshot
 
     latest = latest_snapshot(data / "publish")
     return dt.date.fromisoformat(latest) if latest else None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from ingest.creditcode import corrupt_check_character, make_code
+from ingest.rules.creditcode import corrupt_check_character, make_code
 
 HERE = Path(__file__).parent / "files"
 RNG = random.Random(2023)

@@ -1,0 +1,306 @@
+"""The stages of a night, as the DAG's tasks call them: land, parse, validate, transform, publish."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ingest.common import paths
+from ingest.common.errors import SocorgError, StageSkipped
+from ingest.land.storage import EXPORTS_CONN_ID
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Night:
+    """What one run works on: the export date, where exports come from and data goes, and the
+    Airflow connection holding the exports root's credentials."""
+
+    export_date: dt.date
+    exports: str
+    data: Path
+    conn_id: str | None = None
+    registry_deadline: dt.time = dt.time(8, 0)
+    keep_releases: int | None = None
+    force: bool = False  # rebuild even when the night's release is current
+
+    @property
+    def deadline(self) -> dt.datetime:
+        """When the registry export counts as missing: the deadline's time on D+1, Asia/Shanghai."""
+        day = self.export_date + dt.timedelta(days=1)
+        return dt.datetime.combine(day, self.registry_deadline, SCHEDULE_TZ)
+
+
+def export_date_for(run_time: dt.datetime) -> dt.date:
+    """The run scheduled at 02:00 on D+1 (Asia/Shanghai) processes the exports of D.
+
+    >>> export_date_for(dt.datetime(2023, 11, 1, 2, 0, tzinfo=SCHEDULE_TZ))
+    datetime.date(2023, 10, 31)
+    """
+    # Via the timestamp: pendulum's DateTime (what Airflow hands over) mis-subtracts across zones.
+    local = dt.datetime.fromtimestamp(run_time.timestamp(), SCHEDULE_TZ)
+    return local.date() - dt.timedelta(days=1)
+
+
+def run_time_for(export_date: dt.date) -> dt.datetime:
+    """The scheduled run time that processes an export date (inverse of export_date_for)."""
+    return dt.datetime.combine(export_date + dt.timedelta(days=1), dt.time(2), SCHEDULE_TZ)
+
+
+def night_from_context(context) -> Night:
+    """The night of an Airflow task: from the run's logical date and the run's params."""
+    run_time = context.get("logical_date") or context["dag_run"].run_after
+    params = context.get("params") or {}
+    data = paths.data_dir(params.get("data"))
+    deadline = params.get("registry_deadline") or os.environ.get("SOCORG_REGISTRY_DEADLINE") or "08:00"
+    return Night(
+        export_date=export_date_for(run_time),
+        exports=paths.exports_root(params.get("exports"), data),
+        data=data,
+        conn_id=params.get("exports_conn_id") or EXPORTS_CONN_ID,
+        registry_deadline=dt.time.fromisoformat(deadline),
+        keep_releases=keep_releases_setting(params.get("keep_releases")),
+        force=bool(params.get("force")),
+    )
+
+
+def keep_releases_setting(value: int | str | None = None) -> int | None:
+    """How many releases to keep: the run's param, else `SOCORG_KEEP_RELEASES`; unset keeps them all."""
+    value = value if value is not None else os.environ.get("SOCORG_KEEP_RELEASES")
+    if value in (None, ""):
+        return None
+    keep = int(value)
+    if keep < 1:
+        raise ValueError(f"keep_releases must be at least 1, got {keep}")
+    return keep
+
+
+def failure_file(night: Night) -> Path:
+    """Where a failed stage leaves its reason for `socorg run` to print."""
+    return night.data / "runs" / night.export_date.isoformat() / "failure.txt"
+
+
+def run_record(night: Night) -> Path:
+    """`runs/<date>/run.json`: the last `socorg run` of the night, its state and each task's seconds."""
+    return night.data / "runs" / night.export_date.isoformat() / "run.json"
+
+
+def run_stage(name: str, context) -> dict | bool:
+    """Run one stage for the task's night, holding the data folder's lock (the sensor only reads); a
+    failure's reason is kept for the CLI, then re-raised."""
+    night = night_from_context(context)
+    failure = failure_file(night)
+    if name == STAGES[0]:
+        from ingest.publish.release import notes_file
+
+        failure.unlink(missing_ok=True)
+        (failure.parent / "alert.json").unlink(missing_ok=True)  # of an earlier run of this night
+        notes_file(night.data, night.export_date).unlink(missing_ok=True)
+    log.info(
+        "stage %s for export date %s (run time %r)",
+        name,
+        night.export_date,
+        context.get("logical_date"),
+    )
+    try:
+        if name == STAGES[0]:
+            return STAGE_FUNCTIONS[name](night)
+        from ingest.orchestration.lock import data_folder_lock
+
+        run_id = getattr(context.get("dag_run"), "run_id", None) or "?"
+        with data_folder_lock(
+            night.data, night.export_date.isoformat(), f"Airflow run {run_id}, task {name}",
+            wait=lock_wait_setting(), say=log.warning,
+        ):  # fmt: skip
+            result = STAGE_FUNCTIONS[name](night)
+        # A retry that worked: the reason of the attempt before it is no longer the night's.
+        failure.unlink(missing_ok=True)
+        LAST_FAILURES.pop(night.export_date, None)
+        return result
+    except StageSkipped as skipped:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(str(skipped)) from skipped
+    except Exception as exc:
+        record_failure(night, f"{name}: {describe_failure(exc)}")
+        if isinstance(exc, SocorgError) and not getattr(exc, "retryable", False):
+            # A bad file or a failed check does not mend itself on retry: fail the task for good.
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(describe_failure(exc)) from exc
+        raise
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A failure as a person reads it: our own errors say it all; a full disk gets its figures; any
+    other error is named by its type, since its text alone may not say what failed."""
+    if isinstance(exc, SocorgError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"no space left on the device{where}: free some space and run the night again"
+    return f"{type(exc).__name__}: {exc}"
+
+
+LAST_FAILURES: dict[dt.date, str] = {}
+
+
+def record_failure(night: Night, reason: str) -> bool:
+    """Keep the reason in `runs/<date>/failure.txt` for the CLI and the alert; on a full disk, where
+    even that cannot be written, log it and remove a partial file (never a stale or empty one)."""
+    failure = failure_file(night)
+    LAST_FAILURES[night.export_date] = reason  # for `socorg run`, which runs the stages in-process
+    try:
+        failure.parent.mkdir(parents=True, exist_ok=True)
+        failure.write_text(reason.rstrip("\n") + "\n", encoding="utf-8")
+        return True
+    except OSError as exc:
+        log.error("could not write %s (%s); the failure was: %s", failure, exc, reason)
+        failure.unlink(missing_ok=True)
+        return False
+
+
+def lock_wait_setting() -> float | None:
+    """How long a task waits for another run's lock on the data folder: `SOCORG_LOCK_WAIT` seconds,
+    unset waits as long as it takes."""
+    value = os.environ.get("SOCORG_LOCK_WAIT")
+    return float(value) if value not in (None, "") else None
+
+
+def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
+    """True once the registry export is there and every export of the night is whole (unchanged for
+    the settle time, its completion marker there if the source needs one); past the deadline, a
+    registry that is missing or still not whole fails the run."""
+    from ingest.common.errors import ExportIncompleteError, ExportMissingError
+    from ingest.land.landing import CHANGING, list_exports, source_folder, wait_until_whole
+    from ingest.land.storage import open_root
+
+    fs, root = open_root(night.exports, night.conn_id)
+    late = (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline
+    if list_exports(fs, root, "registry", night.export_date):
+        waiting = wait_until_whole(fs, root, night.export_date, night.data)
+        if not waiting:
+            return True
+        reasons = [reason for source_reasons in waiting.values() for reason in source_reasons]
+        # A registry still being written is waited for, deadline or not (someone is writing it); one
+        # whose completion marker has not come by the deadline fails the night.
+        if late and "registry" in waiting and not any(CHANGING in r for r in waiting["registry"]):
+            raise ExportIncompleteError(
+                f"exports of {night.export_date.isoformat()}",
+                f"still not whole at the deadline {night.deadline.isoformat(timespec='minutes')}:\n  "
+                + "\n  ".join(reasons),
+            )
+        if late and "registry" not in waiting:  # optional sources not whole are left out, as if missing
+            log.warning("at the deadline, not whole: %s", "; ".join(reasons))
+            return True
+        log.info("exports of %s not whole yet: %s", night.export_date, "; ".join(reasons))
+        return False
+    if late:
+        raise ExportMissingError(
+            f"export missing: no registry export for {night.export_date.isoformat()} in "
+            f"{source_folder(night.exports, 'registry', night.export_date)} by the deadline "
+            f"{night.deadline.isoformat(timespec='minutes')}"
+        )
+    log.info("registry export for %s not there yet; waiting until %s", night.export_date, night.deadline)
+    return False
+
+
+def land(night: Night) -> dict:
+    """Copy the night's exports into landing/; optional sources that did not come are reported."""
+    from ingest.land.landing import land_night, missing_sources
+
+    landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
+    missing = missing_sources(night.data, night.export_date)
+    current = [f for f in landed if not f.superseded]
+    return {"files": len(current), "new": sum(not f.already_landed for f in current), "missing": missing}
+
+
+def parse(night: Night) -> dict:
+    """Parse landed files into raw/ and quarantine; counts per file go to the load log.
+
+    A night whose release is current (same exports, code and earlier nights) is skipped, and with it
+    everything after: re-running an unchanged night costs the pull and a check.
+    """
+    from ingest.parse.night import parse_night
+    from ingest.publish.fingerprint import unchanged_release
+
+    reason = None if night.force else unchanged_release(night.data, night.export_date)
+    if reason:
+        raise StageSkipped(reason)
+
+    loads = parse_night(night.data, night.export_date)
+    return {
+        "files": len(loads),
+        "rows_read": sum(x.rows_read for x in loads),
+        "rows_loaded": sum(x.rows_loaded for x in loads),
+        "rows_quarantined": sum(x.rows_quarantined for x in loads),
+    }
+
+
+def validate(night: Night) -> dict:
+    """Run the Great Expectations gate on the raw batches."""
+    from ingest.validate.gate import validate_night
+
+    return validate_night(night.data, night.export_date)
+
+
+def transform(night: Night) -> dict:
+    """Build and test the marts with dbt."""
+    from ingest.transform.dbt import build_marts
+
+    return build_marts(night.data, night.export_date)
+
+
+def publish(night: Night) -> dict:
+    """Publish Parquet, the release index, and move latest."""
+    from ingest.publish.night import publish_night
+
+    result = publish_night(night.data, night.export_date, night.keep_releases)
+    return {"release": result["release"], "datasets": len(result["files"]), "pruned": result["pruned"]}
+
+
+def publish_postgres(night: Night) -> dict:
+    """Load the release into PostgreSQL when the Airflow connection `socorg_postgres` exists.
+
+    Only the newest night is loaded: PostgreSQL holds what latest.json points at, so a backfill of
+    older nights skips this step. It also runs when an unchanged night skipped the publish (the
+    connection may be new), and skips when PostgreSQL already holds that very release.
+    """
+    from ingest.publish.postgres import POSTGRES_CONN_ID, dsn_from_airflow, loaded_index_sha256
+    from ingest.publish.postgres import publish_postgres as load
+    from ingest.publish.release import latest_snapshot, release_dir, sha256_of
+
+    dsn = dsn_from_airflow()
+    if not dsn:
+        raise StageSkipped(f"no Airflow connection {POSTGRES_CONN_ID}: PostgreSQL is not configured")
+    latest = latest_snapshot(night.data / "publish")
+    if latest != night.export_date.isoformat():
+        raise StageSkipped(
+            f"{night.export_date} is not the latest release ({latest}); PostgreSQL keeps {latest}"
+        )
+    schema = os.environ.get("SOCORG_POSTGRES_SCHEMA", "socorg")
+    index = release_dir(night.data / "publish", latest) / "index.json"
+    if loaded_index_sha256(dsn, schema) == sha256_of(index):
+        raise StageSkipped(f"PostgreSQL schema {schema} already holds release {latest}")
+    result = load(night.data, dsn, schema, latest)
+    return {"schema": result["schema"], "rows": sum(result["tables"].values())}
+
+
+STAGE_FUNCTIONS = {
+    "wait_for_registry": wait_for_registry,
+    "land": land,
+    "parse": parse,
+    "validate": validate,
+    "transform": transform,
+    "publish": publish,
+    "publish_postgres": publish_postgres,
+}
+STAGES = tuple(STAGE_FUNCTIONS)

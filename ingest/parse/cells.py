@@ -1,0 +1,266 @@
+"""Pure normalizers for export cells: dates, grades, enums, names, amounts and footers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+EMPTY_VALUES = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's type; `reason` is a stable quarantine code."""
+
+    def __init__(self, reason: str, value: object):
+        super().__init__(f"{reason}: {value!r}")
+        self.reason = reason
+        self.value = value
+
+
+def text(value: object) -> str | None:
+    """Trimmed text of a cell, None when empty; numbers typed in Excel keep every digit.
+
+    >>> text(" ＡＢ　")
+    'ＡＢ'
+    >>> text(91320500.0)
+    '91320500'
+    >>> text("N/A") is None
+    True
+    """
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    result = str(value).replace("\u3000", " ").strip()
+    return None if result in EMPTY_VALUES else result
+
+
+def halfwidth(value: str) -> str:
+    """Fold full-width letters, digits and punctuation to their ASCII forms.
+
+    >>> halfwidth("５Ａ（苏州）")
+    '5A(苏州)'
+    """
+    return unicodedata.normalize("NFKC", value)
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Read any date spelling seen in exports; None when empty.
+
+    >>> {parse_date(v) for v in ["2019-03-05", "2019/3/5", "2019年3月5日", "20190305", 43529]}
+    {datetime.date(2019, 3, 5)}
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _excel_serial(value)
+    raw = text(value)
+    if raw is None:
+        return None
+    raw = _TIME_SUFFIX.sub("", halfwidth(raw).strip()).replace(" ", "")
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(raw)
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                raise CellError("date_impossible", value) from None
+    if re.fullmatch(r"\d{5}(\.\d+)?", raw):
+        return _excel_serial(float(raw))
+    raise CellError("date_unparseable", value)
+
+
+def _excel_serial(serial: float) -> dt.date:
+    if not 1 <= serial < 2958466:
+        raise CellError("date_unparseable", serial)
+    return EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+_GRADE = re.compile(r"^(?:([1-5])A|(A{1,5}))级?$")
+_NOT_EVALUATED = {"未评估", "未评", "无等级"}
+
+
+def parse_grade(value: object) -> int | None:
+    """Evaluation grade 1–5 from `5A`, `AAAAA`, `5A级`, `５Ａ`; None when not evaluated.
+
+    >>> [parse_grade(v) for v in ["5A", "AAAAA", "5A级", "５Ａ", "3a", "", "未评估"]]
+    [5, 5, 5, 5, 3, None, None]
+    """
+    raw = text(value)
+    if raw is None:
+        return None
+    raw = halfwidth(raw).replace(" ", "").upper()
+    if raw in _NOT_EVALUATED:
+        return None
+    match = _GRADE.match(raw)
+    if not match:
+        raise CellError("grade_unknown", value)
+    return int(match.group(1)) if match.group(1) else len(match.group(2))
+
+
+def enum(mapping: dict[str, str], reason: str):
+    """Build a normalizer that maps spellings to canonical values, raising `reason` otherwise."""
+
+    def normalize(value: object) -> str | None:
+        raw = text(value)
+        if raw is None:
+            return None
+        key = halfwidth(raw).replace(" ", "")
+        if key in mapping:
+            return mapping[key]
+        raise CellError(reason, value)
+
+    return normalize
+
+
+ORG_TYPES = {
+    "社会团体": "social_group",
+    "社团": "social_group",
+    "社会服务机构": "social_service_org",
+    "民办非企业单位": "social_service_org",
+    "民非": "social_service_org",
+    "基金会": "foundation",
+    "其他": "other",
+}
+ORG_STATUSES = {
+    "正常": "active",
+    "存续": "active",
+    "已注销": "deregistered",
+    "注销": "deregistered",
+    "已撤销": "revoked",
+    "撤销": "revoked",
+}
+MEMBER_KINDS = {"单位会员": "organization", "企业会员": "organization", "个人会员": "individual"}
+MEMBER_ROLES = {
+    "会长单位": "president",
+    "副会长单位": "vice_president",
+    "常务理事单位": "executive_director",
+    "理事单位": "director",
+    "监事单位": "supervisor",
+    "会员单位": "member",
+    "会员": "member",
+}
+MEMBER_STATUSES = {
+    "正常": "active",
+    "已退会": "withdrawn",
+    "退会": "withdrawn",
+    "暂停": "suspended",
+}
+QUALIFICATIONS = {
+    "上市公司": "listed",
+    "独角兽企业": "unicorn",
+    '专精特新"小巨人"企业': "little_giant",
+    "专精特新小巨人企业": "little_giant",
+    "小巨人企业": "little_giant",
+    "专精特新中小企业": "srdi",
+    "高新技术企业": "high_tech",
+    "民营企业100强": "top100_private",
+}
+
+parse_org_type = enum(ORG_TYPES, "org_type_unknown")
+parse_org_status = enum(ORG_STATUSES, "status_unknown")
+parse_member_kind = enum(MEMBER_KINDS, "member_kind_unknown")
+parse_member_role = enum(MEMBER_ROLES, "role_unknown")
+parse_member_status = enum(MEMBER_STATUSES, "member_status_unknown")
+parse_qualification = enum(QUALIFICATIONS, "qualification_unknown")
+
+
+_FOREIGN = ("美元", "港元", "港币", "欧元", "日元", "英镑")
+
+
+def parse_amount(value: object) -> Decimal | None:
+    """An amount in 10,000 CNY from `1,000`, `50.5`, `30万元`, `530万人民币`, `51(万元人民币)`.
+
+    Foreign currencies and negative amounts are rejected with their own reasons.
+
+    >>> parse_amount("1,000.50"), parse_amount("530万人民币"), parse_amount("59.3000(万人民币元)")
+    (Decimal('1000.5000'), Decimal('530.0000'), Decimal('59.3000'))
+    """
+    raw = text(value)
+    if raw is None:
+        return None
+    cleaned = re.sub(r"[,，\s]", "", halfwidth(raw))
+    if any(currency in cleaned for currency in _FOREIGN):
+        raise CellError("amount_foreign_currency", value)
+    in_yuan = "元" in cleaned and "万" not in cleaned
+    number = re.sub(r"人民币|万|元|[()]", "", cleaned)
+    try:
+        amount = Decimal(number)
+    except InvalidOperation:
+        raise CellError("amount_unparseable", value) from None
+    if amount < 0:
+        raise CellError("amount_negative", value)
+    return (amount / 10000 if in_yuan else amount).quantize(Decimal("0.0001"))
+
+
+def parse_year(value: object) -> int | None:
+    """A four-digit year from `2023`, `2023年`, 2023.0.
+
+    >>> parse_year("2023年")
+    2023
+    """
+    raw = text(value)
+    if raw is None:
+        return None
+    match = re.fullmatch(r"(\d{4})年?度?", halfwidth(raw))
+    if not match:
+        raise CellError("year_unparseable", value)
+    return int(match.group(1))
+
+
+_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
+
+
+@functools.cache
+def traditional_to_simplified() -> dict[int, str]:
+    """Character table traditional → simplified (zh-cn), from zhconv's dictionaries.
+
+    Character by character, not phrase by phrase: a matching key must be the same wherever it is
+    computed (here, or in DuckDB by ingest.parse.fast), and one table gives that.
+    """
+    from zhconv import zhconv
+
+    zhconv.loaddict()
+    characters = set("".join([*zhconv.zhcdicts["zh2Hans"], *zhconv.zhcdicts["zh2CN"]]))
+    table = {c: zhconv.convert(c, "zh-cn") for c in characters}
+    return str.maketrans({c: s for c, s in table.items() if c != s and len(s) == 1})
+
+
+def normalize_name(value: str) -> str:
+    """Matching form of a name: half-width, simplified Chinese, one bracket style, no spaces.
+
+    >>> normalize_name("深圳市新材料行業協會（籌）")
+    '深圳市新材料行业协会(筹)'
+    """
+    folded = halfwidth(value).translate(_BRACKETS).translate(traditional_to_simplified())
+    return re.sub(r"\s+", "", folded)
+
+
+_FOOTER = re.compile(r"^(?:合计|总计|共计|共)[:：\s]*([\d,]+)\s*(?:条|个|家|户)?(?:记录)?$")
+
+
+def footer_total(value: object) -> int | None:
+    """The control total of a footer cell such as `合计：7724` or `共 7724 条`, else None.
+
+    >>> footer_total("合计：7724"), footer_total("共 7724 条"), footer_total("苏州")
+    (7724, 7724, None)
+    """
+    raw = text(value)
+    if raw is None:
+        return None
+    match = _FOOTER.match(halfwidth(raw).strip())
+    return int(match.group(1).replace(",", "")) if match else None

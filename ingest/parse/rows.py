@@ -1,0 +1,133 @@
+"""Typing one row's cells against a layout: a parser per column type, and why a row is rejected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+
+import pyarrow as pa
+
+from ingest.parse import cells as n
+from ingest.parse.readers import Formula
+from ingest.rules.creditcode import verify
+from ingest.rules.layouts import Column, Layout
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "name": pa.string(),
+    "credit_code": pa.string(),
+    "division": pa.string(),
+    "date": pa.date32(),
+    "amount": pa.decimal128(18, 4),
+    "grade": pa.int8(),
+    "year": pa.int16(),
+    "org_type": pa.string(),
+    "org_status": pa.string(),
+    "member_kind": pa.string(),
+    "member_role": pa.string(),
+    "member_status": pa.string(),
+    "qualification": pa.string(),
+}
+
+
+def _division(value: object) -> str | None:
+    raw = n.text(value)
+    if raw is None:
+        return None
+    raw = n.halfwidth(raw)
+    if len(raw) != 6 or not raw.isdigit():
+        raise n.CellError("division_code_invalid", value)
+    return raw
+
+
+def _credit_code(value: object) -> str | None:
+    if n.text(value) is None:
+        return None
+    if isinstance(value, float) and abs(value) >= 1e15:
+        raise n.CellError("credit_code_typed_as_number", value)
+    verdict = verify(value)
+    if not verdict.ok:
+        raise n.CellError(verdict.reason, value)
+    return verdict.code
+
+
+CELL_PARSERS: dict[str, Callable[[object], object]] = {
+    "text": n.text,
+    "name": lambda v: n.halfwidth(t) if (t := n.text(v)) else None,
+    "credit_code": _credit_code,
+    "division": _division,
+    "date": n.parse_date,
+    "amount": n.parse_amount,
+    "grade": n.parse_grade,
+    "year": n.parse_year,
+    "org_type": n.parse_org_type,
+    "org_status": n.parse_org_status,
+    "member_kind": n.parse_member_kind,
+    "member_role": n.parse_member_role,
+    "member_status": n.parse_member_status,
+    "qualification": n.parse_qualification,
+}
+
+
+class Rejected(Exception):
+    """A row that cannot be loaded: the reason code, the column and the offending value."""
+
+    def __init__(self, reason: str, column: str | None, value: object):
+        self.reason, self.column, self.value = reason, column, value
+
+    def fields(self) -> dict[str, str | None]:
+        """The quarantine row's reason, column_name and value (as text)."""
+        value = None if self.value is None else str(self.value)
+        return {"reason": self.reason, "column_name": self.column, "value": value}
+
+
+CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
+
+
+def type_record(
+    layout: Layout, cells: dict[str, object], export_date: dt.date, notes: Counter | None = None
+) -> dict[str, object]:
+    """Type one row's cells; raise Rejected with the first problem found.
+
+    Cell-level defects that do not cost the row (a "not available" marker, a column whose layout
+    says `errors: note`) are counted in `notes` as `<column>:<reason>` and the cell becomes null.
+    """
+    notes = Counter() if notes is None else notes
+    values = {col.name: cells.get(col.name, col.default) for col in layout.columns}
+    for column, value in values.items():
+        if isinstance(value, str) and value.strip() in layout.not_available:
+            notes[f"{column}:not_available"] += 1
+            values[column] = None
+    record: dict[str, object] = {}
+    for col in layout.columns:
+        value = values[col.name]
+        if col.personal:
+            continue
+        if isinstance(value, Formula):
+            raise Rejected("cell_formula", col.name, value)
+        try:
+            typed = _derive(col, record) if col.derive else CELL_PARSERS[col.type](value)
+        except n.CellError as err:
+            if col.errors != "note":
+                raise Rejected(err.reason, col.name, value) from None
+            notes[f"{col.name}:{err.reason}"] += 1
+            typed = None
+        if typed is None and col.required:
+            raise Rejected(f"{col.name}_missing", col.name, value)
+        if col.not_after_export and typed is not None and typed > export_date:
+            raise Rejected("date_in_future", col.name, value)
+        record[col.name] = typed
+        if col.type == "name":
+            record[f"{col.name}_normalized"] = n.normalize_name(typed) if typed else None
+    return record
+
+
+def _derive(col: Column, record: dict[str, object]) -> object:
+    """A column the export does not carry, derived from one it does (layout option `derive`)."""
+    if col.derive == "credit_code_category":
+        category = CREDIT_CODE_CATEGORIES.get(str(record.get("credit_code") or "")[:2])
+        if category is None:
+            raise n.CellError("not_a_social_organization", record.get("credit_code"))
+        return category
+    raise ValueError(f"unknown derivation {col.derive!r} for {col.name}")

@@ -1,0 +1,121 @@
+"""`data/docs/index.html`: one static page listing every dataset of the latest release and how to read it."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from ingest.common.files import read_json
+from ingest.publish.datasets import DATASETS, dataset_docs
+
+STYLE = """
+body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem auto; max-width: 70rem;
+       padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; }
+td, th { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f4f4f4; padding: .5rem; overflow-x: auto; }
+section { border-top: 2px solid #ddd; margin-top: 1.5rem; }
+.ok { color: #0a6b2d; } .warn { color: #8a5a00; }
+"""
+
+
+def _read_json(path: Path) -> dict:
+    return read_json(path)
+
+
+def render(publish: Path, docs: dict[str, dict]) -> str:
+    """The page's HTML for the release latest.json points at."""
+    latest = _read_json(publish / "latest.json")
+    folder = (publish / latest["index"]).parent
+    index, statistics = _read_json(folder / "index.json"), _read_json(folder / "statistics.json")
+    issues = _read_json(folder / "issues.json")["issues"]
+    date = latest["snapshot_date"]
+    files = {f["dataset"]: f for f in index["files"]}
+    warnings = [i for i in issues if i["level"] == "warning"]
+    status = (
+        f'<span class="ok">passed the quality gate and all dbt tests</span>; '
+        f'<span class="warn">{len(warnings)} warnings</span> in '
+        f'<a href="../publish/releases/{escape(date)}/issues.json">issues.json</a>'
+    )
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>socorg datasets · 社会组织数据集</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<h1>socorg datasets · 社会组织数据集</h1>",
+        f'<p>Latest release: <strong id="latest">{escape(date)}</strong> — {status}. '
+        f'Files and hashes: <a href="../publish/releases/{escape(date)}/index.json">index.json</a>; '
+        f'every release: <a href="../publish/versions.json">versions.json</a>; '
+        f"for BI tools: <code>publish/marts.duckdb</code>.</p>",
+        '<p>Model docs and lineage: <a href="dbt/index.html">dbt docs</a>. '
+        'Validation results: <a href="gx/index.html">Great Expectations Data Docs</a>.</p>',
+        _headline_table(statistics["headline"]["cities"]),
+        "<h2>Datasets · 数据集</h2><ul>",
+        *(f'<li><a href="#{d}">{d}</a> — {files[d]["rows"]:,} rows</li>' for d in DATASETS if d in files),
+        "</ul>",
+        *(
+            _dataset_section(d, date, files[d], statistics["datasets"][d], docs.get(d, {}))
+            for d in DATASETS
+            if d in files
+        ),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _headline_table(cities: dict[str, dict]) -> str:
+    """Each city's summary figures, one column per city."""
+    if not cities:
+        return ""
+    codes = sorted(cities)
+    figures = list(cities[codes[0]])
+    head = "".join(f"<th>city {escape(c)}</th>" for c in codes)
+    rows = "".join(
+        f"<tr><td>{escape(f)}</td>"
+        + "".join(f'<td class="num">{cities[c][f]:,}</td>' for c in codes)
+        + "</tr>"
+        for f in figures
+    )
+    return f"<h2>Headline figures · 主要指标</h2><table><tr><th>figure</th>{head}</tr>{rows}</table>"
+
+
+def _dataset_section(dataset: str, date: str, entry: dict, stats: dict, doc: dict) -> str:
+    """One dataset: description, grain, rows, columns with types and null shares, how to read it."""
+    column_docs = doc.get("columns", {})
+    rows = "".join(
+        f"<tr><td><code>{escape(c['name'])}</code></td><td>{escape(c['type'])}</td>"
+        f'<td class="num">{stats["null_share"].get(c["name"], 0):.1%}</td>'
+        f"<td>{escape(column_docs.get(c['name'], ''))}</td></tr>"
+        for c in entry["schema"]
+    )
+    path = f"publish/{entry['path']}"
+    every = f"publish/{dataset}/*/*.parquet"
+    return f"""<section id="{dataset}">
+<h3>{escape(dataset)}</h3>
+<p>{escape(doc.get("description", ""))}</p>
+<p>One row per: <strong>{escape(DATASETS[dataset].grain)}</strong>.
+Rows in {escape(date)}: <strong class="rows">{entry["rows"]:,}</strong>.
+File: <code>{escape(path)}</code> ({entry["bytes"]:,} bytes, sha256 <code>{entry["sha256"][:16]}…</code>)</p>
+<p>Paths are relative to the data folder.</p>
+<table><tr><th>column</th><th>type</th><th>null</th><th>description</th></tr>{rows}</table>
+<pre>import pandas as pd
+df = pd.read_parquet("{escape(path)}")
+
+import polars as pl
+df = pl.read_parquet("{escape(path)}")
+
+import duckdb  # every night at once: each file carries its snapshot_date
+duckdb.sql("select * from read_parquet('{escape(every)}')")</pre>
+</section>"""
+
+
+def write_catalog(data: Path) -> Path:
+    """Render the page for the latest release and put it in place with a rename."""
+    page = render(data / "publish", dataset_docs(data))
+    target = data / "docs" / "index.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    return target

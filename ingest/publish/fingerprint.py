@@ -1,0 +1,116 @@
+"""A night whose exports, history and code are those of its intact release needs no rebuild."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+
+from ingest.common.errors import StateError
+from ingest.common.files import json_field, read_json
+from ingest.common.paths import DBT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT
+from ingest.publish.release import latest_snapshot, release_dir, releases, verify
+
+# What decides a night's marts besides its exports: the package's code and layouts, dbt and the suites.
+CODE_FOLDERS = (PROJECT_ROOT / "ingest", DBT_DIR / "models", DBT_DIR / "macros", DBT_DIR / "seeds",
+                DBT_DIR / "tests", EXPECTATIONS_DIR)  # fmt: skip
+CODE_SUFFIXES = {".py", ".yaml", ".yml", ".sql", ".csv", ".json"}
+
+
+@cache
+def code_fingerprint() -> str:
+    """SHA-256 over the pipeline's own files (package, layouts, dbt project, GX suites), by path."""
+    digest = hashlib.sha256()
+    files = [DBT_DIR / "dbt_project.yml"]
+    for folder in CODE_FOLDERS:
+        files += [p for p in folder.rglob("*") if p.suffix in CODE_SUFFIXES and _is_source(p, folder)]
+    for path in sorted(files):
+        digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _is_source(path: Path, folder: Path) -> bool:
+    """Not caches, not GX's uncommitted results and Data Docs."""
+    parts = path.relative_to(folder).parts
+    return path.is_file() and "__pycache__" not in parts and "uncommitted" not in parts
+
+
+def night_inputs(data: Path, export_date: dt.date) -> list[dict]:
+    """The night's current landed files (source, name, version, sha256), as the land step recorded them."""
+    from ingest.land.landing import read_manifest
+
+    files = [f for f in read_manifest(data, export_date) if not f.superseded]
+    return sorted(
+        ({"source": f.source, "name": f.name, "version": f.version, "sha256": f.sha256} for f in files),
+        key=lambda f: (f["source"], f["name"]),
+    )
+
+
+def night_fingerprint(data: Path, export_date: dt.date, code: str | None = None) -> str:
+    """What the night's release is built from: its inputs, the code, and the release before it.
+
+    Chaining the previous release's fingerprint makes a night whose earlier nights changed (history
+    marts read them) a different night, even with the same exports.
+    """
+    content = {
+        "inputs": night_inputs(data, export_date),
+        "code": code or code_fingerprint(),
+        "previous": previous_fingerprint(data, export_date),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def previous_fingerprint(data: Path, export_date: dt.date) -> str | None:
+    """The fingerprint of the release before this night's, as publish/ holds them now."""
+    publish = data / "publish"
+    earlier = [d for d in releases(publish) if d < export_date.isoformat()]
+    return _index(publish, earlier[-1]).get("fingerprint") if earlier else None
+
+
+def previous_changed(data: Path, export_date: dt.date) -> bool:
+    """Whether an earlier night was published after this night's release, and differs from what the
+    release was built on: its history is then out of date. (A release whose predecessor was pruned,
+    or built before releases recorded theirs, is left as it is.)"""
+    publish = data / "publish"
+    index = _index(publish, export_date.isoformat())
+    earlier = [d for d in releases(publish) if d < export_date.isoformat()]
+    if "previous_fingerprint" not in index or not earlier:
+        return False
+    before = _index(publish, earlier[-1])
+    later = str(before.get("published_at") or "") > str(index.get("published_at") or "")
+    return later and index["previous_fingerprint"] != before.get("fingerprint")
+
+
+def unchanged_release(data: Path, export_date: dt.date) -> str | None:
+    """Why the night needs no rebuild, or None when it does.
+
+    It needs none when its release has the fingerprint this run would give, is whole (every file
+    hashes as its index says), is listed in versions.json, and latest.json is at it or past it.
+    """
+    publish = data / "publish"
+    date = export_date.isoformat()
+    index = _index(publish, date)
+    if not index or index.get("fingerprint") != night_fingerprint(data, export_date):
+        return None
+    if latest_snapshot(publish) < date or not _listed(publish, date) or verify(release_dir(publish, date)):
+        return None
+    return (
+        f"exports unchanged since the release of {date} published at {index.get('published_at')} "
+        f"(same files, code and earlier nights): nothing to rebuild; run with force to rebuild"
+    )
+
+
+def _index(publish: Path, date: str) -> dict:
+    try:
+        return read_json(release_dir(publish, date) / "index.json", default={})
+    except StateError:  # a damaged release is no release to keep: the night is built again
+        return {}
+
+
+def _listed(publish: Path, date: str) -> bool:
+    path = publish / "versions.json"
+    listed = json_field(path, read_json(path, default={"releases": []}), "releases")
+    return any(item["snapshot_date"] == date for item in listed)

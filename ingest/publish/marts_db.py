@@ -1,0 +1,27 @@
+"""`publish/marts.duckdb`: the latest release as one DuckDB file for BI tools, swapped in whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.publish.datasets import sql_literal
+
+
+def build_marts_db(target: Path, parquet_files: dict[str, Path], docs: dict[str, dict]) -> None:
+    """One table per dataset, loaded from its published Parquet, with the table's and columns' comments."""
+    import duckdb
+
+    target.unlink(missing_ok=True)
+    with duckdb.connect(str(target)) as con:
+        for dataset, parquet in parquet_files.items():
+            con.execute(
+                f'create table "{dataset}" as select * from read_parquet({sql_literal(str(parquet))})'
+            )
+            doc = docs.get(dataset, {})
+            if doc.get("description"):
+                con.execute(f'comment on table "{dataset}" is {sql_literal(doc["description"])}')
+            columns = {row[0] for row in con.execute(f'describe "{dataset}"').fetchall()}
+            for column, text in doc.get("columns", {}).items():
+                if text and column in columns:
+                    con.execute(f'comment on column "{dataset}"."{column}" is {sql_literal(text)}')
+        con.execute("checkpoint")

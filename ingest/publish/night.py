@@ -1,0 +1,128 @@
+"""Publish a night: Parquet per dataset, the release files, marts.duckdb, versions, latest, catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from pathlib import Path
+
+from ingest.common.files import write_json_atomically
+from ingest.common.paths import duckdb_memory
+from ingest.publish.datasets import DATASETS, PERSONAL_COLUMNS, dataset_docs, dataset_path
+from ingest.publish.fingerprint import night_fingerprint, night_inputs, previous_fingerprint
+from ingest.publish.release import (
+    column_statistics,
+    describe_file,
+    file_record,
+    history_gaps,
+    latest_snapshot,
+    marts_db_record,
+    night_issues,
+    night_notes,
+    prune,
+    write_release,
+    write_versions,
+)
+
+# Fixed Parquet settings, so that the same marts always give the same bytes.
+PARQUET_OPTIONS = "format parquet, compression zstd, row_group_size 122880"
+
+
+def scratch_dir(data: Path) -> Path:
+    """Where a publish stages its files: beside publish/ on the same disk, never inside it."""
+    return data / "tmp"
+
+
+def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = None) -> dict:
+    """Stage every file outside publish/, move the Parquet into place, write the release (index last),
+    then — for the newest night — marts.duckdb and latest.json; then versions, retention, the catalog."""
+    import duckdb
+
+    publish = data / "publish"
+    scratch = scratch_dir(data)
+    staging = scratch / f"publish-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    try:
+        # Not read_only: within one process (dag.test) dbt may still hold the file open read-write,
+        # and DuckDB refuses a second configuration. The pool lets one writer at a time in.
+        with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+            con.execute(f"set memory_limit = '{duckdb_memory()}'")
+            staged = {d: _export(con, d, staging, export_date) for d in DATASETS}
+            files, statistics = [], {"datasets": {}}
+            for dataset, (relative, columns) in staged.items():
+                files.append(describe_file(dataset, staging / relative, relative.as_posix()))
+                statistics["datasets"][dataset] = column_statistics(con, staging / relative, columns)
+            shares = match_method_shares(con)
+            statistics["headline"] = _headline(con, shares)
+            from ingest.land.landing import missing_sources
+
+            issues = night_issues(con, missing_sources(data, export_date))
+        issues += history_gaps(data, export_date) + night_notes(data, export_date)
+        is_newest = latest_snapshot(publish) <= export_date.isoformat()
+        if is_newest:
+            from ingest.publish.marts_db import build_marts_db
+
+            parquet = {d: staging / relative for d, (relative, _) in staged.items()}
+            build_marts_db(staging / "marts.duckdb", parquet, dataset_docs(data))
+        for relative, _ in staged.values():
+            final = publish / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            (staging / relative).replace(final)
+        index = {
+            "snapshot_date": export_date.isoformat(),
+            "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "files": files,
+            "statistics": {"memberships_by_match_method": shares},
+            "inputs": night_inputs(data, export_date),
+            "fingerprint": night_fingerprint(data, export_date),
+            "previous_fingerprint": previous_fingerprint(data, export_date),
+        }
+
+        index_file = write_release(publish, export_date, index, statistics, issues)
+        if is_newest:
+            # DuckDB files are not byte-reproducible: the hash lives beside the file, not in the index.
+            record = {"snapshot_date": export_date.isoformat(), **file_record(staging / "marts.duckdb")}
+            (staging / "marts.duckdb").replace(publish / "marts.duckdb")
+            write_json_atomically(marts_db_record(publish), record)
+            latest = {"snapshot_date": export_date.isoformat(), "index": str(index_file.relative_to(publish))}
+            write_json_atomically(publish / "latest.json", latest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_versions(publish)
+    pruned = prune(publish, keep_releases, scratch) if keep_releases else []
+    from ingest.publish.catalog import write_catalog
+
+    write_catalog(data)
+    return {"release": str(index_file), "files": files, "issues": len(issues), "pruned": pruned}
+
+
+def match_method_shares(con) -> dict[str, dict]:
+    """Memberships per match method (credit_code, exact_name, normalized_name, unmatched): rows, share."""
+    rows = con.execute(
+        "select match_method, count(*) from marts.memberships group by 1 order by 1"
+    ).fetchall()
+    total = sum(n for _, n in rows) or 1
+    return {method: {"rows": n, "share": round(n / total, 4)} for method, n in rows}
+
+
+def _headline(con, shares: dict) -> dict:
+    """The figures a reader looks for first: each city's summary, and how members were matched."""
+    cursor = con.execute("select * exclude (snapshot_date) from marts.city_summary order by city_code")
+    names = [d[0] for d in cursor.description]
+    cities = {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+    return {"cities": cities, "memberships_by_match_method": shares}
+
+
+def _export(con, dataset: str, staging: Path, export_date: dt.date) -> tuple[Path, list[str]]:
+    """Write one mart to staging as Parquet sorted by its key; refuse personal columns."""
+    columns = [row[0] for row in con.execute(f"describe marts.{dataset}").fetchall()]
+    leaked = PERSONAL_COLUMNS.intersection(columns)
+    if leaked:
+        raise RuntimeError(f"refusing to publish {dataset}: personal columns {sorted(leaked)}")
+    relative = dataset_path(Path("."), dataset, export_date)
+    target = staging / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    key = ", ".join(DATASETS[dataset].key)
+    con.execute(f"copy (select * from marts.{dataset} order by {key}) to '{target}' ({PARQUET_OPTIONS})")
+    return relative, columns

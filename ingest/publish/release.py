@@ -1,0 +1,259 @@
+"""A night's release files (index, statistics, issues), the list of releases, retention and verify."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from ingest.common.errors import StateError
+from ingest.common.files import json_field, read_json, write_json_atomically
+from ingest.publish.datasets import DATASETS
+
+
+def release_dir(publish: Path, export_date: dt.date | str) -> Path:
+    """`publish/releases/<date>/`."""
+    return publish / "releases" / str(export_date)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_file(dataset: str, parquet: Path, relative: str) -> dict:
+    """An index entry: dataset, path, rows, bytes, sha256 and the Arrow schema."""
+    meta = pq.read_metadata(parquet)
+    schema = meta.schema.to_arrow_schema()
+    return {
+        "dataset": dataset,
+        "path": relative,
+        "rows": meta.num_rows,
+        "bytes": parquet.stat().st_size,
+        "sha256": sha256_of(parquet),
+        "schema": [{"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in schema],
+    }
+
+
+def column_statistics(con, parquet: Path, columns: list[str]) -> dict:
+    """Row count and each column's share of nulls."""
+    counts = ", ".join(f'count("{c}")' for c in columns)
+    row = con.execute(f"select count(*), {counts} from read_parquet('{parquet}')").fetchall()[0]
+    rows = row[0]
+    return {
+        "rows": rows,
+        "null_share": {
+            c: round(1 - n / rows, 4) if rows else 0.0 for c, n in zip(columns, row[1:], strict=True)
+        },
+    }
+
+
+def night_issues(con, missing_sources: list[str]) -> list[dict]:
+    """The night's warnings: failed warning-level expectations, quarantined rows, re-deliveries, gaps."""
+    issues = [
+        {"level": "warning", "kind": "missing_export", "source": s, "message": f"no {s} exports this night"}
+        for s in missing_sources
+    ]
+    for source, expectation, column, unexpected, total in con.execute(
+        "select source, expectation, column_name, unexpected_count, element_count from marts.quality "
+        "where not success order by all"
+    ).fetchall():
+        on = f" on {column}" if column else ""
+        issues.append(
+            {
+                "level": "warning",
+                "kind": "expectation",
+                "source": source,
+                "message": f"{expectation}{on}: {unexpected} of {total} rows unexpected",
+                "rows": unexpected,
+            }
+        )
+    for source, reason, rows in con.execute(
+        "select source, reason, sum(quarantined_rows) from marts.quarantine_reasons group by all order by all"
+    ).fetchall():
+        issues.append(
+            {
+                "level": "warning",
+                "kind": "quarantine",
+                "source": source,
+                "message": f"{rows} rows quarantined: {reason}",
+                "rows": int(rows),
+            }
+        )
+    for source, name, version in con.execute(
+        "select source, file_name, version from marts.loads where status = 'superseded' order by all"
+    ).fetchall():
+        issues.append(
+            {
+                "level": "info",
+                "kind": "redelivery",
+                "source": source,
+                "message": f"{name} version {version} was replaced by a re-delivery with new content",
+            }
+        )
+    return issues
+
+
+def history_gaps(data: Path, export_date: dt.date) -> list[dict]:
+    """Earlier nights that were landed but are not audited (failed, or still running in another run),
+    between the last audited night before this one and this one: history compares past them."""
+    from ingest.orchestration.lock import waiting_nights
+    from ingest.parse.night import partition_dates
+
+    audited = [d.isoformat() for d in partition_dates(data, "audited")]
+    date = export_date.isoformat()
+    before = [d for d in audited if d < date]
+    previous = before[-1] if before else ""
+    landed = sorted(p.parent.name for p in (data / "runs").glob("*/landed.json"))
+    gaps = {d: "was landed but has not passed its checks (it failed, or is still being built)"
+            for d in landed if previous < d < date and d not in audited}  # fmt: skip
+    gaps.update({d: "is waiting to be run on this data folder" for d in waiting_nights(data, before=date)})
+    against = f"the last audited night, {previous}" if previous else "no earlier night"
+    return [
+        {
+            "level": "warning",
+            "kind": "history_gap",
+            "night": gap,
+            "message": f"night {gap} {why}: changes and history of {date} compare with {against}; "
+            f"once {gap} is published, run {date} again (socorg run does so by itself)",
+        }
+        for gap, why in sorted(gaps.items())
+    ]
+
+
+def night_notes(data: Path, export_date: dt.date) -> list[dict]:
+    """Notes the night's stages left for the release (a warehouse rebuilt, a lock taken over)."""
+    notes = read_json(notes_file(data, export_date), default=[])
+    return [{"level": "info", **note} for note in notes if isinstance(note, dict)]
+
+
+def notes_file(data: Path, export_date: dt.date) -> Path:
+    """`runs/<date>/notes.json`: what a stage wants the night's issues.json to say."""
+    return data / "runs" / export_date.isoformat() / "notes.json"
+
+
+def add_note(data: Path, export_date: dt.date, kind: str, message: str) -> None:
+    """Keep a note for the night's release (issues.json) and the CLI's output."""
+    path = notes_file(data, export_date)
+    notes = [n for n in read_json(path, default=[]) if n.get("kind") != kind]
+    write_json_atomically(path, [*notes, {"kind": kind, "message": message}])
+
+
+def write_release(publish: Path, export_date: dt.date, index: dict, statistics: dict, issues: list) -> Path:
+    """statistics.json and issues.json, then index.json last: a release is whole once its index is there."""
+    folder = release_dir(publish, export_date)
+    night = {"snapshot_date": export_date.isoformat()}
+    write_json_atomically(folder / "statistics.json", {**night, **statistics})
+    write_json_atomically(folder / "issues.json", {**night, "issues": issues})
+    write_json_atomically(folder / "index.json", index)
+    return folder / "index.json"
+
+
+def latest_snapshot(publish: Path) -> str:
+    """The snapshot date latest.json points at ("" before the first release)."""
+    path = publish / "latest.json"
+    latest = read_json(path, default=None)
+    return "" if latest is None else str(json_field(path, latest, "snapshot_date"))
+
+
+def releases(publish: Path) -> list[str]:
+    """Snapshot dates of the whole releases (those with an index.json), oldest first."""
+    folder = publish / "releases"
+    return sorted(p.parent.name for p in folder.glob("*/index.json")) if folder.exists() else []
+
+
+def write_versions(publish: Path) -> None:
+    """`versions.json`: every release with its index and when it was published, newest first."""
+    items = []
+    for date in reversed(releases(publish)):
+        index = read_json(release_dir(publish, date) / "index.json")
+        items.append(
+            {
+                "snapshot_date": date,
+                "index": f"releases/{date}/index.json",
+                "published_at": index.get("published_at"),
+                "datasets": len(index.get("files", [])),
+            }
+        )
+    write_json_atomically(
+        publish / "versions.json", {"latest": latest_snapshot(publish) or None, "releases": items}
+    )
+
+
+def prune(publish: Path, keep: int, scratch: Path) -> list[str]:
+    """Keep the newest `keep` releases; drop older ones from versions.json first, then move each one's
+    folder and partitions out of publish/ in renames and delete them there. Returns the pruned dates."""
+    if keep < 1:
+        raise ValueError(f"retention must keep at least 1 release, got {keep}")
+    dates = releases(publish)
+    doomed = dates[:-keep]
+    if not doomed:
+        return []
+    for date in doomed:
+        # The index goes first so that versions.json (rewritten below) no longer lists the release.
+        (release_dir(publish, date) / "index.json").unlink()
+    write_versions(publish)
+    trash = scratch / f"pruned-{uuid.uuid4().hex[:8]}"
+    trash.mkdir(parents=True)
+    for date in doomed:
+        for k, folder in enumerate(
+            [release_dir(publish, date), *(publish / d / f"snapshot_date={date}" for d in DATASETS)]
+        ):
+            if folder.exists():
+                folder.replace(trash / f"{date}-{k}")
+    shutil.rmtree(trash, ignore_errors=True)
+    return doomed
+
+
+def verify(folder: Path) -> list[str]:
+    """Re-hash a release's files against its index.json; the problems found, none when it is whole.
+
+    `marts.duckdb` holds the latest release only: it is checked with the release latest.json points at.
+    """
+    index_file = folder / "index.json"
+    if not index_file.exists():
+        return [f"{index_file}: no index.json, so this is not a whole release"]
+    publish = folder.parent.parent
+    try:
+        index = read_json(index_file)
+        entries = list(json_field(index_file, index, "files"))
+        marts_db = None
+        if latest_snapshot(publish) == folder.name:
+            marts_db = read_json(marts_db_record(publish), default=None)
+            marts_db = marts_db if (marts_db or {}).get("snapshot_date") == folder.name else None
+        problems = [problem for entry in entries for problem in _check(publish, entry, "index.json")]
+        return problems + (_check(publish, marts_db, marts_db_record(publish).name) if marts_db else [])
+    except (StateError, KeyError, TypeError) as exc:
+        return [str(exc) if isinstance(exc, StateError) else f"{index_file}: damaged entry ({exc!r})"]
+
+
+def marts_db_record(publish: Path) -> Path:
+    """`publish/marts.duckdb.json`: the BI file's release, bytes and sha256 (DuckDB does not write the
+    same bytes twice, so they are kept beside the file, not in a release's index)."""
+    return publish / "marts.duckdb.json"
+
+
+def file_record(path: Path) -> dict:
+    """A file's name, bytes and sha256, as verify checks them."""
+    return {"path": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+
+
+def _check(publish: Path, entry: dict, record: str) -> list[str]:
+    """The problem with one file of a record (index.json), if any: missing, another hash or size."""
+    path = publish / entry["path"]
+    if not path.exists():
+        return [f"{entry['path']}: missing"]
+    found = sha256_of(path)
+    if found != entry["sha256"]:
+        return [f"{entry['path']}: sha256 {found}, {record} says {entry['sha256']}"]
+    if path.stat().st_size != entry["bytes"]:
+        return [f"{entry['path']}: {path.stat().st_size} bytes, {record} says {entry['bytes']}"]
+    return []

@@ -1,0 +1,138 @@
+"""Build the marts with dbt (DuckDB) in-process, then dbt's docs; failures name the failing nodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from ingest.common.errors import GateError
+from ingest.common.paths import DBT_DIR
+
+log = logging.getLogger(__name__)
+
+
+def _dbt(data: Path, export_date: dt.date, *command: str):
+    from dbt.cli.main import dbtRunner
+
+    os.environ["SOCORG_DATA"] = str(data)
+    runs = data / "runs" / "dbt"
+    args = [
+        *command,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(runs / "target"),
+        "--log-path",
+        str(runs / "logs"),
+        "--vars",
+        json.dumps({"snapshot_date": export_date.isoformat()}),
+    ]
+    return dbtRunner().invoke(args)
+
+
+def build_marts(data: Path, export_date: dt.date) -> dict:
+    """`dbt build` (seeds, models, data and unit tests) for the night; raise GateError on any failure."""
+    set_aside_damaged_warehouse(data, export_date)
+    result = _dbt(data, export_date, "build")
+    if not result.success and _corrupt(_failures(result)):
+        set_aside_damaged_warehouse(data, export_date, because=_failures(result))
+        result = _dbt(data, export_date, "build")
+    if not result.success:
+        raise GateError(f"dbt build failed for {export_date.isoformat()}:\n  {_failures(result)}")
+    statuses = [str(n.status) for n in result.result.results]
+    _docs(data, export_date)
+    return {"nodes": len(statuses), "passed": statuses.count("pass") + statuses.count("success")}
+
+
+def _failures(result) -> str:
+    """The failing nodes of a dbt result with their messages, else its exception."""
+    problems = []
+    for node in getattr(result.result, "results", None) or []:
+        if str(node.status) in ("error", "fail", "runtime error"):
+            problems.append(f"{node.node.unique_id}: {str(node.message or '').strip()[:300]}")
+    return "\n  ".join(problems) or str(result.exception)
+
+
+def _docs(data: Path, export_date: dt.date) -> None:
+    """dbt's docs as one static page under <data>/docs/dbt/."""
+    result = _dbt(data, export_date, "docs", "generate", "--static")
+    page = data / "runs" / "dbt" / "target" / "static_index.html"
+    if result.success and page.exists():
+        target = data / "docs" / "dbt" / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, target)
+
+
+def warehouse_problems(data: Path) -> list[str]:
+    """What is wrong with `warehouse.duckdb`, if DuckDB cannot open it (a lock held by a run is not)."""
+    import duckdb
+
+    warehouse = data / "warehouse.duckdb"
+    try:
+        damage = _damage(warehouse, read_only=True)
+    except duckdb.Error:  # another process has it open: not damaged
+        return []
+    if damage is None:
+        return []
+    return [
+        f"warehouse.duckdb: DuckDB cannot open it ({damage.splitlines()[0][:200]}); it holds only what "
+        "is derived from raw/: the next run sets it aside and builds it again (or delete it and run "
+        "the latest night with --force)"
+    ]
+
+
+def _damage(warehouse: Path, read_only: bool = False) -> str | None:
+    """Why DuckDB cannot open the warehouse; None when it opens or is not there. A file another process
+    has open raises DuckDB's own error: it is not damaged."""
+    import duckdb
+
+    if not warehouse.exists():
+        return None
+    try:
+        duckdb.connect(str(warehouse), read_only=read_only).close()
+    except duckdb.Error as exc:
+        if _held_by_another(exc):
+            raise
+        return str(exc)
+    return None
+
+
+def _held_by_another(exc: Exception) -> bool:
+    """DuckDB's own words for a file another process has open (not "block", as in a corrupt block)."""
+    return "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc)
+
+
+def _corrupt(message: str) -> bool:
+    """A dbt failure that says the warehouse file itself is damaged (found only when a block is read)."""
+    return "Corrupt database file" in message or "not a valid DuckDB database file" in message
+
+
+def set_aside_damaged_warehouse(data: Path, export_date: dt.date, because: str | None = None) -> Path | None:
+    """A warehouse.duckdb DuckDB cannot open (or that dbt found damaged, `because`) is moved aside as
+    `warehouse.duckdb.damaged-<time>` with a note for the night: every table in it is derived from raw/
+    and is built again by the night's dbt build."""
+    from ingest.publish.release import add_note
+
+    warehouse = data / "warehouse.duckdb"
+    because = because or _damage(warehouse)
+    if because is None or not warehouse.exists():
+        return None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = warehouse.with_name(f"warehouse.duckdb.damaged-{stamp}")
+    warehouse.replace(aside)
+    for wal in data.glob("warehouse.duckdb.wal"):
+        wal.replace(aside.with_name(aside.name + ".wal"))
+    message = (
+        f"{warehouse} could not be opened ({because.strip().splitlines()[0][:200]}); it holds only what is "
+        f"derived from raw/, so it was moved to {aside.name} and built again from raw/ (delete that "
+        "file once you no longer need it)"
+    )
+    log.warning(message)
+    add_note(data, export_date, "warehouse_rebuilt", message)
+    return aside
