@@ -15,25 +15,18 @@ from pathlib import Path
 import yaml
 
 from ingest.common.paths import PROJECT_ROOT, SEEDS_DIR
-from ingest.parse.cells import (
-    MEMBER_KINDS,
-    MEMBER_ROLES,
-    MEMBER_STATUSES,
-    ORG_STATUSES,
-    ORG_TYPES,
-    QUALIFICATIONS,
-)
+from ingest.rules.layouts import personal_columns
+from ingest.rules.typing_rules import ENUMS
 
 LAYOUTS = PROJECT_ROOT / "ingest" / "rules" / "layouts"
-VALUE_MAPS = {
-    "org_type": ORG_TYPES,
-    "status": ORG_STATUSES,
-    "member_kind": MEMBER_KINDS,
-    "role": MEMBER_ROLES,
-    "member_status": MEMBER_STATUSES,
-    "qualification": QUALIFICATIONS,
-}
-PERSONAL = {"legal_representative", "phone", "contact_person"}
+VALUE_MAPS = {  # raw column → its spellings
+    column: ENUMS[kind][0]
+    for column, kind in {
+        "org_type": "org_type", "status": "org_status", "member_kind": "member_kind",
+        "role": "member_role", "member_status": "member_status", "qualification": "qualification",
+    }.items()
+}  # fmt: skip
+PERSONAL = personal_columns()
 FULLWIDTH = ("０１２３４５６７８９－Ａ", "0123456789-A")
 DATASETS = ("organizations", "memberships", "enterprises", "clusters", "registry_stats", "city_summary")
 # What the three runs are compared on: each city's summary figures, and the rows per dataset.

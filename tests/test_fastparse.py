@@ -17,10 +17,14 @@ from ingest.common.errors import ExportError
 from ingest.parse import fast as fastparse
 from ingest.parse import transcode
 from ingest.parse.cells import normalize_name
+from ingest.parse.fast import lines as lines_module
+from ingest.parse.fast.lines import ODD_BYTES, Lines
+from ingest.parse.fast.sql import safe_name_class
 from ingest.parse.files import FileLoad, parse_file, parse_files, raw_schema
 from ingest.parse.readers import open_export
 from ingest.rules.creditcode import corrupt_check_character, make_code
 from ingest.rules.layouts import layout_for
+from ingest.rules.typing_rules import BRACKETS, ENUMS, FULL_WIDTH_BRACKETS, GRADE_SPELLINGS
 from ingest.sample.generate import write_sample
 
 DATE = dt.date(2023, 10, 31)
@@ -28,13 +32,18 @@ CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
 
 
-def _outcome(path: Path, name: str, source: str, out: Path, fast: bool):
-    """(the load's accounting, loaded rows, quarantined rows) of one parse, or the error's message."""
+def _outcome(path: Path, name: str, source: str, out: Path, fast: bool, typed_by: str | None = None):
+    """(the load's accounting, loaded rows, quarantined rows) of one parse, or the error's message.
+
+    `typed_by`: the path ("duckdb" or "python") that must have typed the file's rows.
+    """
     layout = layout_for(source, name)
     try:
         load = parse_file(path, name, layout, DATE, out / "raw", out / "quarantine", "sha", fast=fast)
     except ExportError as err:
         return str(err)
+    if typed_by is not None:
+        assert load.typed_by == typed_by, f"{name}: typed by {load.typed_by}, expected {typed_by}"
     return _written(load, name, out)
 
 
@@ -51,10 +60,12 @@ def _written(load: FileLoad | ExportError, name: str, out: Path):
     return accounting, loaded.schema.names, loaded.to_pylist(), rejected
 
 
-def assert_same(path: Path, name: str, source: str, tmp_path: Path):
-    fast = _outcome(path, name, source, tmp_path / "fast", fast=True)
-    python = _outcome(path, name, source, tmp_path / "python", fast=False)
+def assert_same(path: Path, name: str, source: str, tmp_path: Path, fast_path: str = "duckdb"):
+    """Both paths give the same file; the fast one took it (`fast_path`: or declined it whole to python)."""
+    fast = _outcome(path, name, source, tmp_path / "fast", fast=True, typed_by=fast_path)
+    python = _outcome(path, name, source, tmp_path / "python", fast=False, typed_by="python")
     assert fast == python
+    return fast
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +119,7 @@ def test_bad_inputs_parse_the_same_both_ways(case, tmp_path):
     source = expected.get("source", "registry")
     if layout_for(source, name) is None:
         pytest.skip("a name no layout matches is refused before parsing")
-    assert_same(file, name, source, tmp_path)
+    assert_same(file, name, source, tmp_path, expected.get("fast_path", "duckdb"))
 
 
 HEADER = ["统一社会信用代码", "社会组织名称", "社会组织类型", "法定代表人", "成立登记日期",
@@ -210,8 +221,7 @@ def test_tricky_cells_type_the_same_both_ways(encoding, tmp_path, monkeypatch):
         writer.writerow(HEADER)
         writer.writerows(_tricky_rows())
         writer.writerow(["合计：56"])
-    outcome = _outcome(path, path.name, "registry", tmp_path / "fast", fast=True)
-    assert outcome == _outcome(path, path.name, "registry", tmp_path / "python", fast=False)
+    outcome = assert_same(path, path.name, "registry", tmp_path)
     accounting = outcome[0]
     assert accounting["rows_read"] == 56
     assert accounting["rows_read"] == accounting["rows_loaded"] + accounting["rows_quarantined"]
@@ -243,10 +253,9 @@ def test_a_file_without_odd_bytes_still_declines_cr_and_ideographic_spaces(line_
         ",".join(f'"{c}"' if set(c) & set(",\r\n") else c for c in row) for row in [title, HEADER, *rows]
     ]
     path.write_bytes("".join(line + line_end for line in lines).encode("utf-8"))
-    assert not fastparse._Lines.of_file(path, header_lines=2).odd_bytes
-    assert fastparse._Lines.of_file(path).odd_bytes, "the title's dash is an odd byte"
-    outcome = _outcome(path, path.name, "registry", tmp_path / "fast", fast=True)
-    assert outcome == _outcome(path, path.name, "registry", tmp_path / "python", fast=False)
+    assert not Lines.of_file(path, header_lines=2).odd_bytes
+    assert Lines.of_file(path).odd_bytes, "the title's dash is an odd byte"
+    outcome = assert_same(path, path.name, "registry", tmp_path)
     assert outcome[0]["rows_read"] == len(rows)
     probed = ("org_type", "registered_on", "registered_capital", "status", "rating", "rating_valid_until")
     typed = [tuple(str(row[name]) for name in probed) for row in outcome[2][-len(typed_probes) :]]
@@ -263,29 +272,29 @@ def test_a_file_without_odd_bytes_still_declines_cr_and_ideographic_spaces(line_
 
 
 def _odd_byte(cell: str) -> bool:
-    return any(b in fastparse.ODD_BYTES for b in cell.encode("utf-8"))
+    return any(b in ODD_BYTES for b in cell.encode("utf-8"))
 
 
 def test_the_first_odd_byte_is_reported_once_as_soon_as_it_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(fastparse, "CHUNK", 8)
+    monkeypatch.setattr(lines_module, "CHUNK", 8)
     path = tmp_path / "rows.csv"
     path.write_bytes(b"row,1\n" * 4 + b"row,\xc2\xa02\n" + b"row,3\n" * 20 + b"row,\x0b4\n")
     feeds, seen = [], []
-    feed = fastparse._Lines.feed
-    monkeypatch.setattr(fastparse._Lines, "feed", lambda self, chunk: feeds.append(feed(self, chunk)))
-    lines = fastparse._Lines.of_file(path, 0, lambda: seen.append(len(feeds)))
+    feed = Lines.feed
+    monkeypatch.setattr(Lines, "feed", lambda self, chunk: feeds.append(feed(self, chunk)))
+    lines = Lines.of_file(path, 0, lambda: seen.append(len(feeds)))
     assert (seen, len(feeds), lines.count, lines.odd_bytes) == ([4], 20, 26, True), "once, at the 4th chunk"
-    assert fastparse._Lines.of_file(path, 26, lambda: seen.append(0)).odd_bytes is False and seen == [4]
+    assert Lines.of_file(path, 26, lambda: seen.append(0)).odd_bytes is False and seen == [4]
 
 
 def test_odd_bytes_are_found_in_any_chunk_and_not_in_header_lines():
-    lines = fastparse._Lines(header_lines=2)
+    lines = Lines(header_lines=2)
     for chunk in (b"title \xe2\x80\x94\n", b"head\tline\nrow,1\r\n", b"row,2\r\n" * 3):
         lines.feed(chunk)
     assert (lines.count, lines.odd_bytes) == (6, False)
     lines.feed(b"row,\xc2\xa03\n")
     assert (lines.count, lines.odd_bytes) == (7, True)
-    assert fastparse._Lines(header_lines=0).feed(b"\x01") is None
+    assert Lines(header_lines=0).feed(b"\x01") is None
 
 
 def test_the_fast_path_types_the_tricky_file_itself(tmp_path):
@@ -327,7 +336,7 @@ def test_files_the_fast_path_cannot_account_for_are_declined_whole(case, tmp_pat
         fastparse.parse_csv(
             path, layout, open_export(path, layout), DATE, outputs, {}, lineage, raw_schema(layout)
         )
-    assert_same(path, path.name, "registry", tmp_path)
+    assert_same(path, path.name, "registry", tmp_path, fast_path="python")
 
 
 def test_a_wrong_check_character_ranks_after_the_reasons_of_earlier_columns(tmp_path):
@@ -344,8 +353,7 @@ def test_a_wrong_check_character_ranks_after_the_reasons_of_earlier_columns(tmp_
     name = f"membership_{make_code('5', '1', '320508', rng)}_20231031.csv"
     path = tmp_path / name
     path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
-    outcome = _outcome(path, name, "membership", tmp_path / "fast", fast=True)
-    assert outcome == _outcome(path, name, "membership", tmp_path / "python", fast=False)
+    outcome = assert_same(path, name, "membership", tmp_path)
     assert [(r["reason"], r["column_name"], r["value"]) for r in outcome[3]] == [
         ("credit_code_check_character", "member_credit_code", wrong),
         ("member_name_missing", "member_name", ""),
@@ -400,13 +408,29 @@ def test_names_the_fast_path_keeps_fold_as_python_folds_them():
 
     from ingest.parse.cells import halfwidth
 
-    spans = re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", fastparse._safe_name_class())
+    spans = re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", safe_name_class())
     characters = [chr(c) for a, b in spans for c in range(int(a, 16), int(b or a, 16) + 1)]
     characters += [chr(c) for c in range(0x20, 0x7F)]
     assert len(characters) > 15_000
-    folding = str.maketrans(fastparse.FULL_WIDTH_TO_ASCII)
-    brackets = str.maketrans("[]【】〔〕", "()()()")
+    folding = str.maketrans(FULL_WIDTH_BRACKETS)
+    brackets = str.maketrans(BRACKETS)
     for ch in characters:
         folded = ch.translate(folding)
         assert halfwidth(ch) == folded
         assert normalize_name(ch) == folded.translate(brackets).replace(" ", "")
+
+
+def test_a_spelling_added_to_the_rules_is_typed_by_both_paths(tmp_path, monkeypatch):
+    """The rules are written once: a spelling added to them is typed alike by DuckDB's SQL (generated
+    from the rules) and by Python — and before it was added, both quarantined it."""
+    rng = random.Random(5)
+    rows = [[*HEADER[:3], "登记状态", "评估等级"]]
+    rows += [[make_code("5", "1", "320508", rng), f"苏州市第{i}协会", "社会团体法人", "正常", "五星"] for i in range(3)]
+    path = tmp_path / "registry_320500_20231031.csv"
+    path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
+    before = assert_same(path, path.name, "registry", tmp_path / "before")
+    assert {r["reason"] for r in before[3]} == {"org_type_unknown"} and before[2] == []
+    monkeypatch.setitem(ENUMS["org_type"][0], "社会团体法人", "social_group")
+    monkeypatch.setitem(GRADE_SPELLINGS, "五星", 5)
+    after = assert_same(path, path.name, "registry", tmp_path / "after")
+    assert [(r["org_type"], r["rating"]) for r in after[2]] == [("social_group", 5)] * 3 and after[3] == []

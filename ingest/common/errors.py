@@ -44,3 +44,7 @@ class LockHeldError(SocorgError):
 
 class DiskFullError(SocorgError):
     """Not enough free space for the night, or a write failed for lack of it; the message has figures."""
+
+
+class Declined(Exception):  # noqa: N818 (a signal, not an error)
+    """The fast path cannot account for a file line by line in DuckDB: the Python path parses it."""

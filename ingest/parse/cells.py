@@ -8,16 +8,20 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-EXCEL_EPOCH = dt.date(1899, 12, 30)
-_DATE_PATTERNS = [
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-]
-_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
-EMPTY_VALUES = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
+from ingest.rules.typing_rules import (
+    BRACKETS,
+    DATE_SPELLINGS,
+    EMPTY_VALUES,
+    ENUMS,
+    EXCEL_EPOCH,
+    EXCEL_SERIAL,
+    EXCEL_SERIAL_RANGE,
+    GRADE_SPELLINGS,
+    TIME_OF_DAY,
+)
+
+_DATE_PATTERNS = [re.compile(rf"^{spelling}$") for spelling in DATE_SPELLINGS]
+_TIME_SUFFIX = re.compile(TIME_OF_DAY)
 
 
 class CellError(ValueError):
@@ -79,19 +83,15 @@ def parse_date(value: object) -> dt.date | None:
                 return dt.date(*(int(g) for g in match.groups()))
             except ValueError:
                 raise CellError("date_impossible", value) from None
-    if re.fullmatch(r"\d{5}(\.\d+)?", raw):
+    if re.fullmatch(EXCEL_SERIAL, raw):
         return _excel_serial(float(raw))
     raise CellError("date_unparseable", value)
 
 
 def _excel_serial(serial: float) -> dt.date:
-    if not 1 <= serial < 2958466:
+    if not EXCEL_SERIAL_RANGE[0] <= serial < EXCEL_SERIAL_RANGE[1]:
         raise CellError("date_unparseable", serial)
     return EXCEL_EPOCH + dt.timedelta(days=int(serial))
-
-
-_GRADE = re.compile(r"^(?:([1-5])A|(A{1,5}))级?$")
-_NOT_EVALUATED = {"未评估", "未评", "无等级"}
 
 
 def parse_grade(value: object) -> int | None:
@@ -104,12 +104,9 @@ def parse_grade(value: object) -> int | None:
     if raw is None:
         return None
     raw = halfwidth(raw).replace(" ", "").upper()
-    if raw in _NOT_EVALUATED:
-        return None
-    match = _GRADE.match(raw)
-    if not match:
+    if raw not in GRADE_SPELLINGS:
         raise CellError("grade_unknown", value)
-    return int(match.group(1)) if match.group(1) else len(match.group(2))
+    return GRADE_SPELLINGS[raw]
 
 
 def enum(mapping: dict[str, str], reason: str):
@@ -127,56 +124,12 @@ def enum(mapping: dict[str, str], reason: str):
     return normalize
 
 
-ORG_TYPES = {
-    "社会团体": "social_group",
-    "社团": "social_group",
-    "社会服务机构": "social_service_org",
-    "民办非企业单位": "social_service_org",
-    "民非": "social_service_org",
-    "基金会": "foundation",
-    "其他": "other",
-}
-ORG_STATUSES = {
-    "正常": "active",
-    "存续": "active",
-    "已注销": "deregistered",
-    "注销": "deregistered",
-    "已撤销": "revoked",
-    "撤销": "revoked",
-}
-MEMBER_KINDS = {"单位会员": "organization", "企业会员": "organization", "个人会员": "individual"}
-MEMBER_ROLES = {
-    "会长单位": "president",
-    "副会长单位": "vice_president",
-    "常务理事单位": "executive_director",
-    "理事单位": "director",
-    "监事单位": "supervisor",
-    "会员单位": "member",
-    "会员": "member",
-}
-MEMBER_STATUSES = {
-    "正常": "active",
-    "已退会": "withdrawn",
-    "退会": "withdrawn",
-    "暂停": "suspended",
-}
-QUALIFICATIONS = {
-    "上市公司": "listed",
-    "独角兽企业": "unicorn",
-    '专精特新"小巨人"企业': "little_giant",
-    "专精特新小巨人企业": "little_giant",
-    "小巨人企业": "little_giant",
-    "专精特新中小企业": "srdi",
-    "高新技术企业": "high_tech",
-    "民营企业100强": "top100_private",
-}
-
-parse_org_type = enum(ORG_TYPES, "org_type_unknown")
-parse_org_status = enum(ORG_STATUSES, "status_unknown")
-parse_member_kind = enum(MEMBER_KINDS, "member_kind_unknown")
-parse_member_role = enum(MEMBER_ROLES, "role_unknown")
-parse_member_status = enum(MEMBER_STATUSES, "member_status_unknown")
-parse_qualification = enum(QUALIFICATIONS, "qualification_unknown")
+parse_org_type = enum(*ENUMS["org_type"])
+parse_org_status = enum(*ENUMS["org_status"])
+parse_member_kind = enum(*ENUMS["member_kind"])
+parse_member_role = enum(*ENUMS["member_role"])
+parse_member_status = enum(*ENUMS["member_status"])
+parse_qualification = enum(*ENUMS["qualification"])
 
 
 _FOREIGN = ("美元", "港元", "港币", "欧元", "日元", "英镑")
@@ -222,7 +175,7 @@ def parse_year(value: object) -> int | None:
     return int(match.group(1))
 
 
-_BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"})
+_BRACKETS = str.maketrans(BRACKETS)
 
 
 @functools.cache

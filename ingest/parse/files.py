@@ -16,10 +16,17 @@ import pyarrow.parquet as pq
 from ingest.common.errors import ExportError
 from ingest.parse import fast as fastparse
 from ingest.parse.readers import open_export
-from ingest.parse.rows import ARROW_TYPES, Rejected, type_record
+from ingest.parse.rows import Rejected, type_record
 from ingest.rules.creditcode import verify
 from ingest.rules.layouts import Layout, load_layout
 from ingest.rules.personal import quarantine_json
+from ingest.rules.typing_rules import (
+    ARROW_TYPES,
+    INDIVIDUAL_COLUMNS,
+    INDIVIDUAL_KIND,
+    NORMALIZED_SUFFIX,
+    unique_key_parts,
+)
 
 BATCH_ROWS = 50_000
 
@@ -47,7 +54,7 @@ def raw_schema(layout: Layout) -> pa.Schema:
             continue
         fields.append(pa.field(col.name, ARROW_TYPES[col.type]))
         if col.type == "name":
-            fields.append(pa.field(f"{col.name}_normalized", pa.string()))
+            fields.append(pa.field(f"{col.name}{NORMALIZED_SUFFIX}", pa.string()))
     file_fields = [pa.field(k, pa.string()) for k in layout.file_pattern.groupindex if k != "file_date"]
     return pa.schema([*file_fields, *fields, *LINEAGE])
 
@@ -75,9 +82,12 @@ class FileLoad:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     cell_notes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    typed_by: str = field(default="", compare=False)  # "duckdb" or "python": which path typed the rows
 
     def as_row(self) -> dict:
+        """The load log's row (which path typed the file is not part of it: both give the same rows)."""
         row = asdict(self)
+        del row["typed_by"]
         row["unknown_headers"] = json.dumps(self.unknown_headers, ensure_ascii=False)
         row["quarantine_reasons"] = json.dumps(self.quarantine_reasons, ensure_ascii=False)
         row["cell_notes"] = json.dumps(self.cell_notes, ensure_ascii=False)
@@ -85,22 +95,24 @@ class FileLoad:
 
 
 def _row_key(layout: Layout, record: dict[str, object]) -> object:
-    """The key that must be unique within one file, per the layout's `unique_key`."""
-    if layout.unique_key == "member_key":
-        return record.get("member_credit_code") or record.get("member_name_normalized")
-    if layout.unique_key == "qualification_key":
-        ent = record.get("credit_code") or record.get("enterprise_name_normalized")
-        qualification = record.get("qualification")
-        return f"{ent}|{qualification}" if ent and qualification else None
-    return record.get(layout.unique_key) if layout.unique_key else None
+    """The key that must be unique within one file, per the layout's `unique_key` (see UNIQUE_KEYS)."""
+    if not layout.unique_key:
+        return None
+    parts = unique_key_parts(layout.unique_key)
+    either = next((v for c in parts["either"] if (v := record.get(c))), None)
+    values = [either, *(record.get(c) for c in parts["and_also"])]
+    if not all(values):
+        return None
+    return "|".join(map(str, values)) if len(values) > 1 else either
 
 
 def _drop_personal_names(layout: Layout, record: dict) -> None:
     """Individual members' names are personal data: they do not reach raw/."""
-    if layout.source == "membership" and record.get("member_kind") == "individual":
-        record["member_name"] = None
-        record["member_name_normalized"] = None
-        record["member_credit_code"] = None
+    if layout.source == "membership" and record.get("member_kind") == INDIVIDUAL_KIND:
+        for name in INDIVIDUAL_COLUMNS:
+            record[name] = None
+            if f"{name}{NORMALIZED_SUFFIX}" in record:
+                record[f"{name}{NORMALIZED_SUFFIX}"] = None
 
 
 class _BatchWriter:
@@ -304,6 +316,7 @@ def _parse_fast(jobs: list[_Job]) -> list[bool | ExportError]:
         load.footer_rows, load.footer_total = result.footer_rows, result.footer_total
         load.rows_quarantined = sum(result.reasons.values())
         load.quarantine_reasons = dict(sorted(result.reasons.items()))
+        load.typed_by = "duckdb"
         taken.append(True)
     return taken
 
@@ -311,6 +324,7 @@ def _parse_fast(jobs: list[_Job]) -> list[bool | ExportError]:
 def _parse_python(job: _Job) -> None:
     """Parse a file row by row with ingest.parse.rows into its outputs, filling in its load."""
     layout, load, lineage = job.layout, job.load, job.lineage
+    load.typed_by = "python"
     loaded = _BatchWriter(job.outputs["loaded"], job.schema)
     rejected = _BatchWriter(job.outputs["rejected"], QUARANTINE_SCHEMA)
     reasons: Counter[str] = Counter()

@@ -6,29 +6,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 
-import pyarrow as pa
-
 from ingest.parse import cells as n
 from ingest.parse.readers import Formula
 from ingest.rules.creditcode import verify
 from ingest.rules.layouts import Column, Layout
-
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "text": pa.string(),
-    "name": pa.string(),
-    "credit_code": pa.string(),
-    "division": pa.string(),
-    "date": pa.date32(),
-    "amount": pa.decimal128(18, 4),
-    "grade": pa.int8(),
-    "year": pa.int16(),
-    "org_type": pa.string(),
-    "org_status": pa.string(),
-    "member_kind": pa.string(),
-    "member_role": pa.string(),
-    "member_status": pa.string(),
-    "qualification": pa.string(),
-}
+from ingest.rules.typing_rules import CREDIT_CODE_CATEGORIES, NORMALIZED_SUFFIX
 
 
 def _division(value: object) -> str | None:
@@ -82,9 +64,6 @@ class Rejected(Exception):
         return {"reason": self.reason, "column_name": self.column, "value": value}
 
 
-CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
-
-
 def type_record(
     layout: Layout, cells: dict[str, object], export_date: dt.date, notes: Counter | None = None
 ) -> dict[str, object]:
@@ -119,7 +98,7 @@ def type_record(
             raise Rejected("date_in_future", col.name, value)
         record[col.name] = typed
         if col.type == "name":
-            record[f"{col.name}_normalized"] = n.normalize_name(typed) if typed else None
+            record[f"{col.name}{NORMALIZED_SUFFIX}"] = n.normalize_name(typed) if typed else None
     return record
 
 

@@ -46,7 +46,6 @@ DATASETS = {
         ("source", "file_name", "version", "reason"), "file × quarantine reason · 文件 × 隔离原因"
     ),
 }
-PERSONAL_COLUMNS = {"legal_representative", "phone", "contact_person"}
 
 
 def dataset_path(publish: Path, dataset: str, export_date: dt.date) -> Path:

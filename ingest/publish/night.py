@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.common.files import write_json_atomically
 from ingest.common.paths import duckdb_memory
-from ingest.publish.datasets import DATASETS, PERSONAL_COLUMNS, dataset_docs, dataset_path
+from ingest.publish.datasets import DATASETS, dataset_docs, dataset_path
 from ingest.publish.fingerprint import night_fingerprint, night_inputs, previous_fingerprint
 from ingest.publish.release import (
     column_statistics,
@@ -24,6 +24,7 @@ from ingest.publish.release import (
     write_release,
     write_versions,
 )
+from ingest.rules.layouts import personal_columns
 
 # Fixed Parquet settings, so that the same marts always give the same bytes.
 PARQUET_OPTIONS = "format parquet, compression zstd, row_group_size 122880"
@@ -117,7 +118,7 @@ def _headline(con, shares: dict) -> dict:
 def _export(con, dataset: str, staging: Path, export_date: dt.date) -> tuple[Path, list[str]]:
     """Write one mart to staging as Parquet sorted by its key; refuse personal columns."""
     columns = [row[0] for row in con.execute(f"describe marts.{dataset}").fetchall()]
-    leaked = PERSONAL_COLUMNS.intersection(columns)
+    leaked = personal_columns().intersection(columns)
     if leaked:
         raise RuntimeError(f"refusing to publish {dataset}: personal columns {sorted(leaked)}")
     relative = dataset_path(Path("."), dataset, export_date)

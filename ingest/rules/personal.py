@@ -6,11 +6,8 @@ import json
 import re
 
 from ingest.rules.layouts import Layout
+from ingest.rules.typing_rules import INDIVIDUAL_COLUMNS, INDIVIDUAL_MARK, SPACES
 
-# How an export says a member is a person (个人会员): that member's name is personal data.
-INDIVIDUAL_MARK = "个人"
-INDIVIDUAL_COLUMNS = ("member_name", "member_credit_code")  # withheld when the member is a person
-SPACES = (" ", "\t", "\u3000", "\u00a0")  # as offices space out 个 人 会 员
 WITHHELD_KEY = "_withheld"  # row_json lists the personal columns a quarantined row had, not their values
 _DIGITS = re.compile(r"\d")
 

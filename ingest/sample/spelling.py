@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ingest.parse.cells import EXCEL_EPOCH
+from ingest.rules.typing_rules import EXCEL_EPOCH
 
 GRADE_SPELLINGS = ["{g}A", "{a}", "{g}A级", "{fw}"]
 _FULLWIDTH_DIGITS = str.maketrans("0123456789A-", "０１２３４５６７８９Ａ－")

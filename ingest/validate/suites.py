@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-ORG_TYPES = ["social_group", "social_service_org", "foundation", "other"]
-ORG_STATUSES = ["active", "deregistered", "revoked"]
-MEMBER_KINDS = ["organization", "individual"]
-ROLES = ["president", "vice_president", "executive_director", "director", "supervisor", "member"]
-MEMBER_STATUSES = ["active", "withdrawn", "suspended"]
-QUALIFICATIONS = ["listed", "unicorn", "little_giant", "srdi", "high_tech", "top100_private"]
+from ingest.rules.typing_rules import CREDIT_CODE_CATEGORIES, canonical_values
+
+# The canonical values the parse types each enumerated column to (ingest.rules.typing_rules).
+ORG_TYPES = canonical_values("org_type")
+ORG_STATUSES = canonical_values("org_status")
+MEMBER_KINDS = canonical_values("member_kind")
+ROLES = canonical_values("member_role")
+MEMBER_STATUSES = canonical_values("member_status")
+QUALIFICATIONS = canonical_values("qualification")
 # The category characters of a social organization's code (positions 1–2) and its type (domain.md).
-CATEGORY_TYPES = [("51", "social_group"), ("52", "social_service_org"), ("53", "foundation"), ("59", "other")]
+CATEGORY_TYPES = list(CREDIT_CODE_CATEGORIES.items())
 ERROR, WARNING = "critical", "warning"
 SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", "info": "info"}
 # The suites hold no dates: the night's export date comes in as parameters (night_parameters), so a

@@ -86,6 +86,12 @@ def load_layouts(source: str, directory: Path | None = None) -> list[Layout]:
     return [canonical, *variants]
 
 
+def personal_columns(directory: Path | None = None) -> frozenset[str]:
+    """Every column a layout of any source marks `personal: true`: it never reaches raw/ or a release."""
+    layouts = [x for source in SOURCES for x in load_layouts(source, directory)]
+    return frozenset(c.name for x in layouts for c in x.columns if c.personal)
+
+
 def layout_for(source: str, file_name: str, directory: Path | None = None) -> Layout | None:
     """The first layout of the source whose file name pattern matches, or None."""
     return next((x for x in load_layouts(source, directory) if x.file_pattern.match(file_name)), None)

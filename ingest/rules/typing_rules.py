@@ -1,0 +1,151 @@
+"""Every typing rule, once: spellings, empty markers, dates, folding, typed columns, unique keys.
+
+Both typing paths read this module: the Python row path (`ingest.parse.cells`, `ingest.parse.rows`)
+applies the rules to a cell, and the DuckDB fast path (`ingest.parse.fast.sql`) generates its SQL from
+them. A spelling added here is typed by both; a spelling the SQL cannot apply exactly (full-width
+letters, spaces inside, lower case) makes the fast path decline the row to Python, never guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+# A cell that says "nothing here" (after trimming): null, not a value.
+EMPTY_VALUES = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
+
+# Evaluation grades (社会组织评估等级) 1A–5A, spelled `5A`, `AAAAA`, `5A级` or `AAAAA级` (compared upper
+# case, half-width, without spaces); the spellings of "not evaluated" type as null.
+NOT_EVALUATED = ("未评估", "未评", "无等级")
+GRADE_SPELLINGS: dict[str, int | None] = {
+    **{spelling: g for g in range(1, 6) for spelling in (f"{g}A", "A" * g, f"{g}A级", f"{'A' * g}级")},
+    **dict.fromkeys(NOT_EVALUATED),
+}
+
+# Date spellings, each a regular expression (Python `re` and DuckDB's RE2 alike) whose three groups are
+# year, month and day; compared after folding full-width digits and removing spaces and a time of day.
+DATE_SPELLINGS = (
+    r"(\d{4})-(\d{1,2})-(\d{1,2})",
+    r"(\d{4})/(\d{1,2})/(\d{1,2})",
+    r"(\d{4})\.(\d{1,2})\.(\d{1,2})",
+    r"(\d{4})年(\d{1,2})月(\d{1,2})日?",
+    r"(\d{4})(\d{2})(\d{2})",
+)
+TIME_OF_DAY = r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"  # dropped from the end of a date cell
+EXCEL_SERIAL = r"\d{5}(\.\d+)?"  # a date Excel stored as its day number, typed as text
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_SERIAL_RANGE = (1, 2958466)  # day numbers Excel can show as a date (1900-01-01 … 9999-12-31)
+
+# Character folding of names (their matching form): NFKC folds full-width forms such as （） to ASCII;
+# the other bracket forms offices use become round brackets; whitespace goes.
+FULL_WIDTH_BRACKETS = {"（": "(", "）": ")"}
+BRACKETS = {"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"}
+
+# Enumerated cells: spelling (half-width, without spaces) → canonical value, and the quarantine reason
+# of a spelling not listed. The canonical values are what GX's suites accept (ingest.validate.suites).
+ENUMS: dict[str, tuple[dict[str, str], str]] = {
+    "org_type": (
+        {
+            "社会团体": "social_group",
+            "社团": "social_group",
+            "社会服务机构": "social_service_org",
+            "民办非企业单位": "social_service_org",
+            "民非": "social_service_org",
+            "基金会": "foundation",
+            "其他": "other",
+        },
+        "org_type_unknown",
+    ),
+    "org_status": (
+        {
+            "正常": "active",
+            "存续": "active",
+            "已注销": "deregistered",
+            "注销": "deregistered",
+            "已撤销": "revoked",
+            "撤销": "revoked",
+        },
+        "status_unknown",
+    ),
+    "member_kind": (
+        {"单位会员": "organization", "企业会员": "organization", "个人会员": "individual"},
+        "member_kind_unknown",
+    ),
+    "member_role": (
+        {
+            "会长单位": "president",
+            "副会长单位": "vice_president",
+            "常务理事单位": "executive_director",
+            "理事单位": "director",
+            "监事单位": "supervisor",
+            "会员单位": "member",
+            "会员": "member",
+        },
+        "role_unknown",
+    ),
+    "member_status": (
+        {"正常": "active", "已退会": "withdrawn", "退会": "withdrawn", "暂停": "suspended"},
+        "member_status_unknown",
+    ),
+    "qualification": (
+        {
+            "上市公司": "listed",
+            "独角兽企业": "unicorn",
+            '专精特新"小巨人"企业': "little_giant",
+            "专精特新小巨人企业": "little_giant",
+            "小巨人企业": "little_giant",
+            "专精特新中小企业": "srdi",
+            "高新技术企业": "high_tech",
+            "民营企业100强": "top100_private",
+        },
+        "qualification_unknown",
+    ),
+}
+
+
+def canonical_values(kind: str) -> list[str]:
+    """The canonical values of an enumerated column type, in first-spelled order."""
+    return list(dict.fromkeys(ENUMS[kind][0].values()))
+
+
+# Column types of the layouts and the Arrow type each is typed to in raw/.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "name": pa.string(),
+    "credit_code": pa.string(),
+    "division": pa.string(),
+    "date": pa.date32(),
+    "amount": pa.decimal128(18, 4),
+    "grade": pa.int8(),
+    "year": pa.int16(),
+    **{kind: pa.string() for kind in ENUMS},
+}
+NORMALIZED_SUFFIX = "_normalized"  # a name column is followed by its matching form
+
+# The second and third characters of a credit code are its registering department and category:
+# 51–59 are civil affairs' social organizations (the layout option `derive: credit_code_category`).
+CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
+
+# A layout's `unique_key`, when not a single column: the first present of `either`, joined by `|` with
+# each of `and_also` (all of them present, else no key). Repeats within one file are quarantined.
+UNIQUE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "member_key": {"either": ("member_credit_code", "member_name_normalized"), "and_also": ()},
+    "qualification_key": {
+        "either": ("credit_code", "enterprise_name_normalized"),
+        "and_also": ("qualification",),
+    },
+}
+
+
+def unique_key_parts(unique_key: str) -> dict[str, tuple[str, ...]]:
+    """A unique key's parts; a plain column name is a key of that column alone."""
+    return UNIQUE_KEYS.get(unique_key, {"either": (unique_key,), "and_also": ()})
+
+
+# Personal data. Columns are marked `personal: true` in their layout and never typed; in membership
+# exports a member of the kind spelled with 个人 is a person, whose name and code are personal too.
+INDIVIDUAL_MARK = "个人"
+INDIVIDUAL_KIND = "individual"  # its canonical member_kind
+INDIVIDUAL_COLUMNS = ("member_name", "member_credit_code")
+SPACES = (" ", "\t", "\u3000", "\u00a0")  # as offices space out 个 人 会 员
