@@ -13,7 +13,7 @@ import yaml
 from ingest.common.errors import ExportError, GateError, SocorgError
 from ingest.land.landing import land_night, safe_file_name
 from ingest.parse.night import parse_night, partition
-from ingest.validate.gate import check_batches
+from ingest.validate.checks import check_batches
 
 DATE = dt.date(2023, 10, 31)
 CORPUS = Path(__file__).parent / "bad_inputs"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 
@@ -25,3 +27,71 @@ def test_dbt_finds_every_unit_test(tmp_path):
         "members_without_code_take_the_code_known_for_their_name",
         "one_row_per_enterprise_with_a_flag_per_list",
     } <= names
+
+
+def test_the_new_unit_tests_are_found_too(tmp_path):
+    env = {**os.environ, "SOCORG_DATA": str(tmp_path)}
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), "ls", "--resource-type", "unit_test", "--output", "name", "--profiles-dir", "."]
+    command += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    listed = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert {
+        "joins_leaves_and_role_changes_only_where_the_list_came_both_nights",
+        "tonight_and_this_month_count_registrations_and_deregistrations",
+        "growth_compares_with_the_night_before_and_the_last_night_30_days_back",
+    } <= set(listed.stdout.split())
+
+
+def test_every_model_has_its_own_yml_describing_it():
+    for sql in sorted((PROJECT / "models").rglob("*.sql")):
+        yml = sql.with_suffix(".yml")
+        assert yml.exists(), f"{sql.relative_to(PROJECT)} has no {yml.name} beside it"
+        models = [m["name"] for m in yaml.safe_load(yml.read_text(encoding="utf-8")).get("models", [])]
+        assert models == [sql.stem], f"{yml.name} describes {models}, not {sql.stem} alone"
+
+
+def test_only_staging_reads_sources():
+    for sql in sorted((PROJECT / "models").rglob("*.sql")):
+        if "staging" not in sql.relative_to(PROJECT / "models").parts:
+            assert "source(" not in sql.read_text(encoding="utf-8"), sql.name
+
+
+def test_a_build_without_the_night_fails_with_a_clear_message(tmp_path):
+    env = {**os.environ, "SOCORG_DATA": str(tmp_path)}
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), "compile", "--select", "registry_stats", "--profiles-dir", "."]
+    command += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "the var snapshot_date is not set" in done.stdout
+
+
+def test_gx_guards_the_enumerated_raw_columns_and_dbt_does_not_check_them_again():
+    """Each check in one place: GX's suites check raw batches' enumerated values (taken from the typing
+    rules), so no dbt model repeats an accepted_values test of those values."""
+    from ingest.rules.typing_rules import ENUMS, canonical_values
+    from ingest.validate import suites
+
+    enum_sets = {frozenset(canonical_values(kind)) for kind in ENUMS}
+    assert {
+        frozenset(suites.ORG_TYPES),
+        frozenset(suites.QUALIFICATIONS),
+        frozenset(suites.ROLES),
+    } <= enum_sets
+    for yml in sorted((PROJECT / "models").rglob("*.yml")):
+        text = yml.read_text(encoding="utf-8")
+        for values in yaml_accepted_values(yaml.safe_load(text)):
+            assert frozenset(map(str, values)) not in enum_sets, f"{yml.name} checks {values} again"
+
+
+def yaml_accepted_values(node):
+    """Every `values` list of an accepted_values test anywhere in a parsed yml."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "accepted_values":
+                yield (value.get("arguments") or value)["values"]
+            else:
+                yield from yaml_accepted_values(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from yaml_accepted_values(item)

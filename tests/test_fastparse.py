@@ -425,7 +425,8 @@ def test_a_spelling_added_to_the_rules_is_typed_by_both_paths(tmp_path, monkeypa
     from the rules) and by Python — and before it was added, both quarantined it."""
     rng = random.Random(5)
     rows = [[*HEADER[:3], "登记状态", "评估等级"]]
-    rows += [[make_code("5", "1", "320508", rng), f"苏州市第{i}协会", "社会团体法人", "正常", "五星"] for i in range(3)]
+    code = lambda: make_code("5", "1", "320508", rng)  # noqa: E731
+    rows += [[code(), f"苏州市第{i}协会", "社会团体法人", "正常", "五星"] for i in range(3)]
     path = tmp_path / "registry_320500_20231031.csv"
     path.write_text("".join(",".join(row) + "\n" for row in rows), encoding="utf-8")
     before = assert_same(path, path.name, "registry", tmp_path / "before")

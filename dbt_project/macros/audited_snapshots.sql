@@ -2,7 +2,6 @@
 {% macro audited_snapshots(source_name) -%}
     select source_rows.*
     from {{ source('raw', source_name) }} as source_rows
-    inner join (select distinct export_date from {{ source('raw', 'audited') }}) as audited
-        on source_rows.export_date = audited.export_date
-    where source_rows.export_date <= {{ snapshot_date() }}
+    inner join {{ ref('stg_audit__nights') }} as audited
+        on source_rows.export_date = audited.snapshot_date
 {%- endmacro %}

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from ingest.common.errors import StateError
 from ingest.common.files import json_field, read_json
-from ingest.common.paths import DBT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT
+from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.publish.release import latest_snapshot, release_dir, releases, verify
 
 # What decides a night's marts besides its exports: the package's code and layouts, dbt and the suites.
 CODE_FOLDERS = (PROJECT_ROOT / "ingest", DBT_DIR / "models", DBT_DIR / "macros", DBT_DIR / "seeds",
-                DBT_DIR / "tests", EXPECTATIONS_DIR)  # fmt: skip
+                DBT_DIR / "tests")  # fmt: skip
 CODE_SUFFIXES = {".py", ".yaml", ".yml", ".sql", ".csv", ".json"}
 
 

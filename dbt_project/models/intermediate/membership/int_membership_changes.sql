@@ -7,8 +7,7 @@ members as (
 ),
 
 audited as (
-    select distinct export_date as snapshot_date from {{ source('raw', 'audited') }}
-    where export_date <= {{ snapshot_date() }}
+    select * from {{ ref('stg_audit__nights') }}
 ),
 
 nights as (

@@ -1,0 +1,127 @@
+"""The GX file context in the data folder, and each source's suite, validation definition and checkpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from ingest.validate.results import ROW_ID, ROW_NAME
+from ingest.validate.suites import SUITES
+
+DATASOURCE = "socorg_raw"
+
+
+def context_dir(data: Path) -> Path:
+    """`<data>/runs/gx/`: GX's stores live with the runs, not in the checkout (suites are Python)."""
+    return data / "runs" / "gx"
+
+
+def _config(data: Path) -> dict:
+    """The parts of great_expectations.yml socorg sets; GX adds its datasources beside them."""
+    folders = {
+        "expectations_store": ("ExpectationsStore", "expectations/"),
+        "validation_results_store": ("ValidationResultsStore", "validations/"),
+        "checkpoint_store": ("CheckpointStore", "checkpoints/"),
+        "validation_definition_store": ("ValidationDefinitionStore", "validation_definitions/"),
+    }
+    stores = {
+        name: {
+            "class_name": kind,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": base},
+        }
+        for name, (kind, base) in folders.items()
+    }
+    stores["checkpoint_store"]["store_backend"]["suppress_store_backend_id"] = True
+    docs = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data / "docs" / "gx") + "/"}
+    return {
+        "config_version": 4.0,
+        "stores": stores,
+        "expectations_store_name": "expectations_store",
+        "validation_results_store_name": "validation_results_store",
+        "checkpoint_store_name": "checkpoint_store",
+        "data_docs_sites": {
+            "local_site": {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": True,
+                "store_backend": docs,
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        "analytics_enabled": False,
+        "progress_bars": {"globally": False, "metric_calculations": False},
+    }
+
+
+def open_context(data: Path):
+    """GX's file context in `<data>/runs/gx/`, its configuration written from _config() when it differs."""
+    import great_expectations as gx
+    import yaml
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    config_file = context_dir(data) / "great_expectations.yml"
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    current = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
+    wanted = {**(current or {}), **_config(data)}
+    if wanted != current:
+        config_file.write_text(yaml.safe_dump(wanted, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return gx.get_context(mode="file", project_root_dir=str(data / "runs"))
+
+
+def checkpoint_for(context, source: str):
+    """The source's suite, batch definition, validation definition and checkpoint, kept current.
+
+    Stored objects are rewritten only when they changed.
+    """
+    import great_expectations as gx
+
+    suite_name = SUITES[source].__name__
+    suite = _stored(context.suites, gx.ExpectationSuite(name=suite_name, expectations=SUITES[source]()))
+    datasource = next((d for d in context.data_sources.all().values() if d.name == DATASOURCE), None)
+    datasource = datasource or context.data_sources.add_pandas(name=DATASOURCE)
+    asset = next((a for a in datasource.assets if a.name == source), None)
+    asset = asset or datasource.add_dataframe_asset(name=source)
+    batch = next((b for b in asset.batch_definitions if b.name == "night"), None)
+    batch = batch or asset.add_batch_definition_whole_dataframe("night")
+    validation = _stored(
+        context.validation_definitions,
+        gx.ValidationDefinition(name=f"{suite_name}__night", data=batch, suite=suite),
+    )
+    return _stored(
+        context.checkpoints,
+        gx.Checkpoint(
+            name=f"{suite_name}__checkpoint",
+            validation_definitions=[validation],
+            actions=[],  # Data Docs are built once per night, after every chunk of every source
+            result_format={
+                "result_format": "SUMMARY",
+                "partial_unexpected_count": 5,
+                "unexpected_index_column_names": [*ROW_ID, *ROW_NAME.get(source, ())],
+            },
+        ),
+    )
+
+
+def _without_ids(value):
+    """A GX object's JSON form without the ids GX assigns when it stores one."""
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+def _stored(store, wanted):
+    """The stored suite, validation definition or checkpoint of that name if unchanged, else `wanted`
+    stored (GX's ids aside)."""
+    try:
+        stored = store.get(wanted.name)
+    except Exception:  # GX raises its own not-found error, by version
+        return store.add(wanted)
+    if _without_ids(_json_form(stored)) == _without_ids(_json_form(wanted)):
+        return stored
+    return store.add_or_update(wanted)
+
+
+def _json_form(obj) -> dict:
+    return obj.to_json_dict() if hasattr(obj, "to_json_dict") else json.loads(obj.json())
