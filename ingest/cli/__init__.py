@@ -12,6 +12,8 @@ from pathlib import Path
 
 from ingest.common import paths
 from ingest.common.errors import SocorgError
+from ingest.common.sql import sql_path
+from ingest.publish.datasets import dataset_path
 
 
 def _date(value: str) -> dt.date:
@@ -346,7 +348,7 @@ def _verify(args) -> int:
     """OK when every file of the release hashes as its index.json says; else name each that differs."""
     from ingest.common.files import read_json
     from ingest.orchestration.lock import describe_holder, holder_now
-    from ingest.publish.release import latest_snapshot, marts_db_record, release_dir, verify
+    from ingest.publish.release import latest_file, latest_snapshot, marts_db_record, release_dir, verify
     from ingest.transform.dbt import warehouse_problems
 
     publish = paths.data_dir(args.data) / "publish"
@@ -354,9 +356,7 @@ def _verify(args) -> int:
         if args.release == "latest":
             snapshot = latest_snapshot(publish)
             if not snapshot:
-                print(
-                    f"socorg verify: no release yet ({publish / 'latest.json'} is missing)", file=sys.stderr
-                )
+                print(f"socorg verify: no release yet ({latest_file(publish)} is missing)", file=sys.stderr)
                 return 1
             folder = release_dir(publish, snapshot)
         elif Path(args.release).is_dir():
@@ -419,11 +419,13 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     import duckdb
 
     from ingest.common.files import read_json
+    from ingest.publish.release import read_latest
 
-    latest = read_json(data / "publish" / "latest.json")
-    summary = data / "publish" / "city_summary" / f"snapshot_date={export_date}" / "city_summary.parquet"
-    rows = duckdb.sql(f"select * from read_parquet('{summary}') order by city_code").fetchall()
-    columns = [c[0] for c in duckdb.sql(f"describe select * from read_parquet('{summary}')").fetchall()]
+    latest = read_latest(data / "publish")
+    summary = dataset_path(data / "publish", "city_summary", export_date)
+    read = f"read_parquet({sql_path(summary)})"
+    rows = duckdb.sql(f"select * from {read} order by city_code").fetchall()
+    columns = [c[0] for c in duckdb.sql(f"describe select * from {read}").fetchall()]
     print(f"\nsocorg run {export_date}: published (latest = {latest['snapshot_date']})")
     cities = [dict(zip(columns, row, strict=True)) for row in rows]
     for figures in cities if len(cities) <= CITIES_SHOWN else []:
@@ -468,9 +470,10 @@ def print_changes(data: Path, export_date: dt.date) -> None:
     """The night's registry changes per city, counted by kind."""
     import duckdb
 
-    path = data / "publish" / "registry_changes" / f"snapshot_date={export_date}" / "registry_changes.parquet"
+    path = dataset_path(data / "publish", "registry_changes", export_date)
     rows = duckdb.sql(
-        f"select city_code, any_value(previous_night), change_type, count(*) from read_parquet('{path}') "
+        "select city_code, any_value(previous_night), change_type, count(*) "
+        f"from read_parquet({sql_path(path)}) "
         "group by city_code, change_type order by city_code, change_type"
     ).fetchall()
     if not rows:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ingest.common.errors import StateError
@@ -25,15 +27,32 @@ def _recovery(path: Path) -> str:
     return RECOVERY.get(path.name, DEFAULT_RECOVERY).replace("{date}", path.parent.name)
 
 
-def write_json_atomically(path: Path, content: object) -> None:
-    """Write JSON to `path` so that readers see the old file or the new one, never a part."""
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` with a temporary name beside `path`, then rename it into place: readers see
+    the old file or the new one, never a part; a failed write leaves no temporary file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(json.dumps(content, ensure_ascii=False, indent=1), encoding="utf-8")
+        write(tmp)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_json_atomically(path: Path, content: object) -> None:
+    """Write JSON to `path` so that readers see the old file or the new one, never a part."""
+    text = json.dumps(content, ensure_ascii=False, indent=1)
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_json(path: Path, default: object = ...) -> object:

@@ -19,7 +19,7 @@ from ingest.common.errors import (
     ExportMissingError,
     StateError,
 )
-from ingest.common.files import json_field, read_json, write_json_atomically
+from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
 from ingest.rules.layouts import SOURCES, layout_for
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def _copy(fs, entry: dict, source: str, export_date: dt.date, name: str, data: P
     sha = digest.hexdigest()
     for number, version in enumerate(_versions(target), start=1):
         already = version.exists()
-        if already and _sha256(version) != sha:
+        if already and sha256_of(version) != sha:
             continue
         if already:
             tmp.unlink()
@@ -292,7 +292,7 @@ def superseded_versions(current: LandedFile) -> list[LandedFile]:
                     current.name,
                     current.origin,
                     str(version),
-                    _sha256(version),
+                    sha256_of(version),
                     size,
                     True,
                     number,
@@ -310,14 +310,6 @@ def _versions(target: Path):
     while True:
         yield target.with_name(f"{stem}.v{version}.{suffix}")
         version += 1
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def landing_manifest(data: Path, export_date: dt.date) -> Path:

@@ -6,7 +6,7 @@ import logging
 
 from ingest.common import paths
 from ingest.publish.datasets import dataset_path
-from ingest.publish.release import latest_snapshot
+from ingest.publish.release import latest_file, latest_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def active_organizations_by_city(data: str | None = None) -> dict[str, int]:
     publish = paths.data_dir(data) / "publish"
     snapshot = latest_snapshot(publish)
     if not snapshot:
-        raise FileNotFoundError(f"{publish / 'latest.json'}: nothing published yet")
+        raise FileNotFoundError(f"{latest_file(publish)}: nothing published yet")
     path = dataset_path(publish, "city_summary", dt.date.fromisoformat(snapshot))
     table = pq.read_table(path, columns=["city_code", "active_org_count"]).to_pydict()
     counts = dict(zip(table["city_code"], table["active_org_count"], strict=True))

@@ -274,9 +274,10 @@ def publish_postgres(night: Night) -> dict:
     older nights skips this step. It also runs when an unchanged night skipped the publish (the
     connection may be new), and skips when PostgreSQL already holds that very release.
     """
+    from ingest.common.files import sha256_of
     from ingest.publish.postgres import POSTGRES_CONN_ID, dsn_from_airflow, loaded_index_sha256
     from ingest.publish.postgres import publish_postgres as load
-    from ingest.publish.release import latest_snapshot, release_dir, sha256_of
+    from ingest.publish.release import latest_snapshot, release_dir
 
     dsn = dsn_from_airflow()
     if not dsn:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ingest.common.files import read_json
+from ingest.common.files import read_json, write_atomically
 from ingest.publish.datasets import DATASETS, dataset_docs
+from ingest.publish.release import read_latest
 
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -26,7 +27,7 @@ def _read_json(path: Path) -> dict:
 
 def render(publish: Path, docs: dict[str, dict]) -> str:
     """The page's HTML for the release latest.json points at."""
-    latest = _read_json(publish / "latest.json")
+    latest = read_latest(publish)
     folder = (publish / latest["index"]).parent
     index, statistics = _read_json(folder / "index.json"), _read_json(folder / "statistics.json")
     issues = _read_json(folder / "issues.json")["issues"]
@@ -113,9 +114,4 @@ duckdb.sql("select * from read_parquet('{escape(every)}')")</pre>
 def write_catalog(data: Path) -> Path:
     """Render the page for the latest release and put it in place with a rename."""
     page = render(data / "publish", dataset_docs(data))
-    target = data / "docs" / "index.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(target)
-    return target
+    return write_atomically(data / "docs" / "index.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -76,8 +76,3 @@ def dataset_docs(data: Path) -> dict[str, dict]:
         }
         for name, model in models.items()
     }
-
-
-def sql_literal(text: str) -> str:
-    """A SQL string literal, for statements that take no bind parameters (COMMENT ON, DuckDB paths)."""
-    return "'" + text.replace("'", "''") + "'"

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from ingest.common.errors import StateError
-from ingest.common.files import json_field, read_json
+from ingest.common.files import json_field, read_json, sha256_of
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.publish.release import latest_snapshot, release_dir, releases, verify
 
@@ -28,7 +28,7 @@ def code_fingerprint() -> str:
         files += [p for p in folder.rglob("*") if p.suffix in CODE_SUFFIXES and _is_source(p, folder)]
     for path in sorted(files):
         digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(sha256_of(path).encode())
     return digest.hexdigest()
 
 

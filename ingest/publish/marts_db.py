@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.publish.datasets import sql_literal
+from ingest.common.sql import sql_literal, sql_path
 
 
 def build_marts_db(target: Path, parquet_files: dict[str, Path], docs: dict[str, dict]) -> None:
@@ -14,9 +14,7 @@ def build_marts_db(target: Path, parquet_files: dict[str, Path], docs: dict[str,
     target.unlink(missing_ok=True)
     with duckdb.connect(str(target)) as con:
         for dataset, parquet in parquet_files.items():
-            con.execute(
-                f'create table "{dataset}" as select * from read_parquet({sql_literal(str(parquet))})'
-            )
+            con.execute(f'create table "{dataset}" as select * from read_parquet({sql_path(parquet)})')
             doc = docs.get(dataset, {})
             if doc.get("description"):
                 con.execute(f'comment on table "{dataset}" is {sql_literal(doc["description"])}')

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ingest.common.files import write_json_atomically
 from ingest.common.paths import duckdb_memory
+from ingest.common.sql import sql_literal, sql_path
 from ingest.publish.datasets import DATASETS, dataset_docs, dataset_path
 from ingest.publish.fingerprint import night_fingerprint, night_inputs, previous_fingerprint
 from ingest.publish.release import (
@@ -16,6 +17,7 @@ from ingest.publish.release import (
     describe_file,
     file_record,
     history_gaps,
+    latest_file,
     latest_snapshot,
     marts_db_record,
     night_issues,
@@ -48,7 +50,7 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
         # Not read_only: within one process (dag.test) dbt may still hold the file open read-write,
         # and DuckDB refuses a second configuration. The pool lets one writer at a time in.
         with duckdb.connect(str(data / "warehouse.duckdb")) as con:
-            con.execute(f"set memory_limit = '{duckdb_memory()}'")
+            con.execute(f"set memory_limit = {sql_literal(duckdb_memory())}")
             staged = {d: _export(con, d, staging, export_date) for d in DATASETS}
             files, statistics = [], {"datasets": {}}
             for dataset, (relative, columns) in staged.items():
@@ -87,7 +89,7 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
             (staging / "marts.duckdb").replace(publish / "marts.duckdb")
             write_json_atomically(marts_db_record(publish), record)
             latest = {"snapshot_date": export_date.isoformat(), "index": str(index_file.relative_to(publish))}
-            write_json_atomically(publish / "latest.json", latest)
+            write_json_atomically(latest_file(publish), latest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     write_versions(publish)
@@ -125,5 +127,7 @@ def _export(con, dataset: str, staging: Path, export_date: dt.date) -> tuple[Pat
     target = staging / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     key = ", ".join(DATASETS[dataset].key)
-    con.execute(f"copy (select * from marts.{dataset} order by {key}) to '{target}' ({PARQUET_OPTIONS})")
+    con.execute(
+        f"copy (select * from marts.{dataset} order by {key}) to {sql_path(target)} ({PARQUET_OPTIONS})"
+    )
     return relative, columns

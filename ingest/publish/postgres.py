@@ -11,9 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.common.errors import SocorgError
-from ingest.common.files import read_json
-from ingest.publish.datasets import dataset_docs, sql_literal
-from ingest.publish.release import latest_snapshot, release_dir, sha256_of, verify
+from ingest.common.files import read_json, sha256_of
+from ingest.common.sql import sql_literal, sql_path
+from ingest.publish.datasets import dataset_docs
+from ingest.publish.release import latest_snapshot, release_dir, verify
 
 POSTGRES_CONN_ID = "socorg_postgres"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
@@ -95,7 +96,10 @@ def publish_postgres(data: Path, dsn: str, schema: str = "socorg", snapshot_date
             for entry in index["files"]:
                 parquet = publish / entry["path"]
                 csv = scratch / f"{entry['dataset']}.csv"
-                duckdb.sql(f"copy (select * from read_parquet('{parquet}')) to '{csv}' (header false)")
+                duckdb.sql(
+                    f"copy (select * from read_parquet({sql_path(parquet)})) "
+                    f"to {sql_path(csv)} (header false)"
+                )
                 counts[entry["dataset"]] = _load_table(cur, loading, entry["dataset"], parquet, csv)
                 columns = [c["name"] for c in entry["schema"]]
                 _comment(cur, loading, entry["dataset"], columns, docs.get(entry["dataset"], {}))

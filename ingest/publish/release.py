@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 import uuid
 from pathlib import Path
@@ -11,22 +10,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ingest.common.errors import StateError
-from ingest.common.files import json_field, read_json, write_json_atomically
+from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.sql import sql_path
 from ingest.publish.datasets import DATASETS
 
 
 def release_dir(publish: Path, export_date: dt.date | str) -> Path:
     """`publish/releases/<date>/`."""
     return publish / "releases" / str(export_date)
-
-
-def sha256_of(path: Path) -> str:
-    """The file's SHA-256, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe_file(dataset: str, parquet: Path, relative: str) -> dict:
@@ -46,7 +37,7 @@ def describe_file(dataset: str, parquet: Path, relative: str) -> dict:
 def column_statistics(con, parquet: Path, columns: list[str]) -> dict:
     """Row count and each column's share of nulls."""
     counts = ", ".join(f'count("{c}")' for c in columns)
-    row = con.execute(f"select count(*), {counts} from read_parquet('{parquet}')").fetchall()[0]
+    row = con.execute(f"select count(*), {counts} from read_parquet({sql_path(parquet)})").fetchall()[0]
     rows = row[0]
     return {
         "rows": rows,
@@ -157,11 +148,20 @@ def write_release(publish: Path, export_date: dt.date, index: dict, statistics: 
     return folder / "index.json"
 
 
+def latest_file(publish: Path) -> Path:
+    """`publish/latest.json`: the newest whole release (its snapshot date and index)."""
+    return publish / "latest.json"
+
+
+def read_latest(publish: Path) -> dict | None:
+    """What latest.json says, None before the first release (a damaged file raises StateError)."""
+    return read_json(latest_file(publish), default=None)
+
+
 def latest_snapshot(publish: Path) -> str:
     """The snapshot date latest.json points at ("" before the first release)."""
-    path = publish / "latest.json"
-    latest = read_json(path, default=None)
-    return "" if latest is None else str(json_field(path, latest, "snapshot_date"))
+    latest = read_latest(publish)
+    return "" if latest is None else str(json_field(latest_file(publish), latest, "snapshot_date"))
 
 
 def releases(publish: Path) -> list[str]:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingest.common.sql import sql_path
 from ingest.parse.night import partition
 
 CHUNK_ROWS = 1_000_000
@@ -17,7 +18,9 @@ CHUNK_ROWS = 1_000_000
 
 def night_files(data: Path, source: str, export_date: dt.date) -> str:
     """SQL reading one source's raw partition of the night."""
-    return f"read_parquet('{partition(data, source, export_date)}/*.parquet', union_by_name = true)"
+    return (
+        f"read_parquet({sql_path(partition(data, source, export_date) / '*.parquet')}, union_by_name = true)"
+    )
 
 
 def night_query(data: Path, source: str, export_date: dt.date) -> str:

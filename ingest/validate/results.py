@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ingest.common.files import write_atomically
 from ingest.parse.night import partition
 from ingest.validate.suites import SEVERITY_NAMES
 
@@ -49,8 +50,7 @@ def mark_audited(folder: Path, export_date: dt.date) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     table = pa.table({"export_date": pa.array([export_date], pa.date32())})
-    pq.write_table(table, folder / "audited.parquet.tmp")
-    (folder / "audited.parquet.tmp").replace(folder / "audited.parquet")
+    write_atomically(folder / "audited.parquet", lambda tmp: pq.write_table(table, tmp))
 
 
 QUALITY_SCHEMA_FIELDS = [
@@ -68,12 +68,8 @@ def write_quality(data: Path, export_date: dt.date, findings: list[Finding]) -> 
     schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in QUALITY_SCHEMA_FIELDS])
     rows = [{**f.as_row(), "export_date": export_date} for f in findings]
     folder = partition(data, "quality", export_date)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "quality.parquet"
-    tmp = target.with_name(target.name + ".tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
-    tmp.replace(target)
-    return target
+    table = pa.Table.from_pylist(rows, schema=schema)
+    return write_atomically(folder / "quality.parquet", lambda tmp: pq.write_table(table, tmp))
 
 
 def describe(f: Finding) -> str:
