@@ -43,32 +43,13 @@ from ingest.orchestration.airflow_home import WAREHOUSE_POOL
 from ingest.orchestration.alerts import on_deadline_missed, on_failure
 from ingest.orchestration.assets import published_assets
 
-STAGES = ("land", "parse", "validate", "transform", "publish", "publish_postgres")
-# The gate and the build must not be retried blindly: a failed check is an answer, not an accident.
-# The pull and the PostgreSQL load talk to other machines: retry them, waiting longer each time.
-TASK_ARGS = {
-    "land": {"retries": 4, "retry_exponential_backoff": 2.0, "max_retry_delay": dt.timedelta(minutes=30)},
-    "validate": {"retries": 0},
-    "transform": {"retries": 0, "pool": WAREHOUSE_POOL},
-    "publish": {"pool": WAREHOUSE_POOL, "outlets": published_assets()},
-    # Also after a publish skipped for an unchanged night: PostgreSQL may not hold that release yet.
-    "publish_postgres": {"retries": 3, "retry_exponential_backoff": 2.0, "trigger_rule": "none_failed"},
-}
+# Read when Airflow parses the file (a sensor's poke interval and the DAG's deadline are part of its
+# definition); everything else a task needs is read when the task runs (ingest.orchestration.stages).
 POKE_SECONDS = int(os.environ.get("SOCORG_POKE_SECONDS", "300"))
 # The scheduled run starts at 02:00 on D+1; it should be done by this hour of the same morning.
 RUN_DEADLINE = dt.time.fromisoformat(os.environ.get("SOCORG_RUN_DEADLINE", "07:00"))
-
-
-def _stage(name: str):
-    """A task that runs one stage of `ingest.orchestration.stages` on the run's night."""
-
-    @task(task_id=name, **TASK_ARGS.get(name, {}))
-    def run(upstream: dict | None = None, **context) -> dict:
-        from ingest.orchestration import stages as pipeline
-
-        return pipeline.run_stage(name, context)
-
-    return run
+# The pull and the PostgreSQL load talk to other machines: retry them, waiting longer each time.
+BACKOFF = {"retry_exponential_backoff": 2.0, "max_retry_delay": dt.timedelta(minutes=30)}
 
 
 def _deadline() -> DeadlineAlert:
@@ -112,15 +93,60 @@ def _deadline() -> DeadlineAlert:
     doc_md=__doc__,
 )
 def socorg_nightly():
-    @task.sensor(task_id="wait_for_registry", poke_interval=POKE_SECONDS, timeout=24 * 3600, retries=0)
+    # Waiting for the registry gives the worker slot back between pokes (mode="reschedule"): a night
+    # whose exports come at 06:00 does not hold a slot from 02:00.
+    @task.sensor(poke_interval=POKE_SECONDS, timeout=24 * 3600, mode="reschedule", retries=0)
     def wait_for_registry(**context) -> bool:
-        from ingest.orchestration import stages as pipeline
+        """The registry export is there and every export of the night is whole (or the deadline passed)."""
+        from ingest.orchestration import stages
 
-        return pipeline.run_stage("wait_for_registry", context)
+        return stages.run_stage(stages.wait_for_registry, context)
 
-    upstream = wait_for_registry()
-    for name in STAGES:
-        upstream = _stage(name)(upstream)
+    @task(retries=4, **BACKOFF)
+    def land(**context) -> dict:
+        """Copy the night's exports into landing/, byte for byte."""
+        from ingest.orchestration import stages
+
+        return stages.run_stage(stages.land, context)
+
+    @task
+    def parse(**context) -> dict:
+        """Type the landed files into raw/; bad rows quarantined with a reason."""
+        from ingest.orchestration import stages
+
+        return stages.run_stage(stages.parse, context)
+
+    # The gate and the build are not retried: a failed check is an answer, not an accident.
+    @task(retries=0)
+    def validate(**context) -> dict:
+        """Great Expectations on the night's raw batches: an error stops the run."""
+        from ingest.orchestration import stages
+
+        return stages.run_stage(stages.validate, context)
+
+    @task(retries=0, pool=WAREHOUSE_POOL)
+    def transform(**context) -> dict:
+        """dbt builds and tests the marts in DuckDB (one writer at a time: the pool has one slot)."""
+        from ingest.orchestration import stages
+
+        return stages.run_stage(stages.transform, context)
+
+    @task(pool=WAREHOUSE_POOL, outlets=published_assets())
+    def publish(**context) -> dict:
+        """Parquet per dataset, the release, marts.duckdb, latest.json and the catalog."""
+        from ingest.orchestration import stages
+
+        return stages.run_stage(stages.publish, context)
+
+    # Also after a publish skipped for an unchanged night: PostgreSQL may not hold that release yet.
+    @task(retries=3, trigger_rule="none_failed", **BACKOFF)
+    def publish_postgres(**context) -> dict:
+        """The release into PostgreSQL, when the connection socorg_postgres exists."""
+        from ingest.orchestration import stages
+
+        return stages.run_stage(stages.publish_postgres, context)
+
+    wait_for_registry() >> land() >> parse() >> validate() >> transform() >> publish() >> publish_postgres()
 
 
-socorg_nightly()
+dag = socorg_nightly()

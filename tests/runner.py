@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+DAGS = Path(__file__).resolve().parents[1] / "dags"
 FIRST_NIGHT = "2023-10-31"  # the export date of the session's published night (conftest.first_night)
 
 
@@ -92,3 +95,27 @@ class Webhook:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@functools.cache
+def dag_stage_order() -> tuple[str, ...]:
+    """The DAG's task ids in the order they run (dags/socorg_nightly.py is the one place it is written)."""
+    spec = importlib.util.spec_from_file_location("socorg_nightly_for_tests", DAGS / "socorg_nightly.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dag, order, done = module.dag, [], set()
+    while len(order) < len(dag.task_ids):
+        ready = sorted(t for t in dag.task_ids if t not in done and dag.get_task(t).upstream_task_ids <= done)
+        order += ready
+        done.update(ready)
+    return tuple(order)
+
+
+def run_night_in_process(night) -> None:
+    """A night's stages run in-process in the DAG's order: the exports are there (no sensor), and no
+    PostgreSQL connection is configured (its load is left out)."""
+    from ingest.orchestration import stages
+
+    for task_id in dag_stage_order():
+        if task_id not in {"wait_for_registry", "publish_postgres"}:
+            getattr(stages, task_id)(night)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 from airflow_server import AirflowServer
-from runner import Webhook, file_hashes, marts_content, release_files, socorg
+from runner import Webhook, file_hashes, marts_content, release_files, run_night_in_process, socorg
 
 from ingest.orchestration import stages as pipeline
 
@@ -83,8 +83,7 @@ def nightly(backfill_started, exports, tmp_path_factory):
     data = tmp_path_factory.mktemp("nightly") / "data"
     for export_date in MONTH:
         night = pipeline.Night(export_date, str(exports), data)
-        for stage in ("land", "parse", "validate", "transform", "publish"):
-            pipeline.STAGE_FUNCTIONS[stage](night)
+        run_night_in_process(night)
     return data
 
 

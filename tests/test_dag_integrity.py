@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,29 @@ def test_the_run_deadline_is_configurable():
         env={**os.environ, "SOCORG_RUN_DEADLINE": "09:30"},
     )
     assert done.stdout.strip().splitlines()[-1] == "7:30:00", done.stderr[-2000:]
+
+
+def test_the_sensor_gives_its_slot_back_while_it_waits(dagbag):
+    sensor = dagbag.dags[DAG_ID].get_task("wait_for_registry")
+    assert sensor.mode == "reschedule"
+
+
+def test_each_task_calls_its_stage_function_by_name():
+    """The DAG spells out each task: the stage function it runs is named in its body (no table of
+    stages looked up by a string), and each stage of ingest.orchestration.stages is one task."""
+    from ingest.orchestration import stages
+
+    source = (Path(__file__).resolve().parents[1] / "dags" / "socorg_nightly.py").read_text(encoding="utf-8")
+    for task_id in (
+        "wait_for_registry",
+        "land",
+        "parse",
+        "validate",
+        "transform",
+        "publish",
+        "publish_postgres",
+    ):
+        assert f"def {task_id}(**context)" in source
+        assert f"stages.run_stage(stages.{task_id}, context)" in source
+        assert callable(getattr(stages, task_id))
+    assert "STAGES" not in source and "upstream" not in source

@@ -13,6 +13,7 @@ import random
 
 import duckdb
 import pytest
+from runner import run_night_in_process
 
 from ingest.orchestration import stages as pipeline
 from ingest.sample.generate import write_nights
@@ -33,8 +34,7 @@ def exports(tmp_path_factory):
 def run_nights(exports, data, order: list[int]) -> None:
     for k in order:
         night = pipeline.Night(START + dt.timedelta(days=k), str(exports), data)
-        for stage in ("land", "parse", "validate", "transform", "publish"):
-            pipeline.STAGE_FUNCTIONS[stage](night)
+        run_night_in_process(night)
 
 
 def published(data, dataset: str, night: dt.date) -> list[tuple]:

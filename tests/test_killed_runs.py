@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from runner import FIRST_NIGHT, file_hashes, marts_content, release_files, socorg
+from runner import FIRST_NIGHT, file_hashes, marts_content, release_files, run_night_in_process, socorg
 
 from ingest.orchestration import stages as pipeline
 
@@ -37,8 +37,7 @@ def nights(tmp_path_factory):
     )
     assert sampled.returncode == 0, sampled.stderr
     night = pipeline.Night(NIGHT_1, str(exports), base)
-    for stage in ("land", "parse", "validate", "transform", "publish"):
-        pipeline.STAGE_FUNCTIONS[stage](night)
+    run_night_in_process(night)
     reference = shutil.copytree(base, root / "reference")
     done = socorg("run", "--date", NIGHT_2.isoformat(), env={**env, "SOCORG_DATA": str(reference)})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -93,12 +94,15 @@ def run_record(night: Night) -> Path:
     return night.data / "runs" / night.export_date.isoformat() / "run.json"
 
 
-def run_stage(name: str, context) -> dict | bool:
-    """Run one stage for the task's night, holding the data folder's lock (the sensor only reads); a
-    failure's reason is kept for the CLI, then re-raised."""
+def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
+    """Run one stage function for the task's night, holding the data folder's lock (the registry
+    sensor only reads, and starts the night afresh); a failure's reason is kept for the CLI, then
+    re-raised."""
     night = night_from_context(context)
     failure = failure_file(night)
-    if name == STAGES[0]:
+    name = stage.__name__
+    starts_night = stage is wait_for_registry
+    if starts_night:
         from ingest.publish.release import notes_file
 
         failure.unlink(missing_ok=True)
@@ -111,8 +115,8 @@ def run_stage(name: str, context) -> dict | bool:
         context.get("logical_date"),
     )
     try:
-        if name == STAGES[0]:
-            return STAGE_FUNCTIONS[name](night)
+        if starts_night:
+            return stage(night)
         from ingest.orchestration.lock import data_folder_lock
 
         run_id = getattr(context.get("dag_run"), "run_id", None) or "?"
@@ -120,7 +124,7 @@ def run_stage(name: str, context) -> dict | bool:
             night.data, night.export_date.isoformat(), f"Airflow run {run_id}, task {name}",
             wait=lock_wait_setting(), say=log.warning,
         ):  # fmt: skip
-            result = STAGE_FUNCTIONS[name](night)
+            result = stage(night)
         # A retry that worked: the reason of the attempt before it is no longer the night's.
         failure.unlink(missing_ok=True)
         LAST_FAILURES.pop(night.export_date, None)
@@ -293,15 +297,3 @@ def publish_postgres(night: Night) -> dict:
         raise StageSkipped(f"PostgreSQL schema {schema} already holds release {latest}")
     result = load(night.data, dsn, schema, latest)
     return {"schema": result["schema"], "rows": sum(result["tables"].values())}
-
-
-STAGE_FUNCTIONS = {
-    "wait_for_registry": wait_for_registry,
-    "land": land,
-    "parse": parse,
-    "validate": validate,
-    "transform": transform,
-    "publish": publish,
-    "publish_postgres": publish_postgres,
-}
-STAGES = tuple(STAGE_FUNCTIONS)
