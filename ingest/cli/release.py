@@ -1,0 +1,81 @@
+"""`socorg verify` and `socorg publish-postgres`: check a release, load it into PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ingest.cli.run import export_date_arg, say
+from ingest.common import paths
+from ingest.common.errors import SocorgError
+
+
+def verify_command(args) -> int:
+    """OK when every file of the release hashes as its index.json says; else name each that differs."""
+    from ingest.common.files import read_json
+    from ingest.orchestration.lock import describe_holder, holder_now
+    from ingest.publish.release import latest_file, latest_snapshot, marts_db_record, release_dir, verify
+    from ingest.transform.dbt import warehouse_problems
+
+    publish = paths.data_dir(args.data) / "publish"
+    try:
+        if args.release == "latest":
+            snapshot = latest_snapshot(publish)
+            if not snapshot:
+                print(f"socorg verify: no release yet ({latest_file(publish)} is missing)", file=sys.stderr)
+                return 1
+            folder = release_dir(publish, snapshot)
+        elif Path(args.release).is_dir():
+            folder = Path(args.release).resolve()
+        else:
+            folder = release_dir(publish, export_date_arg(args.release).isoformat())
+        problems = verify(folder)
+        data = paths.data_dir(args.data)
+        busy = holder_now(data)
+        if busy:  # opening the warehouse now could trip up the run that has it open
+            print(f"  warehouse.duckdb not checked: the data folder is in use by {describe_holder(busy)}")
+        else:
+            problems += warehouse_problems(data)
+    except (SocorgError, argparse.ArgumentTypeError, OSError) as exc:
+        print(f"socorg verify {args.release}: FAILED\n  {exc}", file=sys.stderr)
+        return 1
+    if problems:
+        print(f"socorg verify {folder}: FAILED", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    index = read_json(folder / "index.json")
+    if latest_snapshot(publish) == folder.name and marts_db_record(publish).exists():
+        print(f"  {publish / 'marts.duckdb'} matches {marts_db_record(publish).name}")
+    print(f"socorg verify {folder}: OK, {len(index['files'])} files match index.json")
+    return 0
+
+
+def publish_postgres_command(args) -> int:
+    import psycopg
+
+    from ingest.orchestration.lock import data_folder_lock
+    from ingest.publish.postgres import POSTGRES_CONN_ID, dsn_from_airflow, publish_postgres
+
+    dsn = args.dsn or dsn_from_airflow()
+    if not dsn:
+        print(
+            f"socorg publish-postgres: give --dsn or an Airflow connection {POSTGRES_CONN_ID}",
+            file=sys.stderr,
+        )
+        return 2
+    data = paths.data_dir(args.data)
+    try:
+        # Named so that it sorts after every date: nights waiting beside it are not held up by it.
+        with data_folder_lock(data, "postgres", "socorg publish-postgres", args.wait, say):
+            result = publish_postgres(data, dsn, args.schema, args.release)
+    except (SocorgError, OSError, psycopg.Error) as exc:
+        print(f"socorg publish-postgres: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(result["tables"].values())
+    print(
+        f"socorg publish-postgres: release {result['snapshot_date']} is now schema {result['schema']} "
+        f"({len(result['tables'])} tables, {rows:,} rows)"
+    )
+    return 0

@@ -1,0 +1,92 @@
+"""What `socorg run` prints after a published night: the figures per city, the changes, where things are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ingest.common.sql import sql_path
+from ingest.publish.datasets import dataset_path
+
+
+def print_headlines(data: Path, export_date: dt.date) -> None:
+    """The published figures per city and where everything is."""
+    import duckdb
+
+    from ingest.common.files import read_json
+    from ingest.publish.release import read_latest
+
+    latest = read_latest(data / "publish")
+    summary = dataset_path(data / "publish", "city_summary", export_date)
+    read = f"read_parquet({sql_path(summary)})"
+    rows = duckdb.sql(f"select * from {read} order by city_code").fetchall()
+    columns = [c[0] for c in duckdb.sql(f"describe select * from {read}").fetchall()]
+    print(f"\nsocorg run {export_date}: published (latest = {latest['snapshot_date']})")
+    cities = [dict(zip(columns, row, strict=True)) for row in rows]
+    for figures in cities if len(cities) <= CITIES_SHOWN else []:
+        print(f"\n  city {figures['city_code']}:")
+        _print_figures(figures)
+    if len(cities) > CITIES_SHOWN:
+        print(f"\n  {len(cities)} cities, together (each city's figures: {summary}):")
+        _print_figures({key: sum(city[key] for city in cities) for key in columns if key not in NOT_SUMMED})
+    print_changes(data, export_date)
+    release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
+    issues = read_json(release.with_name("issues.json"), default={}).get("issues", [])
+    for issue in issues:
+        if issue.get("kind") in SHOWN_ISSUES:
+            print(f"\n  {issue['level']}: {issue['message']}")
+    index = read_json(release)
+    methods = index.get("statistics", {}).get("memberships_by_match_method", {})
+    if methods:
+        shares = ", ".join(f"{m} {v['share']:.1%}" for m, v in methods.items())
+        print(f"\n  members matched by: {shares}")
+    publish = data / "publish"
+    print(f"\n  Parquet:    {publish}/<dataset>/snapshot_date={export_date}/")
+    print(f"  Release:    {release} (check it: socorg verify {export_date})")
+    print(f"  Releases:   {publish / 'versions.json'}")
+    print(f"  BI tools:   {publish / 'marts.duckdb'} (read-only; replaced whole each night)")
+    print(f"  Catalog:    {data / 'docs' / 'index.html'}")
+    print(f"  Data Docs:  {data / 'docs' / 'gx' / 'index.html'}")
+    print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
+
+
+SHOWN_ISSUES = ("history_gap", "warehouse_rebuilt")  # printed after the figures; the rest: issues.json
+
+
+CITIES_SHOWN = 3  # more cities than this: their figures summed, not city by city
+
+
+NOT_SUMMED = ("city_code", "snapshot_date")
+
+
+def _print_figures(figures: dict) -> None:
+    for key, value in figures.items():
+        if key not in NOT_SUMMED:
+            print(f"    {key:32} {value:>8,}")
+
+
+def print_changes(data: Path, export_date: dt.date) -> None:
+    """The night's registry changes per city, counted by kind."""
+    import duckdb
+
+    path = dataset_path(data / "publish", "registry_changes", export_date)
+    rows = duckdb.sql(
+        "select city_code, any_value(previous_night), change_type, count(*) "
+        f"from read_parquet({sql_path(path)}) "
+        "group by city_code, change_type order by city_code, change_type"
+    ).fetchall()
+    if not rows:
+        print("\n  registry changes: none (the first audited night, or nothing changed)")
+        return
+    print(f"\n  registry changes since {rows[0][1]}:")
+    cities = sorted({r[0] for r in rows})
+    if len(cities) > CITIES_SHOWN:
+        totals: dict[str, int] = {}
+        for _, _, kind, n in rows:
+            totals[kind] = totals.get(kind, 0) + n
+        counts = ", ".join(f"{kind} {n}" for kind, n in totals.items())
+        print(f"    {len(cities)} cities: {counts} (by city: {path})")
+        return
+    for city in cities:
+        counts = ", ".join(f"{kind} {n}" for c, _, kind, n in rows if c == city)
+        print(f"    city {city}: {counts}")

@@ -1,0 +1,231 @@
+"""`socorg run`: nights through the Airflow DAG in-process, one at a time per data folder, in date order."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from ingest.cli.report import print_headlines
+from ingest.common import paths
+from ingest.common.errors import SocorgError
+
+
+def export_date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def run_command(args) -> int:
+    """Run the nights in date order, each holding the data folder's lock; stop at the first that does
+    not publish.
+
+    An earlier night waiting for the data folder goes first. A night published before an earlier one
+    (two runs raced, or a backfill) was built on the wrong history: once the earlier night is in, each
+    later release that no longer fits is built again.
+    """
+    from ingest.orchestration.lock import data_folder_lock, waiting_nights
+
+    data = paths.data_dir(args.data)
+    nights = [args.date + dt.timedelta(days=k) for k in range(args.nights)]
+    command = f"socorg run --date {args.date}" + (f" --nights {args.nights}" if args.nights > 1 else "")
+    while nights:
+        export_date = nights[0]
+        try:
+            with data_folder_lock(data, export_date.isoformat(), command, args.wait, say):
+                _prepare_airflow(data, export_date)
+                earlier = waiting_nights(data, before=export_date.isoformat())
+                if earlier:
+                    print(f"  night {earlier[0]} waits for this data folder too: it goes first", flush=True)
+                    continue
+                code = _run_night(args, export_date)
+            if code:
+                return code
+            nights.pop(0)
+            for later in _outdated_later_releases(args, export_date, nights):
+                print(
+                    f"\nsocorg run: the release of {later} was built before {export_date} was; "
+                    f"building {later} again on top of it",
+                    flush=True,
+                )
+                nights = sorted([*nights, later])
+        except Exception as exc:  # the lock, Airflow's metadata DB, a full disk: said, not a traceback
+            from ingest.orchestration.stages import describe_failure
+
+            print(f"socorg run {export_date}: NOT run.\n{describe_failure(exc)}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _prepare_airflow(data: Path, export_date: dt.date) -> None:
+    """Airflow made ready (metadata DB, DAG) before the night's run, its output in the night's log: a
+    few seconds in which a run of an earlier night started at the same time asks for the lock too."""
+    from ingest.orchestration.airflow_home import output_to, prepare
+
+    with output_to(data / "runs" / export_date.isoformat() / "airflow.log"):
+        prepare()
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _outdated_later_releases(args, export_date: dt.date, queued: list[dt.date]) -> list[dt.date]:
+    """The first release after this night that was built before it (none queued), if its exports are
+    still there to build it again; else say that it stays as it is."""
+    from ingest.land.landing import list_exports
+    from ingest.land.storage import open_root
+    from ingest.publish.fingerprint import previous_changed
+    from ingest.publish.release import releases
+
+    data = paths.data_dir(args.data)
+    for later in releases(data / "publish"):
+        day = dt.date.fromisoformat(later)
+        if day <= export_date or day in queued:
+            continue
+        if not previous_changed(data, day):
+            return []
+        exports = paths.exports_root(args.exports, data)
+        fs, root = open_root(exports)
+        if list_exports(fs, root, "registry", day):
+            return [day]
+        print(
+            f"\n  warning: the release of {later} was built before {export_date} was, but its exports are no "
+            f"longer in {exports}: it stays as it is (its changes do not include {export_date})"
+        )
+        return []
+    return []
+
+
+def _run_night(args, export_date: dt.date) -> int:
+    from ingest.orchestration.airflow_home import test_run
+    from ingest.orchestration.stages import (
+        Night,
+        describe_failure,
+        failure_file,
+        record_failure,
+        run_record,
+        run_time_for,
+    )
+
+    data = paths.data_dir(args.data)
+    night = Night(export_date, paths.exports_root(args.exports, data), data)
+    conf = {
+        "exports": night.exports,
+        "data": str(night.data),
+        "keep_releases": args.keep_releases,
+        "force": args.force,
+    }
+    log = None if args.verbose else night.data / "runs" / export_date.isoformat() / "airflow.log"
+    print(f"socorg run {export_date}: running the socorg_nightly DAG on {night.exports}", flush=True)
+    if log:
+        print(f"  log: {log}", flush=True)
+    _say_if_not_whole(night)
+    started = time.perf_counter()
+    failure = failure_file(night)
+    failure.unlink(missing_ok=True)
+    try:
+        state, tasks = test_run(run_time_for(export_date), conf, log)
+    except Exception as exc:  # Airflow itself failed (its metadata DB on a full disk, …): say why
+        state, tasks = "failed", {}
+        record_failure(night, f"the run could not go on: {describe_failure(exc)}")
+        if not failure.exists():
+            print(f"  the run could not go on: {describe_failure(exc)}", file=sys.stderr)
+    seconds = round(time.perf_counter() - started, 2)
+    _write_run_record(run_record(night), {"state": state, "seconds": seconds, "tasks": tasks})
+    if tasks:
+        print("  " + "  ".join(f"{task}: {t['state']} ({t['seconds']:.1f} s)" for task, t in tasks.items()))
+    if state != "success":
+        reason = _failure_reason(failure, log, export_date)
+        print(
+            f"\nsocorg run {export_date}: NOT published (run state {state}).\n{reason}",
+            file=sys.stderr,
+        )
+        _say_alert(night)
+        return 1
+    from ingest.land.landing import missing_sources
+
+    if tasks.get("parse", {}).get("state") == "skipped":
+        print(f"  {export_date}: exports unchanged since its release; nothing rebuilt (--force rebuilds)")
+    try:
+        for source in missing_sources(night.data, export_date):
+            print(f"  note: no {source} exports for {export_date}; the night was published without them")
+        print_headlines(night.data, export_date)
+    except Exception as exc:  # the night is published; only its summary cannot be shown
+        from ingest.orchestration.stages import describe_failure
+
+        print(f"  {export_date} was published, but its figures cannot be shown: {describe_failure(exc)}")
+    return 0
+
+
+def _say_if_not_whole(night) -> None:
+    """Tell the person at the terminal why the run may sit still for a while: exports still settling."""
+    from ingest.land.landing import not_ready
+    from ingest.land.storage import open_root
+
+    try:
+        fs, root = open_root(night.exports, night.conn_id)
+        waiting = not_ready(fs, root, night.export_date)
+    except Exception:  # noqa: BLE001 (only a hint: the sensor itself reports what is wrong)
+        return
+    reasons = [reason for source_reasons in waiting.values() for reason in source_reasons]
+    if reasons:
+        more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+        print(f"  waiting for the exports to be whole: {reasons[0]}{more}", flush=True)
+
+
+def _say_alert(night) -> None:
+    """Whether the failure alert reached its webhook: a person at the terminal should know if not."""
+    from ingest.common.files import read_json
+    from ingest.orchestration.alerts import alert_record
+
+    try:
+        outcome = read_json(alert_record(night.data, night.export_date.isoformat()), default=None)
+    except SocorgError:
+        outcome = None
+    if isinstance(outcome, dict) and outcome.get("delivered"):
+        print(f"  alert: sent to {outcome.get('to')} ({outcome.get('detail')})", file=sys.stderr)
+    elif isinstance(outcome, dict) and outcome.get("configured"):
+        print(f"  alert: NOT delivered to {outcome.get('to')}: {outcome.get('detail')}", file=sys.stderr)
+    elif isinstance(outcome, dict):
+        print(f"  alert: none sent (no Airflow connection {outcome.get('to')})", file=sys.stderr)
+
+
+def _failure_reason(failure: Path, log: Path | None, export_date: dt.date) -> str:
+    """The failed stage's reason: from failure.txt, else as this process saw it (a full disk keeps the
+    file from being written), else where to look."""
+    import shutil
+
+    from ingest.orchestration.stages import LAST_FAILURES
+
+    try:
+        reason = failure.read_text(encoding="utf-8").strip()
+    except OSError:
+        reason = ""
+    reason = reason or LAST_FAILURES.get(export_date, "")
+    free = shutil.disk_usage(failure.parents[2]).free if failure.parents[2].exists() else None
+    if free is not None and free < LOW_SPACE:
+        reason += (
+            f"\nthe data folder's disk has {free >> 10:,} KiB free: free some space and run the night again"
+        )
+    return reason.strip() or f"no reason was recorded; see {log or 'the task logs'}"
+
+
+LOW_SPACE = 1 << 20  # below this much free space, a failed night's message says the disk is full
+
+
+def _write_run_record(path: Path, record: dict) -> None:
+    """`runs/<date>/run.json`; when it cannot be written, say so and remove a stale one."""
+    from ingest.common.files import write_json_atomically
+
+    try:
+        write_json_atomically(path, record)
+    except OSError as exc:
+        print(f"  could not write the run record {path}: {exc.strerror or exc}", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
