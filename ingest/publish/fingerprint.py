@@ -13,29 +13,33 @@ from ingest.common.files import json_field, read_json, sha256_of
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.publish.release import latest_snapshot, release_dir, releases, verify
 
-# What decides a night's marts besides its exports: the package's code and layouts, dbt and the suites.
+# What decides a night's marts besides its exports: the package (code, rules, layouts, suites) and dbt.
 CODE_FOLDERS = (PROJECT_ROOT / "ingest", DBT_DIR / "models", DBT_DIR / "macros", DBT_DIR / "seeds",
                 DBT_DIR / "tests")  # fmt: skip
 CODE_SUFFIXES = {".py", ".yaml", ".yml", ".sql", ".csv", ".json"}
 
 
-@cache
-def code_fingerprint() -> str:
-    """SHA-256 over the pipeline's own files (package, layouts, dbt project, GX suites), by path."""
-    digest = hashlib.sha256()
+def code_files() -> list[Path]:
+    """The pipeline's own files: package (rules, layouts and suites included) and dbt project."""
     files = [DBT_DIR / "dbt_project.yml"]
     for folder in CODE_FOLDERS:
         files += [p for p in folder.rglob("*") if p.suffix in CODE_SUFFIXES and _is_source(p, folder)]
-    for path in sorted(files):
+    return sorted(files)
+
+
+@cache
+def code_fingerprint() -> str:
+    """SHA-256 over the pipeline's own files (code_files()), by path."""
+    digest = hashlib.sha256()
+    for path in code_files():
         digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0")
         digest.update(sha256_of(path).encode())
     return digest.hexdigest()
 
 
 def _is_source(path: Path, folder: Path) -> bool:
-    """Not caches, not GX's uncommitted results and Data Docs."""
-    parts = path.relative_to(folder).parts
-    return path.is_file() and "__pycache__" not in parts and "uncommitted" not in parts
+    """Not caches."""
+    return path.is_file() and "__pycache__" not in path.relative_to(folder).parts
 
 
 def night_inputs(data: Path, export_date: dt.date) -> list[dict]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 
 
 def test_dbt_finds_every_unit_test(tmp_path):

@@ -111,7 +111,7 @@ def test_each_task_calls_its_stage_function_by_name():
     stages looked up by a string), and each stage of ingest.orchestration.stages is one task."""
     from ingest.orchestration import stages
 
-    source = (Path(__file__).resolve().parents[1] / "dags" / "socorg_nightly.py").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[3] / "dags" / "socorg_nightly.py").read_text(encoding="utf-8")
     for task_id in (
         "wait_for_registry",
         "land",

@@ -28,7 +28,7 @@ from ingest.rules.typing_rules import BRACKETS, ENUMS, FULL_WIDTH_BRACKETS, GRAD
 from ingest.sample.generate import write_sample
 
 DATE = dt.date(2023, 10, 31)
-CORPUS = Path(__file__).parent / "bad_inputs"
+CORPUS = Path(__file__).resolve().parents[2] / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
 
 

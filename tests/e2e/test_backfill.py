@@ -1,10 +1,10 @@
-"""`airflow backfill create` over a month of sample nights, on a real scheduler, gives exactly the releases
+"""`airflow backfill create` over four sample nights, on a real scheduler, gives exactly the releases
 of running the nights one after the other; and the deadline alert fires for real, but not for backfills.
 
 Airflow runs as deployed: API server, scheduler with the LocalExecutor and DAG processor, each its own
 process (tests/airflow_server.py). The reference runs each night's stages in date order, in-process: the
-same stage functions the DAG's tasks call, without Airflow. `SOCORG_BACKFILL_NIGHTS` shortens the month
-when trying things out.
+same stage functions the DAG's tasks call, without Airflow. `SOCORG_BACKFILL_NIGHTS` sets the number of
+nights (`make test-soak` runs a month).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ingest.orchestration import stages as pipeline
 pytestmark = pytest.mark.e2e
 
 FIRST = dt.date(2023, 11, 1)
-NIGHTS = int(os.environ.get("SOCORG_BACKFILL_NIGHTS", "30"))  # a month
+NIGHTS = int(os.environ.get("SOCORG_BACKFILL_NIGHTS", "4"))  # more with `make test-soak`
 MONTH = [FIRST + dt.timedelta(days=k) for k in range(NIGHTS)]
 DAG_ID = "socorg_nightly"
 DEADLINE_LEAD = dt.timedelta(seconds=45)  # how far ahead the deadline of the late manual run lies

@@ -21,7 +21,7 @@ from ingest.sample.generate import write_nights
 pytestmark = pytest.mark.e2e
 
 START = dt.date(2023, 10, 31)
-NIGHTS = 10
+NIGHTS = 4  # across a month's end, with every kind of change the sample plants each night
 
 
 @pytest.fixture(scope="module")

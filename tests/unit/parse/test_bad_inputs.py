@@ -16,7 +16,7 @@ from ingest.parse.night import parse_night, partition
 from ingest.validate.checks import check_batches
 
 DATE = dt.date(2023, 10, 31)
-CORPUS = Path(__file__).parent / "bad_inputs"
+CORPUS = Path(__file__).resolve().parents[2] / "bad_inputs"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text(encoding="utf-8"))
 GOOD_REGISTRY = CORPUS / "files" / "line_endings_lf.csv"
 
