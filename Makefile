@@ -11,7 +11,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo test test-fast airflow lint format clean bench bench-ingest bench-validate
+.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate
 # Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
@@ -43,6 +43,9 @@ test: install system-deps  ## the whole suite: unit, DAG integrity, end to end (
 
 test-fast: install  ## everything but the end-to-end runs
 	$(BIN)/pytest -m "not e2e"
+
+test-soak: install system-deps  ## the backfill over a month of nights on the real scheduler (make test runs four)
+	SOCORG_BACKFILL_NIGHTS=30 $(BIN)/pytest tests/e2e/test_backfill.py
 
 airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAGs (user/password printed)
 	$(AIRFLOW_ENV) $(BIN)/airflow db migrate >/dev/null

@@ -1,1 +1,1 @@
-"""."""
+"""Shared helpers of every stage: errors, files written whole, SQL quoting, paths."""

@@ -1,1 +1,1 @@
-"""."""
+"""Stage `land` (and the sensor before it): exports pulled from the exports root into landing/."""

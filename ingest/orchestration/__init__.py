@@ -1,1 +1,1 @@
-"""."""
+"""Airflow glue: the stage functions the DAG calls, the local Airflow home, lock, alerts, assets."""

@@ -1,1 +1,1 @@
-"""."""
+"""Stage `transform`: the marts built and tested by dbt on DuckDB."""
