@@ -67,7 +67,7 @@ def shenzhen_two_nights(tmp_path_factory) -> Path:
 def first_night(tmp_path_factory) -> dict:
     """Sample exports for 2023-10-31 run through `socorg run` once per session: a published night.
 
-    Tests that change the data folder work on a copy (`shutil.copytree`) or on later dates.
+    It is never written into: a test that runs a night or changes a file works on a copy (`own_copy`).
     """
     root = tmp_path_factory.mktemp("first-night")
     exports, data = root / "exports", root / "data"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ingest.common.files import read_json, write_atomically
 from ingest.publish.datasets import DATASETS, dataset_docs
-from ingest.publish.release import read_latest
+from ingest.publish.release import latest_file
 
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -27,7 +27,7 @@ def _read_json(path: Path) -> dict:
 
 def render(publish: Path, docs: dict[str, dict]) -> str:
     """The page's HTML for the release latest.json points at."""
-    latest = read_latest(publish)
+    latest = read_json(latest_file(publish))  # a release was just published: missing is an error
     folder = (publish / latest["index"]).parent
     index, statistics = _read_json(folder / "index.json"), _read_json(folder / "statistics.json")
     issues = _read_json(folder / "issues.json")["issues"]

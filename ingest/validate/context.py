@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from ingest.validate.results import ROW_ID, ROW_NAME
@@ -17,7 +18,7 @@ def context_dir(data: Path) -> Path:
     return data / "runs" / "gx"
 
 
-def _config(data: Path) -> dict:
+def _config() -> dict:
     """The parts of great_expectations.yml socorg sets; GX adds its datasources beside them."""
     folders = {
         "expectations_store": ("ExpectationsStore", "expectations/"),
@@ -33,7 +34,9 @@ def _config(data: Path) -> dict:
         for name, (kind, base) in folders.items()
     }
     stores["checkpoint_store"]["store_backend"]["suppress_store_backend_id"] = True
-    docs = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data / "docs" / "gx") + "/"}
+    # The data folder comes in through GX's substitution of ${SOCORG_DATA}, which is done once: a path
+    # holding a `$` of its own stays as it is (written into the file, GX would substitute it too).
+    docs = {"class_name": "TupleFilesystemStoreBackend", "base_directory": "${SOCORG_DATA}/docs/gx/"}
     return {
         "config_version": 4.0,
         "stores": stores,
@@ -48,7 +51,7 @@ def _config(data: Path) -> dict:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             }
         },
-        "analytics_enabled": False,
+        "analytics_enabled": None,  # GX's own default: its GX_ANALYTICS_ENABLED setting
         "progress_bars": {"globally": False, "metric_calculations": False},
     }
 
@@ -58,11 +61,12 @@ def open_context(data: Path):
     import great_expectations as gx
     import yaml
 
+    os.environ["SOCORG_DATA"] = str(data)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     config_file = context_dir(data) / "great_expectations.yml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
     current = yaml.safe_load(config_file.read_text(encoding="utf-8")) if config_file.exists() else {}
-    wanted = {**(current or {}), **_config(data)}
+    wanted = {**(current or {}), **_config()}
     if wanted != current:
         config_file.write_text(yaml.safe_dump(wanted, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return gx.get_context(mode="file", project_root_dir=str(data / "runs"))

@@ -124,7 +124,16 @@ def test_release_index_matches_the_files(night):
     assert (night["data"] / "docs" / "dbt" / "index.html").exists()
 
 
-def test_a_missing_registry_export_stops_the_run_and_publishes_nothing(night):
+def own_copy(night, tmp_path) -> dict:
+    """The session's published night copied (exports and data folder) for a test that runs nights on it."""
+    exports = shutil.copytree(night["exports"], tmp_path / "exports")
+    data = shutil.copytree(night["data"], tmp_path / "data")
+    env = {**night["env"], "SOCORG_EXPORTS": str(exports), "SOCORG_DATA": str(data)}
+    return {**night, "exports": exports, "data": data, "env": env}
+
+
+def test_a_missing_registry_export_stops_the_run_and_publishes_nothing(night, tmp_path):
+    night = own_copy(night, tmp_path)
     before = published_state(night["data"])
     run = socorg("run", "--date", "2023-11-01", env=night["env"])
     assert run.returncode != 0
@@ -133,7 +142,8 @@ def test_a_missing_registry_export_stops_the_run_and_publishes_nothing(night):
     assert published_state(night["data"]) == before
 
 
-def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night):
+def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night, tmp_path):
+    night = own_copy(night, tmp_path)
     date = "2023-11-02"
     for source in ("registry", "membership", "qualifications"):
         shutil.copytree(night["exports"] / source / DATE, night["exports"] / source / date)

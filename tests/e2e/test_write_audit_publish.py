@@ -57,13 +57,14 @@ def rewrite_rows(path, change) -> None:
 def run_failing_night(warehouse, date: str) -> dict:
     """Run a night expected to fail; return its stdout, stderr and the alerts it posted."""
     before = published_state(warehouse["data"])
+    latest_file = warehouse["data"] / "publish" / "latest.json"
+    latest_before = json.loads(latest_file.read_text(encoding="utf-8"))
     posted = len(warehouse["webhook"].posts)
     run = socorg("run", "--date", date, env=warehouse["env"])
     assert run.returncode != 0, run.stdout[-2000:]
     assert "NOT published" in run.stderr
     assert published_state(warehouse["data"]) == before, "a failed night changed published files"
-    latest = json.loads((warehouse["data"] / "publish" / "latest.json").read_text(encoding="utf-8"))
-    assert latest["snapshot_date"] == FIRST_NIGHT
+    assert json.loads(latest_file.read_text(encoding="utf-8")) == latest_before
     return {"stdout": run.stdout, "stderr": run.stderr, "alerts": warehouse["webhook"].posts[posted:]}
 
 
@@ -149,7 +150,9 @@ def test_a_quarantine_flood_fails_at_the_gate(warehouse):
     assert_failed_at(failed, date, "validate", "rows quarantined")
 
 
-def test_a_failing_dbt_test_stops_the_run_before_publishing(warehouse):
+@pytest.fixture(scope="module")
+def dbt_failed_night(warehouse) -> dict:
+    """2023-11-06: the designated association leaves the registry; the gate passes, dbt's tests fail."""
     date = "2023-11-06"
     night_like_the_first(warehouse["exports"], date)
     # The designated association leaves tonight's registry (with its member list): the gate has nothing
@@ -165,13 +168,18 @@ def test_a_failing_dbt_test_stops_the_run_before_publishing(warehouse):
     rewrite_rows(registry, drop_designated)
     for path in (warehouse["exports"] / "membership" / date).glob(f"membership_{DESIGNATED}_*"):
         path.unlink()
-    failed = run_failing_night(warehouse, date)
-    assert "dbt build failed for 2023-11-06" in failed["stderr"]
-    assert "designated_associations_are_registered" in failed["stderr"]
-    assert_failed_at(failed, date, "transform", "designated_associations_are_registered")
+    return run_failing_night(warehouse, date)
 
 
-def test_the_next_good_night_publishes(warehouse):
+def test_a_failing_dbt_test_stops_the_run_before_publishing(dbt_failed_night):
+    assert "dbt build failed for 2023-11-06" in dbt_failed_night["stderr"]
+    assert "designated_associations_are_registered" in dbt_failed_night["stderr"]
+    assert_failed_at(dbt_failed_night, "2023-11-06", "transform", "designated_associations_are_registered")
+
+
+def test_the_next_good_night_publishes(warehouse, dbt_failed_night):
+    """After the night dbt stopped (audited, not published), the next good night publishes and its
+    changes are told against that audited night."""
     date = "2023-11-07"
     night_like_the_first(warehouse["exports"], date)
     run = socorg("run", "--date", date, env=warehouse["env"])
