@@ -38,11 +38,14 @@ demo: install  ## sample exports for $(NIGHTS) nights from $(DATE), a nightly Ai
 	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE) --nights $(NIGHTS)
 	SOCORG_SETTLE_SECONDS=0 $(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)  # the sample is whole: no settle wait
 
+# Two workers, a test file each at a time (module fixtures are built once): the machine has 2 cores.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 test: install system-deps  ## the whole suite: unit, DAG integrity, end to end (real PostgreSQL, Chromium)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 test-fast: install  ## everything but the end-to-end runs
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest $(PYTEST_WORKERS) -m "not e2e"
 
 test-soak: install system-deps  ## the backfill over a month of nights on the real scheduler (make test runs four)
 	SOCORG_BACKFILL_NIGHTS=30 $(BIN)/pytest tests/e2e/test_backfill.py

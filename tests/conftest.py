@@ -104,9 +104,15 @@ def postgres_dsn() -> str:
 
 
 def pytest_configure(config):
-    """Airflow's home for the test session lives in a temporary folder, never in the checkout."""
+    """Airflow's home for the test session lives in a temporary folder, never in the checkout; with
+    pytest-xdist (`make test` runs two workers), each worker has its own home and metadata DB, so that
+    runs of the same logical date in two workers never meet."""
     import tempfile
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("SOCORG_TEST_AIRFLOW_WORKER") != worker:
+        os.environ["SOCORG_TEST_AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"socorg-airflow-{worker}-")
+        os.environ["SOCORG_TEST_AIRFLOW_WORKER"] = worker
     if "SOCORG_TEST_AIRFLOW_HOME" not in os.environ:
         os.environ["SOCORG_TEST_AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="socorg-airflow-")
     os.environ["AIRFLOW_HOME"] = os.environ["SOCORG_TEST_AIRFLOW_HOME"]
