@@ -38,8 +38,9 @@ demo: install  ## sample exports for $(NIGHTS) nights from $(DATE), a nightly Ai
 	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE) --nights $(NIGHTS)
 	SOCORG_SETTLE_SECONDS=0 $(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)  # the sample is whole: no settle wait
 
-# Two workers, a test file each at a time (module fixtures are built once): the machine has 2 cores.
-PYTEST_WORKERS ?= -n 2 --dist loadfile
+# Three workers, a test file each at a time (module fixtures are built once): the 2 cores are kept busy
+# while a test waits on a lock, a scheduler or a kill.
+PYTEST_WORKERS ?= -n 3 --dist loadfile
 
 test: install system-deps  ## the whole suite: unit, DAG integrity, end to end (real PostgreSQL, Chromium)
 	$(BIN)/pytest $(PYTEST_WORKERS)

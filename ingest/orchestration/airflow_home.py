@@ -46,11 +46,38 @@ def prepare() -> None:
     home = os.environ["AIRFLOW_HOME"]
     if home in _prepared_homes:
         return
-    if not _migrated():
+    if not _known_migrated(home) and not _migrated():
         airflow_command("db", "migrate")
+    _remember_migrated(home)
     reserialize()
     ensure_pool()
     _prepared_homes.add(home)
+
+
+def _migration_mark(home: str) -> tuple[Path, str] | None:
+    """Where `socorg run` notes that the home's SQLite metadata DB was migrated by this Airflow, and
+    the note: the version and the DB file's identity. None for another metadata DB (always checked)."""
+    from importlib.metadata import version
+
+    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        return None
+    db = Path(home) / "airflow.db"
+    if not db.exists():
+        return None
+    stat = db.stat()
+    return Path(home) / ".socorg-migrated", f"{version('apache-airflow')} {stat.st_dev}:{stat.st_ino}"
+
+
+def _known_migrated(home: str) -> bool:
+    """The DB was found current by an earlier run with this Airflow (checking costs 1.6 s a run)."""
+    mark = _migration_mark(home)
+    return bool(mark) and mark[0].exists() and mark[0].read_text(encoding="utf-8") == mark[1]
+
+
+def _remember_migrated(home: str) -> None:
+    mark = _migration_mark(home)
+    if mark:
+        mark[0].write_text(mark[1], encoding="utf-8")
 
 
 def _migrated() -> bool:
