@@ -43,10 +43,31 @@ def shared() -> Path:
     return SHARED
 
 
+def built_once(tmp_path_factory, name: str, build) -> dict:
+    """An expensive fixture built once for the whole test run, in a folder every pytest-xdist worker
+    reads (tests never write into it: they copy it): the first worker to ask builds it under a lock,
+    the others wait and take what it recorded. `build(folder)` returns JSON-able facts about it."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's base folder, above each worker's own
+    folder, record = root / f"once-{name}", root / f"once-{name}.json"
+    with (root / f"once-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(build(folder)), encoding="utf-8")
+    return json.loads(record.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def shenzhen_two_nights(tmp_path_factory) -> Path:
     """Two nights of Shenzhen sample exports from FIRST_NIGHT, 16 registry changes between them."""
-    root = tmp_path_factory.mktemp("shenzhen-two-nights")
+    return Path(built_once(tmp_path_factory, "shenzhen-two-nights", _shenzhen_two_nights)["root"])
+
+
+def _shenzhen_two_nights(root: Path) -> dict:
     done = socorg(
         "sample",
         "--out",
@@ -60,24 +81,34 @@ def shenzhen_two_nights(tmp_path_factory) -> Path:
         env=dict(os.environ),
     )
     assert done.returncode == 0, done.stderr
-    return root
+    return {"root": str(root)}
 
 
 @pytest.fixture(scope="session")
 def first_night(tmp_path_factory) -> dict:
-    """Sample exports for 2023-10-31 run through `socorg run` once per session: a published night.
+    """Sample exports for 2023-10-31 run through `socorg run` once per test run: a published night.
 
     It is never written into: a test that runs a night or changes a file works on a copy (`own_copy`).
     """
-    root = tmp_path_factory.mktemp("first-night")
+    import subprocess
+
+    built = built_once(tmp_path_factory, "first-night", _first_night)
+    exports, data = Path(built["exports"]), Path(built["data"])
+    env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    run = subprocess.CompletedProcess(built["args"], 0, built["stdout"], built["stderr"])
+    truth = json.loads((exports / "_truth" / f"{FIRST_NIGHT}.json").read_text(encoding="utf-8"))
+    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
+
+
+def _first_night(root: Path) -> dict:
     exports, data = root / "exports", root / "data"
     env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
     sampled = socorg("sample", "--out", str(exports), "--date", FIRST_NIGHT, env=env)
     assert sampled.returncode == 0, sampled.stderr
     run = socorg("run", "--date", FIRST_NIGHT, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    truth = json.loads((exports / "_truth" / f"{FIRST_NIGHT}.json").read_text(encoding="utf-8"))
-    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
+    return {"exports": str(exports), "data": str(data), "args": run.args, "stdout": run.stdout,
+            "stderr": run.stderr}  # fmt: skip
 
 
 @pytest.fixture(scope="session")
