@@ -26,16 +26,13 @@ KILL_AFTER = {"land": 0.0, "parse": 2.0, "validate": 2.0, "transform": 5.0, "pub
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
-    """Shenzhen's exports for two nights; a data folder with night 1 published (the stages in-process);
-    and a copy that ran night 2 through Airflow without interruption: the reference."""
+def nights(tmp_path_factory, shenzhen_two_nights):
+    """Shenzhen's exports for two nights (the session's, only read); a data folder with night 1
+    published (the stages in-process); and a copy that ran night 2 through Airflow without
+    interruption: the reference."""
     root = tmp_path_factory.mktemp("killed")
-    exports, base = root / "exports", root / "base"
+    exports, base = shenzhen_two_nights, root / "base"
     env = {**os.environ, "SOCORG_EXPORTS": str(exports)}
-    sampled = socorg(
-        "sample", "--out", str(exports), "--date", FIRST_NIGHT, "--nights", "2", "--city", "shenzhen", env=env
-    )
-    assert sampled.returncode == 0, sampled.stderr
     night = pipeline.Night(NIGHT_1, str(exports), base)
     run_night_in_process(night)
     reference = shutil.copytree(base, root / "reference")

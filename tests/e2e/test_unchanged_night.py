@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 
+import duckdb
 import pytest
 from runner import marts_content, published_state, socorg
 
+from ingest.common.sql import sql_path
 from ingest.land.landing import landing_manifest
 from ingest.publish import fingerprint as unchanged
 
@@ -20,8 +22,10 @@ NIGHT = "2023-10-31"
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    """Shenzhen's exports for one night, run once through `socorg run`."""
-    root = tmp_path_factory.mktemp("unchanged")
+    """Shenzhen's exports for one night, run once through `socorg run` — in a folder whose path holds a
+    single quote, a $, spaces and Chinese characters: every path that enters SQL (DuckDB, dbt's
+    sources, GX's Data Docs folder) must be quoted."""
+    root = tmp_path_factory.mktemp("unchanged") / "it's 社会组织 $HOME 数据"
     env = {**os.environ, "SOCORG_EXPORTS": str(root / "exports"), "SOCORG_DATA": str(root / "data")}
     sampled = socorg("sample", "--out", env["SOCORG_EXPORTS"], "--date", NIGHT, "--city", "shenzhen", env=env)
     assert sampled.returncode == 0, sampled.stderr
@@ -129,3 +133,18 @@ def test_the_fingerprint_follows_code_inputs_and_the_night_before(published, tmp
     landed["files"][0]["sha256"] = "0" * 64
     manifest.write_text(json.dumps(landed), encoding="utf-8")
     assert unchanged.night_fingerprint(data, night) != stored["fingerprint"]
+
+
+def test_the_night_ran_and_published_in_a_quoted_spaced_chinese_path(published):
+    root, env = published
+    data = root / "data"
+    latest = json.loads((data / "publish" / "latest.json").read_text(encoding="utf-8"))
+    assert latest["snapshot_date"] == NIGHT
+    summary = data / "publish" / "city_summary" / f"snapshot_date={NIGHT}" / "city_summary.parquet"
+    rows = duckdb.sql(f"select city_code, active_org_count from read_parquet({sql_path(summary)})").fetchall()
+    assert [code for code, _ in rows] == ["440300"] and rows[0][1] > 6000
+    with duckdb.connect(str(data / "publish" / "marts.duckdb"), read_only=True) as con:
+        assert con.sql("select count(*) from organizations").fetchall()[0][0] > 6000
+    assert (data / "docs" / "gx" / "index.html").exists()  # GX kept the $HOME in the path as written
+    verified = socorg("verify", "latest", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -184,6 +184,7 @@ def test_membership_files_parsed_together_come_out_as_parsed_alone(tmp_path):
     for path, load in zip(files, together, strict=True):
         alone = parse_file(path, path.name, layout, DATE, tmp_path / "alone", tmp_path / "alone-q", "sha")
         assert load.rows_loaded == alone.rows_loaded
+        assert load.typed_by == alone.typed_by == "duckdb", f"{path.name}: the batch fell back to Python"
         for folder in ("together", "together-q"):
             written = pq.read_table(tmp_path / folder / f"{path.stem}.parquet")
             assert written.equals(
