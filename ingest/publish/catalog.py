@@ -21,16 +21,12 @@ section { border-top: 2px solid #ddd; margin-top: 1.5rem; }
 """
 
 
-def _read_json(path: Path) -> dict:
-    return read_json(path)
-
-
 def render(publish: Path, docs: dict[str, dict]) -> str:
     """The page's HTML for the release latest.json points at."""
     latest = read_json(latest_file(publish))  # a release was just published: missing is an error
     folder = (publish / latest["index"]).parent
-    index, statistics = _read_json(folder / "index.json"), _read_json(folder / "statistics.json")
-    issues = _read_json(folder / "issues.json")["issues"]
+    index, statistics = read_json(folder / "index.json"), read_json(folder / "statistics.json")
+    issues = read_json(folder / "issues.json")["issues"]
     date = latest["snapshot_date"]
     files = {f["dataset"]: f for f in index["files"]}
     warnings = [i for i in issues if i["level"] == "warning"]
