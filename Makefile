@@ -17,7 +17,7 @@ SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode  # .pyc written once: nothing compiled per run
 	@touch $@
 
 install: $(VENV)/.installed
