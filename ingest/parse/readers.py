@@ -5,19 +5,17 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.common.errors import ExportError
 from ingest.parse.cells import footer_total, text
+from ingest.parse.workbooks import workbook_rows
 from ingest.rules.layouts import Column, Layout, header_key
 from ingest.rules.personal import mask
 
 HEADER_SEARCH_ROWS = 30
-MAX_XLSX_UNPACKED = 4 << 30
-MAX_XLSX_RATIO = 200
 SNIFF_BYTES = 1 << 20
 MAX_CELL = 16 << 20
 csv.field_size_limit(MAX_CELL)
@@ -126,49 +124,6 @@ def _csv_problem(exc: csv.Error, line: int) -> str:
     return f"is not well-formed CSV at line {line}: {exc}"
 
 
-class Formula(str):
-    """A spreadsheet cell holding a formula: its value is not data we can trust or recompute."""
-
-
-def _check_workbook_size(path: Path) -> None:
-    """Refuse a workbook that would decompress to far more than it weighs, before opening it."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ExportError(
-            path.name, f"is not a readable .xlsx workbook (truncated or damaged: {exc})"
-        ) from None
-    packed = max(path.stat().st_size, 1)
-    if unpacked > MAX_XLSX_UNPACKED or (unpacked > 16 << 20 and unpacked > MAX_XLSX_RATIO * packed):
-        raise ExportError(
-            path.name,
-            f"would decompress to {unpacked >> 20} MiB from {packed >> 10} KiB "
-            f"(more than {MAX_XLSX_RATIO}x or {MAX_XLSX_UNPACKED >> 20} MiB); refused",
-        )
-
-
-def _xlsx_rows(path: Path, layout: Layout) -> Iterator[list[object]]:
-    import openpyxl
-
-    _check_workbook_size(path)
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
-    try:
-        sheets = book.worksheets
-        sheet = book[layout.sheet] if isinstance(layout.sheet, str) else sheets[layout.sheet]
-        for row in sheet.iter_rows(values_only=True):
-            yield [Formula(v) if isinstance(v, str) and v.startswith("=") else v for v in row]
-    except ExportError:
-        raise
-    except Exception as exc:  # a damaged sheet fails while it is read, not when it is opened
-        raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
-    finally:
-        book.close()
-
-
 @dataclass
 class ExportFile:
     """An export opened for reading: its header position, column map and, once read, its footer."""
@@ -226,7 +181,7 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
     """
     name = name or path.name
     if path.suffix.lower() == ".xlsx":
-        encoding, raw = "xlsx", _xlsx_rows(path, layout)
+        encoding, raw = "xlsx", workbook_rows(path, layout.sheet)
     elif path.suffix.lower() == ".csv":
         encoding, raw = _csv_rows(path, layout)
     else:

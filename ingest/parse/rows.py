@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from ingest.parse import cells as n
-from ingest.parse.readers import Formula
+from ingest.parse.workbooks import Formula
 from ingest.rules.creditcode import verify
 from ingest.rules.layouts import Column, Layout
 from ingest.rules.typing_rules import CREDIT_CODE_CATEGORIES, NORMALIZED_SUFFIX
