@@ -18,6 +18,7 @@ from ingest.rules.typing_rules import (
     EXCEL_SERIAL_RANGE,
     GRADE_SPELLINGS,
     TIME_OF_DAY,
+    label_key,
 )
 
 _DATE_PATTERNS = [re.compile(rf"^{spelling}$") for spelling in DATE_SPELLINGS]
@@ -97,16 +98,30 @@ def _excel_serial(serial: float) -> dt.date:
 def parse_grade(value: object) -> int | None:
     """Evaluation grade 1–5 from `5A`, `AAAAA`, `5A级`, `５Ａ`; None when not evaluated.
 
-    >>> [parse_grade(v) for v in ["5A", "AAAAA", "5A级", "５Ａ", "3a", "", "未评估"]]
-    [5, 5, 5, 5, 3, None, None]
+    >>> [parse_grade(v) for v in ["5A", "AAAAA", "5A级", "５Ａ", "3a", "", "未评估", "4A级（2021年）"]]
+    [5, 5, 5, 5, 3, None, None, 4]
     """
     raw = text(value)
     if raw is None:
         return None
-    raw = halfwidth(raw).replace(" ", "").upper()
-    if raw not in GRADE_SPELLINGS:
+    found = lookup_label(raw.upper(), GRADE_SPELLINGS)
+    if found is _UNKNOWN:
         raise CellError("grade_unknown", value)
-    return GRADE_SPELLINGS[raw]
+    return found
+
+
+_UNKNOWN = object()
+
+
+def lookup_label(raw: str, mapping: dict):
+    """The value `mapping` gives a label: its spelling as listed (half-width, without spaces), else
+    compared by meaning (label_key: quotes, brackets, annotations, a trailing 级); _UNKNOWN if neither.
+    The folded index is built only for the few labels not spelled as listed."""
+    key = halfwidth(raw).replace(" ", "")
+    if key in mapping:
+        return mapping[key]
+    folded = {label_key(spelling): value for spelling, value in mapping.items()}
+    return folded.get(label_key(raw), _UNKNOWN)
 
 
 def enum(mapping: dict[str, str], reason: str):
@@ -116,10 +131,10 @@ def enum(mapping: dict[str, str], reason: str):
         raw = text(value)
         if raw is None:
             return None
-        key = halfwidth(raw).replace(" ", "")
-        if key in mapping:
-            return mapping[key]
-        raise CellError(reason, value)
+        found = lookup_label(raw, mapping)
+        if found is _UNKNOWN:
+            raise CellError(reason, value)
+        return found
 
     return normalize
 
@@ -204,6 +219,17 @@ def normalize_name(value: str) -> str:
 
 
 _FOOTER = re.compile(r"^(?:合计|总计|共计|共)[:：\s]*([\d,]+)\s*(?:条|个|家|户)?(?:记录)?$")
+_TOTAL_LABEL = re.compile(r"^(?:合计|总计|共计)[:：]?$")
+_TOTAL_COUNT = re.compile(r"^([\d,]+)\s*(?:条|个|家|户)?$")
+# What offices write below the data besides the total: who made, checked and signs the export, how to
+# reach them, when, and notes. These lines may name a person or a phone: they are never data.
+FOOTER_LABELS = (
+    "制表人", "制表", "填表人", "填报人", "审核人", "审核", "复核人", "复核", "审批人", "负责人",
+    "单位负责人", "主管领导", "经办人", "联系人", "联系电话", "电话", "手机", "注", "备注", "说明",
+    "填报日期", "制表日期", "填表日期", "报送日期", "导出日期", "打印日期", "日期", "制表单位", "单位盖章",
+    "盖章",
+)  # fmt: skip
+_FOOTER_LABEL = re.compile(rf"^(?:{'|'.join(sorted(FOOTER_LABELS, key=len, reverse=True))})\s*[:：]")
 
 
 def footer_total(value: object) -> int | None:
@@ -217,3 +243,37 @@ def footer_total(value: object) -> int | None:
         return None
     match = _FOOTER.match(halfwidth(raw).strip())
     return int(match.group(1).replace(",", "")) if match else None
+
+
+def footer_line(filled: list[object]) -> tuple[bool, int | None]:
+    """Whether a row's filled cells are a footer line, and the control total it states.
+
+    A footer line is a total (`合计：7724`, `共 7724 条`, `合计 | 7724`), signatures and notes
+    (`制表人：…`, `审核人：…`, `联系电话：…`, `注：…`), a date, or several of these side by side.
+
+    >>> footer_line(["合计", "7,724"]), footer_line(["制表人：王某", "审核人：李某", "2023年10月31日"])
+    ((True, 7724), (True, None))
+    >>> footer_line(["共 42 条", "联系电话：0512-1234567"]), footer_line(["51320500MJ0000000X", "甲协会"])
+    ((True, 42), (False, None))
+    """
+    texts = [halfwidth(text(c) or "").strip() for c in filled]
+    if len(texts) == 2 and _TOTAL_LABEL.match(texts[0]) and (count := _TOTAL_COUNT.match(texts[1])):
+        return True, int(count.group(1).replace(",", ""))
+    total = None
+    for cell in texts:
+        found = footer_total(cell)
+        if found is not None:
+            total = found if total is None else total
+        elif not (_FOOTER_LABEL.match(cell) or _is_date(cell)):
+            return False, None
+    return True, total
+
+
+def _is_date(cell: str) -> bool:
+    """A cell that is a date written out (a signature's date), not a number that could be one."""
+    if cell.isdigit():
+        return False
+    try:
+        return parse_date(cell) is not None
+    except CellError:
+        return False

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.common.errors import ExportError
-from ingest.parse.cells import footer_total, text
-from ingest.parse.workbooks import workbook_rows
+from ingest.parse.cells import footer_line, text
+from ingest.parse.workbooks import SPREADSHEETS, workbook_rows
 from ingest.rules.layouts import Column, Layout, header_key
 from ingest.rules.personal import mask
 
@@ -87,8 +87,8 @@ def check_complete(path: Path, encoding: str, width: int, name: str) -> None:
         ) from None
     last = records[-1] if records else []
     filled = [f for f in last if f.strip()]
-    # One filled cell is a footer or a note (合计：7724), not a record cut short.
-    if len(last) < width and len(filled) > 1:
+    # A footer line (合计：7724, 制表人：… 审核人：…) is not a record cut short.
+    if len(last) < width and len(filled) > 1 and not footer_line(filled)[0]:
         raise _incomplete(
             name, f"its last line has no line end and {len(last)} of the header's {width} fields"
         )
@@ -144,23 +144,35 @@ class ExportFile:
         return self.header_row - 1
 
     def records(self) -> Iterator[tuple[int, dict[str, object], str | None]]:
-        """Yield (row number in the file, {canonical column: cell}, row problem or None)."""
+        """Yield (row number in the file, {canonical column: cell}, row problem or None).
+
+        Footer lines (cells.footer_line) are not records: a total wherever it stands, signatures, dates
+        and notes once no data row follows them. Such a line with data below is quarantined as
+        `footer_line_inside_data` without its cells: they may name a person or a phone."""
+        held: list[tuple[int, list[object]]] = []
         for number, cells in self.rows_iter:
             values = [text(c) if isinstance(c, str) else c for c in cells]
             filled = [v for v in values if v not in (None, "")]
             if not filled:
                 self.blank_rows += 1
                 continue
-            total = footer_total(filled[0]) if len(filled) == 1 else None
-            if total is not None:
+            is_footer, total = footer_line(filled)
+            if is_footer and total is not None:
                 self.footer_total = total
                 self.footer_rows += 1
                 continue
+            if is_footer:
+                held.append((number, cells))
+                continue
+            for line, _ in held:  # signature-like lines with data below: quarantined, their cells unkept
+                yield line, {col.name: None for _, col in self.columns}, "footer_line_inside_data"
+            held.clear()
             yield number, {col.name: _cell(cells, idx) for idx, col in self.columns}, self._problem(cells)
+        self.footer_rows += len(held)
 
     def _problem(self, cells: list[object]) -> str | None:
         """What is wrong with a row as a whole: cut short, too long (CSV only), NUL characters."""
-        if self.encoding != "xlsx":
+        if self.encoding not in SPREADSHEETS:
             if len(cells) < self.width:
                 return "row_too_short"
             if any(c not in (None, "") for c in cells[self.width :]):
@@ -180,12 +192,13 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
     `name` is the file's name as exported (a landed re-delivery may carry a version suffix).
     """
     name = name or path.name
-    if path.suffix.lower() == ".xlsx":
-        encoding, raw = "xlsx", workbook_rows(path, layout.sheet)
-    elif path.suffix.lower() == ".csv":
+    kind = path.suffix.lower().lstrip(".")
+    if kind in SPREADSHEETS:
+        encoding, raw = kind, workbook_rows(path, layout.sheet)
+    elif kind == "csv":
         encoding, raw = _csv_rows(path, layout)
     else:
-        raise ExportError(name, "has an extension other than .csv or .xlsx")
+        raise ExportError(name, f"has an extension other than .csv, .{', .'.join(SPREADSHEETS)}")
     numbered = enumerate(raw, start=1)
     seen: list[list[str]] = []
     for number, cells in numbered:
@@ -193,7 +206,7 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
         columns = [(i, layout.column_for_header(h)) for i, h in enumerate(headers)]
         known = [(i, c) for i, c in columns if c is not None]
         if len(known) >= 2:
-            if encoding != "xlsx":
+            if encoding not in SPREADSHEETS:
                 check_complete(path, encoding, len(headers), name)
             return _header_found(name, layout, encoding, number, headers, known, numbered)
         seen.append((number, [h for h in headers if h]))

@@ -1,5 +1,5 @@
-"""Spreadsheet exports read with calamine (Rust): every row from A1, whatever the workbook's dimension
-record says, and formula cells marked so that their values are not taken as data."""
+"""Spreadsheet exports (.xlsx, .xlsm, .xls, .ods) read with calamine: every row from A1 whatever the
+workbook's dimension record says, and .xlsx/.xlsm formula cells marked so their values are not data."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from xml.sax.saxutils import unescape
 
 from ingest.common.errors import ExportError
 
+SPREADSHEETS = ("xlsx", "xlsm", "xls", "ods")  # Excel 2007+, macro-enabled (macros never run), 97–2003, ODF
+ZIPPED = ("xlsx", "xlsm", "ods")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and how Office stores an encrypted workbook
 MAX_UNPACKED = 4 << 30
 MAX_RATIO = 200
 _CHUNK = 1 << 22
@@ -34,14 +37,28 @@ class Formula(str):
     """A spreadsheet cell holding a formula: its value is not data we can trust or recompute."""
 
 
-def check_workbook_size(path: Path) -> None:
-    """Refuse a workbook that would decompress to far more than it weighs, before opening it."""
+def _kind(path: Path) -> str:
+    return path.suffix.lower().lstrip(".")
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse, before opening it, a password-protected workbook and a zipped one that would decompress
+    to far more than it weighs."""
+    with path.open("rb") as fh:
+        head = fh.read(len(OLE2_MAGIC))
+    if _kind(path) in ZIPPED and head == OLE2_MAGIC:
+        raise ExportError(
+            path.name,
+            "is password-protected (an encrypted workbook): save it again without a password to load it",
+        )
+    if _kind(path) not in ZIPPED:
+        return
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise ExportError(
-            path.name, f"is not a readable .xlsx workbook (truncated or damaged: {exc})"
+            path.name, f"is not a readable .{_kind(path)} workbook (truncated or damaged: {exc})"
         ) from None
     packed = max(path.stat().st_size, 1)
     if unpacked > MAX_UNPACKED or (unpacked > 16 << 20 and unpacked > MAX_RATIO * packed):
@@ -55,18 +72,21 @@ def check_workbook_size(path: Path) -> None:
 def workbook_rows(path: Path, sheet: int | str) -> Iterator[list[object]]:
     """The sheet's rows from row 1 and column A, cells typed as openpyxl types them (whole numbers
     as int, dates as datetime, empty cells as None); a cell with a formula is a Formula."""
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, PasswordError
 
-    check_workbook_size(path)
+    check_workbook(path)
+    unreadable = f"is not a readable .{_kind(path)} workbook"
     try:
         book = CalamineWorkbook.from_path(str(path))
         index = sheet if isinstance(sheet, int) else book.sheet_names.index(sheet)
         grid = book.get_sheet_by_index(index)
     except ValueError:
         raise ExportError(path.name, f"has no sheet named {sheet!r}") from None
+    except PasswordError:
+        raise ExportError(path.name, "is password-protected: save it again without a password") from None
     except Exception as exc:  # calamine raises its own kinds for a damaged workbook
-        raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
-    formulas = _formula_cells(path, index)
+        raise ExportError(path.name, f"{unreadable} ({exc})") from None
+    formulas = _formula_cells(path, index) if _kind(path) in ("xlsx", "xlsm") else {}
     # calamine yields rows from row 1 but columns from the first one used: pad them back to column A.
     pad = [None] * (grid.start[1] if grid.start else 0)
     number = 0
@@ -76,7 +96,7 @@ def workbook_rows(path: Path, sheet: int | str) -> Iterator[list[object]]:
         for later in range(number + 1, max(formulas, default=0) + 1):  # formulas without a value
             yield _with_formulas([], formulas.get(later, ()))
     except Exception as exc:  # a damaged sheet fails while it is read, not when it is opened
-        raise ExportError(path.name, f"is not a readable .xlsx workbook ({exc})") from None
+        raise ExportError(path.name, f"{unreadable} ({exc})") from None
     finally:
         book.close()
 

@@ -23,6 +23,7 @@ from ingest.publish.release import (
     night_issues,
     night_notes,
     prune,
+    unknown_labels,
     write_release,
     write_versions,
 )
@@ -61,6 +62,7 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
             from ingest.land.landing import missing_sources
 
             issues = night_issues(con, missing_sources(data, export_date))
+        issues += unknown_labels(data, export_date)
         issues += history_gaps(data, export_date) + night_notes(data, export_date)
         is_newest = latest_snapshot(publish) <= export_date.isoformat()
         if is_newest:

@@ -93,6 +93,37 @@ def night_issues(con, missing_sources: list[str]) -> list[dict]:
     return issues
 
 
+def unknown_labels(data: Path, export_date: dt.date) -> list[dict]:
+    """Labels no spelling in the rules knows (quarantined as `<column>_unknown`), by count per source
+    and column: a synonym to add to the rules, or a wrong value to take back to the office."""
+    import duckdb
+
+    issues = []
+    for folder in sorted((data / "raw").glob(f"*/quarantine/export_date={export_date.isoformat()}")):
+        files = sorted(folder.glob("*.parquet"))
+        if not files:
+            continue
+        found = duckdb.sql(
+            f"select column_name, value, count(*) from read_parquet([{', '.join(map(sql_path, files))}], "
+            "union_by_name = true) where reason like '%\\_unknown' escape '\\' and value is not null "
+            "group by all order by 3 desc, 1, 2"
+        ).fetchall()
+        source = folder.parent.parent.name
+        issues += [
+            {
+                "level": "warning",
+                "kind": "unknown_label",
+                "source": source,
+                "column": column,
+                "label": label,
+                "rows": rows,
+                "message": f"{rows} {source} rows quarantined with a {column} no rule knows: {label!r}",
+            }
+            for column, label, rows in found
+        ]
+    return issues
+
+
 def history_gaps(data: Path, export_date: dt.date) -> list[dict]:
     """Earlier nights that were landed but are not audited (failed, or still running in another run),
     between the last audited night before this one and this one: history compares past them."""

@@ -9,14 +9,16 @@ letters, spaces inside, lower case) makes the fast path decline the row to Pytho
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 import pyarrow as pa
 
 # A cell that says "nothing here" (after trimming): null, not a value.
 EMPTY_VALUES = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
 
-# Evaluation grades (社会组织评估等级) 1A–5A, spelled `5A`, `AAAAA`, `5A级` or `AAAAA级` (compared upper
-# case, half-width, without spaces); the spellings of "not evaluated" type as null.
+# Evaluation grades (社会组织评估等级) 1A–5A, spelled `5A`, `AAAAA`, `5A级` or `AAAAA级` (compared as
+# labels are, see label_key: `５Ａ级（2021年）` is 5); the spellings of "not evaluated" type as null.
 NOT_EVALUATED = ("未评估", "未评", "无等级")
 GRADE_SPELLINGS: dict[str, int | None] = {
     **{spelling: g for g in range(1, 6) for spelling in (f"{g}A", "A" * g, f"{g}A级", f"{'A' * g}级")},
@@ -42,8 +44,34 @@ EXCEL_SERIAL_RANGE = (1, 2958466)  # day numbers Excel can show as a date (1900-
 FULL_WIDTH_BRACKETS = {"（": "(", "）": ")"}
 BRACKETS = {"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"}
 
-# Enumerated cells: spelling (half-width, without spaces) → canonical value, and the quarantine reason
-# of a spelling not listed. The canonical values are what GX's suites accept (ingest.validate.suites).
+# Labels (every enumerated cell and the grade) mean what they say whatever the punctuation: they are
+# compared by label_key, which folds full-width letters, digits and brackets (NFKC), every other bracket
+# form to round ones, drops every quote form and all whitespace, an annotation in brackets
+# (`（2021年）`, `（第三批）`, `（复审）`) and a trailing 级, and compares letters upper case. So
+# `专精特新“小巨人”企业`, `专精特新"小巨人"企业` and `专精特新「小巨人」企业` are one label.
+QUOTES = "\"'“”‘’「」『』〝〞〟‚„‹›«»"
+LABEL_SUFFIX = "级"
+_ANNOTATION = re.compile(r"\([^()]*\)")
+_LABEL_DROPPED = re.compile(f"[\\s{re.escape(QUOTES)}]")
+
+
+def label_key(label: str) -> str:
+    """The form in which labels are compared (see above).
+
+    >>> [label_key(x) for x in ["专精特新“小巨人”企业", "４Ａ级（2021年）", "高新技术企业【复审】", "5a"]]
+    ['专精特新小巨人企业', '4A', '高新技术企业', '5A']
+    """
+    folded = unicodedata.normalize("NFKC", label)
+    for other, round_bracket in BRACKETS.items():
+        folded = folded.replace(other, round_bracket)
+    folded = _LABEL_DROPPED.sub("", folded)
+    folded = _ANNOTATION.sub("", folded) or folded  # a label that is all annotation stays as it is
+    return (folded.removesuffix(LABEL_SUFFIX) or folded).upper()
+
+
+# Enumerated cells: spelling → canonical value (spellings compared by label_key), and the quarantine
+# reason of a label not listed. Only real synonyms are listed. The canonical values are what GX's
+# suites accept (ingest.validate.suites).
 ENUMS: dict[str, tuple[dict[str, str], str]] = {
     "org_type": (
         {
@@ -88,15 +116,23 @@ ENUMS: dict[str, tuple[dict[str, str], str]] = {
         {"正常": "active", "已退会": "withdrawn", "退会": "withdrawn", "暂停": "suspended"},
         "member_status_unknown",
     ),
+    # National and provincial lists are different lists (domain.md): the ministry of industry (MIIT)
+    # publishes the national 专精特新“小巨人”企业 lists (titled 国家级 by the provinces that forward
+    # them); the provinces publish 省级专精特新中小企业 lists, which are SRDI, never little giants.
+    # 高新技术企业 certificates are issued as 国家高新技术企业 (科技部 火炬中心).
     "qualification": (
         {
             "上市公司": "listed",
             "独角兽企业": "unicorn",
+            "专精特新“小巨人”企业": "little_giant",
             '专精特新"小巨人"企业': "little_giant",
             "专精特新小巨人企业": "little_giant",
+            "国家级专精特新“小巨人”企业": "little_giant",
             "小巨人企业": "little_giant",
             "专精特新中小企业": "srdi",
+            "省级专精特新中小企业": "srdi",
             "高新技术企业": "high_tech",
+            "国家高新技术企业": "high_tech",
             "民营企业100强": "top100_private",
         },
         "qualification_unknown",

@@ -29,10 +29,17 @@ def check_batches(data: Path, export_date: dt.date) -> None:
             "rows_read": sum(r["rows_read"] for r in files),
             "rows_quarantined": sum(r["rows_quarantined"] for r in files),
         }
-        # A flooded file is named before the night it floods.
-        for r in [*(r for r in files if r["rows_read"] >= layout.quarantine_min_rows), night]:
+        # A flooded file is named before the night it floods. A share means something only over enough
+        # rows (the layout's quarantine_min_rows): below it, quarantined rows are warnings in the
+        # release's issues and the night publishes — unless every row of the source was quarantined.
+        if night["rows_read"] and night["rows_quarantined"] == night["rows_read"]:
+            raise GateError(
+                f"{source}: every one of the night's {night['rows_read']} rows was quarantined "
+                f"({', '.join(r['file_name'] for r in files)}): nothing of it could be loaded"
+            )
+        for r in [*files, night]:
             read, bad = r["rows_read"], r["rows_quarantined"]
-            if read and bad / read > layout.quarantine_threshold:
+            if read >= layout.quarantine_min_rows and bad / read > layout.quarantine_threshold:
                 raise GateError(
                     f"{source}: {r['file_name']}: {bad} of {read} rows quarantined ({bad / read:.1%}); "
                     f"expected at most {layout.quarantine_threshold:.0%}"

@@ -46,6 +46,57 @@ def xlsx_file(name: str, rows: list[list[object]]) -> bytes:
     return buffer.getvalue()
 
 
+def xls_file(name: str, rows: list[list[object]], merged: list[tuple[int, int, int, int]] = ()) -> None:
+    """A legacy Excel 97–2003 workbook (BIFF8), written by xlwt; `merged`: (row, row, col, col) ranges
+    whose first cell holds the text, as offices merge a header's group cells."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    starts = {(r0, c0): (r1, c1) for r0, r1, c0, c1 in merged}
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if (r, c) in starts:
+                sheet.write_merge(r, starts[(r, c)][0], c, starts[(r, c)][1], value)
+            elif value not in (None, "") and not any(
+                r0 <= r <= r1 and c0 <= c <= c1 for r0, r1, c0, c1 in merged
+            ):
+                sheet.write(r, c, value)
+    book.save(str(HERE / name))
+
+
+def ods_file(name: str, rows: list[list[object]]) -> None:
+    """An OpenDocument spreadsheet, written by odfpy (as LibreOffice and WPS save them)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Sheet1")
+    for row in rows:
+        tr = TableRow()
+        for value in row:
+            if isinstance(value, (int, float)):
+                cell = TableCell(valuetype="float", value=value)
+            else:
+                cell = TableCell(valuetype="string")
+            cell.addElement(P(text=str(value)))
+            tr.addElement(cell)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(HERE / name))
+
+
+def encrypted_xlsx(name: str, rows: list[list[object]]) -> None:
+    """A workbook saved with a password, encrypted as Office does (msoffcrypto-tool)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = io.BytesIO(xlsx_file(name, rows))
+    encrypted = io.BytesIO()
+    OOXMLFile(plain).encrypt("socorg", encrypted)
+    (HERE / name).write_bytes(encrypted.getvalue())
+
+
 def zip_bomb(name: str) -> None:
     """A valid-looking workbook whose sheet inflates to ~300 MiB from a few hundred KiB."""
     buffer = io.BytesIO()
@@ -67,6 +118,8 @@ def main() -> None:
     raw_file(
         "cut_mid_row_unquoted.csv", (HEADER + "\n" + GOOD[0] + "\n" + f"{B},苏州市摄影学会,社会").encode()
     )
+    cut = (HEADER + ",备注,网址\n" + GOOD[0] + ",无,http://x\n" + GOOD[1]).encode()
+    raw_file("cut_in_character.csv", cut[:-1])  # the last character's last byte not written yet
     whole = xlsx_file("truncated.xlsx", [HEADER.split(","), GOOD[0].split(",")])
     raw_file("truncated.xlsx", whole[: len(whole) // 2])
     zip_bomb("zip_bomb.xlsx")
@@ -168,7 +221,63 @@ def main() -> None:
             "乙公司,,单位会员,会员单位,2020-01-01,正常,李四,13900000001",
         ],
     )
+    signed_rows(RNG)
     print("association codes:", E, corrupt_check_character(F))
+
+
+def signed_rows(rng: random.Random) -> None:
+    """Exports as offices sign and annotate them: metadata above a merged header, a signed footer,
+    every spreadsheet format, labels written with quotes, brackets and annotations."""
+    g, h, k = (make_code("5", "1", "320508", rng) for _ in range(3))
+    rows = [[g, "苏州市桥牌协会", "社会团体", "2018-05-06", "正常", 3, "姑苏区5号"],
+            [h, "苏州市钓鱼协会", "社会团体", "2017-04-03", "正常", 4, "吴中区6号"],
+            [k, "苏州市书法协会", "社会团体", "2016-02-01", "正常", 5, "相城区7号"]]  # fmt: skip
+    meta = [
+        ["苏州市社会组织登记信息"],
+        ["填报单位：苏州市民政局", "", "", "填报日期：2023年10月31日"],
+        ["单位：万元"],
+    ]
+    groups = [["基本信息", "", "", "登记信息", "", "", ""]]
+    signature = ["制表人：王小明", "", "审核人：李建国", "", "联系电话：0512-65223344"]
+    csv_file(
+        "signed_footer.csv",
+        [",".join(r) for r in meta] + [HEADER] + [",".join(map(str, r)) for r in rows[:2]]
+        + ["合计：2", ",".join(signature), "2023年10月31日"],
+    )  # fmt: skip
+    xls_file(
+        "legacy_merged_header_signed.xls",
+        [
+            *meta,
+            *groups,
+            HEADER.split(","),
+            *rows,
+            ["共 3 条"],
+            signature,
+            ["注：本表数据截至2023年10月31日"],
+        ],
+        merged=[(3, 3, 0, 2), (3, 3, 3, 6)],
+    )
+    ods_file("opendocument.ods", [HEADER.split(","), *rows[:2], ["合计：2"]])
+    xlsx_file("macro_enabled.xlsm", [HEADER.split(","), *rows[1:]])
+    encrypted_xlsx("password_protected.xlsx", [HEADER.split(","), rows[0]])
+    csv_file(
+        "grades_annotated.csv",
+        ["统一社会信用代码,社会组织名称,社会组织类型,登记状态,评估等级",
+         f"{g},甲协会,社会团体（2021年）,正常,4A级（2021年）",
+         f"{h},乙协会,社会团体,正常,ＡＡＡ级",
+         f"{k},丙协会,社会团体,正常,5A【第三批】"],
+    )  # fmt: skip
+    m = [make_code("9", "1", "320508", rng) for _ in range(6)]
+    csv_file(
+        "qualification_labels.csv",
+        ["企业名称,统一社会信用代码,认定类型,认定年度",
+         f"甲科技有限公司,{m[0]},专精特新“小巨人”企业,2023",
+         f"乙科技有限公司,{m[1]},国家级专精特新\"小巨人\"企业,2023",
+         f"丙科技有限公司,{m[2]},专精特新「小巨人」企业,2023",
+         f"丁科技有限公司,{m[3]},高新技术企业（复审）,2023",
+         f"戊科技有限公司,{m[4]},省级专精特新中小企业,2023",
+         f"己科技有限公司,{m[5]},专精特新企业,2023"],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.parse.cells import footer_total
+from ingest.parse.cells import footer_line
 
 TAIL_BYTES = 1 << 16
 
@@ -74,8 +74,8 @@ class Lines:
             if not filled:
                 trailing += 1
                 continue
-            found = footer_total(filled[0]) if len(filled) == 1 else None
-            if found is None:
+            is_footer, found = footer_line(filled)
+            if not is_footer:
                 break
             trailing, total, footers = trailing + 1, found if total is None else total, footers + 1
         return physical, trailing, total, footers

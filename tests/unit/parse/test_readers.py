@@ -32,3 +32,28 @@ def test_a_file_without_a_header_names_the_file(tmp_path):
     path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
     with pytest.raises(ExportError, match="registry_320500_20231031.csv: has no recognizable header row"):
         open_export(path, load_layout("registry"))
+
+
+def test_a_signed_footer_is_not_data_and_a_signature_inside_the_data_is_quarantined_unkept(tmp_path):
+    path = tmp_path / "registry_320500_20231031.csv"
+    signature = "制表人：王小明,审核人：李建国,联系电话：13912345678"
+    lines = [
+        "填报单位：苏州市民政局",
+        HEADER,
+        ROW,
+        signature,
+        ROW.replace("甲", "乙"),
+        "合计：3",
+        signature,
+        "2023年10月31日",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    export = open_export(path, load_layout("registry"))
+    records = list(export.records())
+    assert [(n, problem) for n, _, problem in records] == [
+        (3, None),
+        (4, "footer_line_inside_data"),
+        (5, None),
+    ]
+    assert set(records[1][1].values()) == {None}  # nothing of the signature is kept
+    assert (export.footer_total, export.footer_rows) == (3, 3)

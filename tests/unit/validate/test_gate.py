@@ -283,10 +283,31 @@ def test_expectations_count_rows_when_chunks_are_dictionary_encoded(tmp_path):
 
 
 def test_too_many_quarantined_rows_stop_the_run(tmp_path):
-    night(tmp_path, {}, read=20, quarantined=18)
+    night(tmp_path, {}, read=200, quarantined=180)
     with pytest.raises(
-        GateError, match=r"registry: the night: 18 of 20 rows quarantined \(90.0%\); expected at most 5%"
+        GateError, match=r"registry: registry_320500_20231031.csv: 180 of 200 rows quarantined \(90.0%\); exp"
     ):
+        validate_night(tmp_path, DATE)
+
+
+def test_small_files_flooding_the_night_together_stop_the_run(tmp_path):
+    night(tmp_path, {})
+    _load_log(tmp_path, [(f"registry_32050{k}_20231031.csv", 50, 10) for k in range(3)])
+    with pytest.raises(
+        GateError, match=r"registry: the night: 30 of 150 rows quarantined \(20.0%\); expected at most 5%"
+    ):
+        validate_night(tmp_path, DATE)
+
+
+def test_a_small_source_publishes_its_quarantined_rows_as_warnings(tmp_path):
+    """1 bad row of an 8-row list is 12.5 %, but 8 rows are too few for a share to mean anything."""
+    night(tmp_path, {}, read=8, quarantined=1)
+    assert validate_night(tmp_path, DATE)["failed"] == 0
+
+
+def test_a_source_with_every_row_quarantined_stops_however_small(tmp_path):
+    night(tmp_path, {}, read=8, quarantined=8)
+    with pytest.raises(GateError, match=r"registry: every one of the night's 8 rows was quarantined \("):
         validate_night(tmp_path, DATE)
 
 
