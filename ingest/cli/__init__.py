@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ingest.cli.release import publish_postgres_command, verify_command
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's, dbt's and GX's output")
     run.add_argument("--nights", type=int, default=1, help="run this many consecutive nights from --date")
+    run.add_argument("--site", type=Path, help="the deployment's site folder (default $SOCORG_SITE)")
 
     run.add_argument("--keep-releases", type=int, help="keep the newest N releases (default: all)")
     run.add_argument(
@@ -66,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     args = parser.parse_args(argv)
+    if getattr(args, "site", None):  # the stages read it from the environment, as under a scheduler
+        os.environ["SOCORG_SITE"] = str(args.site.expanduser().resolve())
     commands_by_name = {
         "sample": sample_command,
         "run": run_command,

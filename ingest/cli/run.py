@@ -31,6 +31,13 @@ def run_command(args) -> int:
     """
     from ingest.orchestration.lock import data_folder_lock, waiting_nights
 
+    from ingest.rules.site import SiteError, check_site
+
+    try:
+        check_site()
+    except SiteError as exc:
+        print(f"socorg run: NOT run: the site folder is broken.\n  {exc}", file=sys.stderr)
+        return 1
     data = paths.data_dir(args.data)
     nights = [args.date + dt.timedelta(days=k) for k in range(args.nights)]
     command = f"socorg run --date {args.date}" + (f" --nights {args.nights}" if args.nights > 1 else "")

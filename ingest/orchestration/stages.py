@@ -220,7 +220,9 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
 def land(night: Night) -> dict:
     """Copy the night's exports into landing/; optional sources that did not come are reported."""
     from ingest.land.landing import land_night, missing_sources
+    from ingest.rules.site import check_site
 
+    check_site()  # a broken site file stops the night before anything is landed
     landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
     missing = missing_sources(night.data, night.export_date)
     current = [f for f in landed if not f.superseded]

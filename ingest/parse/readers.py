@@ -205,7 +205,9 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
         headers = [header_key(text(c) or "") for c in cells]
         columns = [(i, layout.column_for_header(h)) for i, h in enumerate(headers)]
         known = [(i, c) for i, c in columns if c is not None]
-        if len(known) >= 2:
+        ignored = {header_key(x) for x in layout.ignored_headers}
+        # The header names at least two columns the layout knows (mapped, or ignored such as 序号).
+        if known and len(known) + sum(h in ignored for h in headers if h) >= 2:
             if encoding not in SPREADSHEETS:
                 check_complete(path, encoding, len(headers), name)
             return _header_found(name, layout, encoding, number, headers, known, numbered)

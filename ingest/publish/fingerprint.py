@@ -27,8 +27,23 @@ def code_files() -> list[Path]:
     return sorted(files)
 
 
-@cache
 def code_fingerprint() -> str:
+    """SHA-256 over the pipeline's own files (code_files()) and the site folder's, by path: a changed
+    layout in either builds the night again."""
+    from ingest.rules.site import site_dir, site_files
+
+    files = site_files()
+    if not files:
+        return _package_fingerprint()
+    digest = hashlib.sha256(_package_fingerprint().encode())
+    for path in files:
+        digest.update(path.relative_to(site_dir()).as_posix().encode() + b"\0")
+        digest.update(sha256_of(path).encode())
+    return digest.hexdigest()
+
+
+@cache
+def _package_fingerprint() -> str:
     """SHA-256 over the pipeline's own files (code_files()), by path."""
     digest = hashlib.sha256()
     for path in code_files():

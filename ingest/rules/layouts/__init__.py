@@ -62,20 +62,31 @@ def header_key(header: str) -> str:
 
 
 def load_layout(source: str, directory: Path | None = None) -> Layout:
-    """The source's canonical layout, `<source>.yaml`: its columns are the raw schema."""
-    return _read_layout((directory or HERE) / f"{source}.yaml")
+    """The source's canonical layout, `<source>.yaml` (the site's, when it has one): its columns are the
+    raw schema."""
+    return _read_layout(_layout_files(source, directory)[0])
 
 
 def load_layouts(source: str, directory: Path | None = None) -> list[Layout]:
-    """Every layout of a source: `<source>.yaml` first, then variants `<source>_<name>.yaml`.
+    """Every layout of a source: `<source>.yaml` first, then variants `<source>_<name>.yaml` — the
+    bundled ones and the site's (`SOCORG_SITE`/layouts/), a site file replacing a bundled one of the
+    same name.
 
-    A variant maps another export layout onto the canonical columns; it may not add columns.
+    A variant maps another export layout onto the canonical columns; it may not add columns, and a
+    site's `<source>.yaml` must keep the bundled one's columns (the warehouse is built on them).
     """
-    folder = directory or HERE
-    canonical = load_layout(source, folder)
+    canonical_path, *variant_paths = _layout_files(source, directory)
+    canonical = _read_layout(canonical_path)
     known = {c.name for c in canonical.columns}
+    if directory is None and canonical_path.parent != HERE:
+        bundled = {c.name for c in _read_layout(HERE / f"{source}.yaml").columns}
+        if known != bundled:
+            raise ValueError(
+                f"{canonical_path.name}: a site's {source}.yaml must keep the columns of the bundled one; "
+                f"missing {sorted(bundled - known)}, added {sorted(known - bundled)}"
+            )
     variants = []
-    for path in sorted(folder.glob(f"{source}_*.yaml")):
+    for path in variant_paths:
         variant = _read_layout(path)
         extra = {c.name for c in variant.columns} - known
         if variant.source != source or extra:
@@ -84,6 +95,20 @@ def load_layouts(source: str, directory: Path | None = None) -> list[Layout]:
             )
         variants.append(variant)
     return [canonical, *variants]
+
+
+def _layout_files(source: str, directory: Path | None) -> list[Path]:
+    """`<source>.yaml` and its variants by file name, from `directory`, else bundled then site."""
+    from ingest.rules.site import site_layouts
+
+    folders = [directory] if directory else [HERE, *filter(None, [site_layouts()])]
+    found: dict[str, Path] = {}
+    for folder in folders:  # a later folder's file replaces an earlier one of the same name
+        for path in [folder / f"{source}.yaml", *folder.glob(f"{source}_*.yaml")]:
+            if path.exists():
+                found[path.name] = path
+    canonical = found.pop(f"{source}.yaml")
+    return [canonical, *(found[name] for name in sorted(found))]
 
 
 def personal_columns(directory: Path | None = None) -> frozenset[str]:

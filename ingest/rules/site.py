@@ -1,0 +1,104 @@
+"""The deployment's site folder (`SOCORG_SITE` / `--site`): its export layouts, checked before a night."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from ingest.common.errors import SocorgError
+
+
+class SiteError(SocorgError):
+    """A site file that cannot be used: the message names the file and the line."""
+
+
+def site_dir() -> Path | None:
+    """The site folder given by `SOCORG_SITE`, if any (the bundled layouts are used alone otherwise)."""
+    setting = os.environ.get("SOCORG_SITE", "").strip()
+    return Path(setting).expanduser().resolve() if setting else None
+
+
+def site_layouts() -> Path | None:
+    """`<site>/layouts/`: layouts that add to the bundled ones, or replace one of the same file name."""
+    site = site_dir()
+    if site is None:
+        return None
+    if not site.is_dir():
+        raise SiteError(f"SOCORG_SITE: {site} is not a folder")
+    folder = site / "layouts"
+    return folder if folder.is_dir() else None
+
+
+def site_files() -> list[Path]:
+    """Every file of the site folder (for the release fingerprint: a changed site rebuilds the night)."""
+    site = site_dir()
+    if site is None or not site.is_dir():
+        return []
+    return sorted(p for p in site.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def check_site() -> None:
+    """Every layout (bundled and the site's) loads: raise SiteError naming the file and the line of
+    the first problem — bad YAML, a missing key, an unknown column type, a variant adding columns."""
+    from ingest.rules.layouts import SOURCES, load_layouts
+
+    folder = site_layouts()
+    for path in sorted(folder.glob("*.yaml")) if folder else []:
+        text = path.read_text(encoding="utf-8")
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            raise SiteError(
+                f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML ({exc.problem})"
+            ) from None
+        if not isinstance(spec, dict) or spec.get("source") not in SOURCES:
+            raise SiteError(f"{path}:1: expected a layout with `source:` one of {', '.join(SOURCES)}")
+        _check_columns(path, text, spec)
+    for source in SOURCES:
+        try:
+            load_layouts(source)
+        except (KeyError, ValueError, re.error) as exc:
+            raise SiteError(f"{_where(exc)}: {exc}") from None
+
+
+def _check_columns(path: Path, text: str, spec: dict) -> None:
+    from ingest.rules.typing_rules import ARROW_TYPES
+
+    for key in ("file_pattern", "columns"):
+        if key not in spec:
+            raise SiteError(f"{path}:1: the layout has no `{key}:`")
+    try:
+        re.compile(spec["file_pattern"])
+    except re.error as exc:
+        raise SiteError(
+            f"{path}:{_line_of(text, 'file_pattern')}: file_pattern is not a regex ({exc})"
+        ) from None
+    for name, column in (spec["columns"] or {}).items():
+        kind = (column or {}).get("type")
+        if kind not in ARROW_TYPES:
+            raise SiteError(
+                f"{path}:{_line_of(text, name)}: column {name} has type {kind!r}; "
+                f"expected one of {', '.join(ARROW_TYPES)}"
+            )
+
+
+def _line_of(text: str, key: str) -> int:
+    """The first line that starts the YAML key `key` (1 when none does)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*{re.escape(key)}\s*:", line):
+            return number
+    return 1
+
+
+def _where(exc: Exception) -> str:
+    """The file (and line) a layout error names, from its message (`<file>: …`)."""
+    message = str(exc)
+    name = message.split(":", 1)[0]
+    folder = site_layouts()
+    if folder and (folder / name).exists():
+        return f"{folder / name}:{_line_of((folder / name).read_text(encoding='utf-8'), 'columns')}"
+    return name

@@ -1,0 +1,111 @@
+"""The site folder (ingest.rules.site): layouts a deployment adds without touching the package."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.land.landing import land_night
+from ingest.parse.night import parse_night
+from ingest.publish.fingerprint import code_fingerprint
+from ingest.rules.layouts import load_layouts
+from ingest.rules.site import SiteError, check_site
+
+DATE = dt.date(2025, 10, 31)
+GOOD_REGISTRY = Path(__file__).resolve().parents[2] / "bad_inputs" / "files" / "line_endings_lf.csv"
+SZSE = """\
+# The Shenzhen Stock Exchange's own A-share list (A股列表), as the exchange publishes it: no credit
+# codes, so a company is matched by its full name (公司全称).
+source: qualifications
+description: Companies listed on the Shenzhen Stock Exchange (A股列表)
+file_pattern: '^(?P<list_name>szse_a_share_list)\\.xlsx$'
+unique_key: qualification_key
+ignored_headers: [板块, 英文名称, 注册地址, A股代码, A股简称, A股上市日期, A股总股本, A股流通股本, B股代码,
+                  B股简称, B股上市日期, B股总股本, B股流通股本, 地区, 省份, 城市, 所属行业, 公司网址, 未盈利,
+                  具有表决权差异安排, 具有协议控制架构]
+columns:
+  enterprise_name: {type: name, required: true, aliases: [公司全称]}
+  qualification: {type: qualification, default: 上市公司}
+"""
+
+
+def site_with(tmp_path, monkeypatch, files: dict[str, str]) -> Path:
+    site = tmp_path / "site"
+    (site / "layouts").mkdir(parents=True)
+    for name, text in files.items():
+        (site / "layouts" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("SOCORG_SITE", str(site))
+    return site
+
+
+def test_a_site_layout_loads_the_stock_exchanges_own_list(shared, tmp_path, monkeypatch):
+    site_with(tmp_path, monkeypatch, {"qualifications_szse.yaml": SZSE})
+    check_site()
+    assert [x.name for x in load_layouts("qualifications")] == ["qualifications", "qualifications_szse"]
+    exports, data = tmp_path / "exports", tmp_path / "data"
+    for source, name, file in [
+        ("registry", "registry_320500_20251031.csv", GOOD_REGISTRY),
+        ("qualifications", "szse_a_share_list.xlsx", shared / "data/real-listings/szse_a_share_list.xlsx"),
+    ]:
+        (exports / source / DATE.isoformat()).mkdir(parents=True)
+        shutil.copy(file, exports / source / DATE.isoformat() / name)
+    land_night(str(exports), DATE, data)
+    [load] = [x for x in parse_night(data, DATE) if x.source == "qualifications"]
+    assert (load.rows_read, load.rows_loaded, load.rows_quarantined) == (2875, 2875, 0)
+    assert load.unknown_headers == []
+
+
+def test_without_a_site_the_list_matches_no_layout(monkeypatch):
+    monkeypatch.delenv("SOCORG_SITE", raising=False)
+    assert [x.name for x in load_layouts("qualifications")] == ["qualifications"]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"registry_x.yaml": "source: registry\ncolumns: [a\n"}, r"registry_x.yaml:3: not valid YAML"),
+        (
+            {
+                "registry_x.yaml": "source: registry\nfile_pattern: '^x$'\ncolumns:\n  credit_code: {type: code}\n"
+            },
+            r"registry_x.yaml:4: column credit_code has type 'code'; expected one of text, name",
+        ),
+        (
+            {"registry_x.yaml": "source: registry\nfile_pattern: '^x$'\ncolumns:\n  fax: {type: text}\n"},
+            r"registry_x.yaml:3: registry_x.yaml: a registry layout may only use the columns of registry.yaml",
+        ),
+        ({"members.yaml": "source: member\n"}, r"members.yaml:1: expected a layout with `source:` one of"),
+    ],
+)
+def test_a_broken_site_file_is_named_with_its_line(tmp_path, monkeypatch, files, message):
+    site_with(tmp_path, monkeypatch, files)
+    with pytest.raises(SiteError, match=message):
+        check_site()
+
+
+def test_the_site_is_part_of_the_code_fingerprint(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOCORG_SITE", raising=False)
+    bare = code_fingerprint()
+    site = site_with(tmp_path, monkeypatch, {"qualifications_szse.yaml": SZSE})
+    with_site = code_fingerprint()
+    (site / "layouts" / "qualifications_szse.yaml").write_text(SZSE.replace("公司全称]", "公司全称, 名称]"))
+    assert len({bare, with_site, code_fingerprint()}) == 3
+
+
+def test_socorg_run_stops_on_a_broken_site_before_landing(tmp_path):
+    site = tmp_path / "site"
+    (site / "layouts").mkdir(parents=True)
+    (site / "layouts" / "registry_x.yaml").write_text("source: registry\ncolumns: [a\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest.cli", "run", "--date", "2025-10-31", "--site", str(site),
+         "--data", str(tmp_path / "data"), "--exports", str(tmp_path / "exports")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert f"{site / 'layouts' / 'registry_x.yaml'}:3: not valid YAML" in done.stderr
+    assert not (tmp_path / "data" / "landing").exists()
