@@ -30,7 +30,6 @@ def run_command(args) -> int:
     later release that no longer fits is built again.
     """
     from ingest.orchestration.lock import data_folder_lock, waiting_nights
-
     from ingest.rules.site import SiteError, check_site
 
     try:

@@ -17,6 +17,7 @@ from ingest.rules.layouts import load_layouts
 from ingest.rules.site import SiteError, check_site
 
 DATE = dt.date(2025, 10, 31)
+HEAD = "source: registry\nfile_pattern: '^x$'\ncolumns:\n"
 GOOD_REGISTRY = Path(__file__).resolve().parents[2] / "bad_inputs" / "files" / "line_endings_lf.csv"
 SZSE = """\
 # The Shenzhen Stock Exchange's own A-share list (A股列表), as the exchange publishes it: no credit
@@ -70,13 +71,11 @@ def test_without_a_site_the_list_matches_no_layout(monkeypatch):
     [
         ({"registry_x.yaml": "source: registry\ncolumns: [a\n"}, r"registry_x.yaml:3: not valid YAML"),
         (
-            {
-                "registry_x.yaml": "source: registry\nfile_pattern: '^x$'\ncolumns:\n  credit_code: {type: code}\n"
-            },
+            {"registry_x.yaml": HEAD + "  credit_code: {type: code}\n"},
             r"registry_x.yaml:4: column credit_code has type 'code'; expected one of text, name",
         ),
         (
-            {"registry_x.yaml": "source: registry\nfile_pattern: '^x$'\ncolumns:\n  fax: {type: text}\n"},
+            {"registry_x.yaml": HEAD + "  fax: {type: text}\n"},
             r"registry_x.yaml:3: registry_x.yaml: a registry layout may only use the columns of registry.yaml",
         ),
         ({"members.yaml": "source: member\n"}, r"members.yaml:1: expected a layout with `source:` one of"),
