@@ -76,7 +76,7 @@ def test_without_a_site_the_list_matches_no_layout(monkeypatch):
         ),
         (
             {"registry_x.yaml": HEAD + "  fax: {type: text}\n"},
-            r"registry_x.yaml:3: registry_x.yaml: a registry layout may only use the columns of registry.yaml",
+            r"registry_x.yaml:3: registry_x.yaml: a registry layout may only use the columns of registry",
         ),
         ({"members.yaml": "source: member\n"}, r"members.yaml:1: expected a layout with `source:` one of"),
     ],
