@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ingest.cli.inspect import inspect_command
 from ingest.cli.release import publish_postgres_command, verify_command
 from ingest.cli.run import export_date_arg, run_command
 from ingest.cli.sample import sample_command
@@ -50,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         help="how long to wait while another run holds the data folder (default: as long as it takes)",
     )
 
+    inspect = commands.add_parser(
+        "inspect", help="show how a night would read an export file (or a folder's exports of a date)"
+    )
+    inspect.add_argument("path", help="an export file, or an exports root with --date")
+    inspect.add_argument("--source", choices=["registry", "membership", "qualifications"])
+    inspect.add_argument("--date", type=export_date_arg, help="export date YYYY-MM-DD (a folder needs it)")
+    inspect.add_argument("--site", type=Path, help="the deployment's site folder (default $SOCORG_SITE)")
+
     verify = commands.add_parser("verify", help="re-hash a release's files against its index.json")
     verify.add_argument("release", help="a release folder, a snapshot date YYYY-MM-DD, or 'latest'")
     verify.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
@@ -73,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     commands_by_name = {
         "sample": sample_command,
         "run": run_command,
+        "inspect": inspect_command,
         "verify": verify_command,
         "publish-postgres": publish_postgres_command,
     }

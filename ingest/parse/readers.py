@@ -132,6 +132,7 @@ class ExportFile:
     encoding: str
     header_row: int
     width: int
+    headers: list[str]
     columns: list[tuple[int, Column]]
     unknown_headers: list[str]
     rows_iter: Iterator[tuple[int, list[object]]]
@@ -267,6 +268,7 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
         encoding=encoding,
         header_row=number,
         width=len(headers),
+        headers=headers,
         columns=known,
         unknown_headers=unknown,
         rows_iter=numbered,
