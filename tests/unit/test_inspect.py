@@ -49,8 +49,8 @@ def test_inspect_lists_unknown_labels_and_maps_every_header(tmp_path, capsys):
 def test_inspect_never_shows_a_personal_value(tmp_path, capsys):
     person, phone = "黄小明", "13912345678"
     header = "会员单位名称,统一社会信用代码,会员类型,会内职务,入会日期,会员状态,联系人,联系电话"
-    lines = [header, f"{person},,个人会员,会员,2020-01-01,正常,{person},{phone}",
-             f"{person},,个人会员,会员,2020-01-01,正常,{person},{phone}", f"制表人：{person},联系电话：{phone}"]  # fmt: skip
+    row = f"{person},,个人会员,会员,2020-01-01,正常,{person},{phone}"
+    lines = [header, row, row, f"制表人：{person},联系电话：{phone}"]
     path = tmp_path / "membership_5132050887701939X3_20231031.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     main(["inspect", str(path)])
