@@ -95,9 +95,8 @@ def _read(path: Path, layout, export_date: dt.date, tmp: Path) -> bool:
         print(f"    {header} → unknown (not loaded)")
     total = f", its total {load.footer_total}" if load.footer_total is not None else ""
     print(f"  footer:     {load.footer_rows} lines{total}" if load.footer_rows else "  footer:     none")
-    print(
-        f"  rows:       {load.rows_read} read, {load.rows_loaded} would load, {load.rows_quarantined} quarantined"
-    )
+    counts = f"{load.rows_read} read, {load.rows_loaded} would load, {load.rows_quarantined} quarantined"
+    print(f"  rows:       {counts}")
     _quarantined(tmp / "quarantine", load.quarantine_reasons)
     stops = _would_stop(layout, load)
     print(f"  verdict:    {'the night would STOP: ' + stops if stops else 'would load'}")
