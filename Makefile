@@ -59,8 +59,9 @@ airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG
 bench: install  ## our nightly run vs the floor (DuckDB) and the peer (pandas) at city, province, national size → bench/RESULTS.md
 	$(BIN)/python bench/nightly.py --sizes $(or $(SIZES),city,province,national) --out "$(SOCORG_DATA)/bench/nightly"
 
-bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's read_csv → bench/RESULTS.md
+bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's read_csv, and as .xlsx vs openpyxl → bench/RESULTS.md
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"
+	$(BIN)/python bench/workbooks.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"
 
 bench-validate: install  ## the quality gate on 1,000,000 registry and 20,000,000 membership rows vs one DuckDB query
 	$(BIN)/python bench/validate.py --registry $(or $(REGISTRY_ROWS),1000000) --membership $(or $(MEMBERSHIP_ROWS),20000000) --out "$(SOCORG_DATA)/bench/validate"

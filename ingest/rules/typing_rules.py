@@ -109,6 +109,12 @@ ENUMS: dict[str, tuple[dict[str, str], str]] = {
             "监事单位": "supervisor",
             "会员单位": "member",
             "会员": "member",
+            # Membership classes of national associations (the Asset Management Association of China's
+            # 协会会员 column): ordinary, associate, special and observer members.
+            "普通会员": "member",
+            "联席会员": "associate_member",
+            "特别会员": "special_member",
+            "观察会员": "observer_member",
         },
         "role_unknown",
     ),

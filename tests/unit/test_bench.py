@@ -98,3 +98,23 @@ def test_the_bench_runs_ours_the_floor_and_the_peer_and_writes_the_results(tmp_p
     assert result["rerun"]["tasks"]["parse"]["state"] == "skipped"
     assert result["floor"]["rows"]["memberships"] == result["peer"]["rows"]["memberships"] == 15_000
     assert result["floor"]["peak_mib"] > 0 and result["ours"]["peak_mib"] > 0
+
+
+def test_the_workbook_bench_reads_every_row_both_ways_and_writes_its_section(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\n## Ingest: kept as it was\n\nfigures\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "workbooks.py"), "--rows", "300", "--out", str(tmp_path / "bench"),
+         "--results", str(results)],
+        capture_output=True, text=True, cwd=BENCH.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    text = results.read_text(encoding="utf-8")
+    assert "## Ingest: kept as it was\n\nfigures\n" in text
+    assert "## Workbooks: a national-size registry as .xlsx" in text
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    # a title, the header, 300 rows and the footer: every one read by both readers; 300 data rows typed
+    assert [line for line in lines if "openpyxl read-only" in line][0].startswith("| openpyxl")
+    assert "| 303 |" in [line for line in lines if "openpyxl read-only" in line][0]
+    assert "| 303 |" in [line for line in lines if line.startswith("| calamine")][0]
+    assert "| 300 |" in [line for line in lines if line.startswith("| our parse")][0]

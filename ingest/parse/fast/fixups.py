@@ -119,13 +119,14 @@ def type_declined_rows(con, layout: Layout, export, export_date: dt.date) -> Non
 
 def mark_duplicates(con, layout: Layout) -> None:
     """Quarantine every repeat of the layout's unique key after its first loaded row."""
-    if layout.source == "membership":  # an individual member's name and code are personal data
+    typed = dict(typed_columns(layout))
+    if layout.source == "membership" and "member_kind" in typed:  # an individual's name and code are personal
         person = [c for name in INDIVIDUAL_COLUMNS for c in (name, f"{name}{NORMALIZED_SUFFIX}")]
-        nulls = ", ".join(f"{c} = null" for c in person if c in dict(typed_columns(layout)))
+        nulls = ", ".join(f"{c} = null" for c in person if c in typed)
         con.execute(f"update typed set {nulls} where member_kind = '{INDIVIDUAL_KIND}'")
     if not layout.unique_key:
         return
-    key = _key_sql(layout.unique_key)
+    key = _key_sql(layout.unique_key, set(typed))
     repeated = (
         f"select file_index, {key} as k from typed where reason is null and {key} is not null "
         "group by 1, 2 having count(*) > 1"
@@ -144,8 +145,10 @@ def mark_duplicates(con, layout: Layout) -> None:
     )
 
 
-def _key_sql(unique_key: str) -> str:
-    """SQL of a layout's unique key (ingest.rules.typing_rules.UNIQUE_KEYS): null when a part is missing."""
+def _key_sql(unique_key: str, present: set[str]) -> str:
+    """SQL of a layout's unique key (ingest.rules.typing_rules.UNIQUE_KEYS): null when a part is missing
+    from the row, or from the layout (a variant without one of its columns)."""
     parts = unique_key_parts(unique_key)
-    either = parts["either"][0] if len(parts["either"]) == 1 else f"coalesce({', '.join(parts['either'])})"
-    return " || '|' || ".join([either, *parts["and_also"]])
+    either = [c for c in parts["either"] if c in present] or ["null"]
+    either_sql = either[0] if len(either) == 1 else f"coalesce({', '.join(either)})"
+    return " || '|' || ".join([either_sql, *(c if c in present else "null" for c in parts["and_also"])])

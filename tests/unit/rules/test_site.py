@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 from ingest.land.landing import land_night
 from ingest.parse.night import parse_night
 from ingest.publish.fingerprint import code_fingerprint
+from ingest.rules.creditcode import make_code
 from ingest.rules.layouts import load_layouts
 from ingest.rules.site import SiteError, check_site
 
@@ -108,3 +110,58 @@ def test_socorg_run_stops_on_a_broken_site_before_landing(tmp_path):
     assert done.returncode == 1
     assert f"{site / 'layouts' / 'registry_x.yaml'}:3: not valid YAML" in done.stderr
     assert not (tmp_path / "data" / "landing").exists()
+
+
+AMAC = """\
+# The Asset Management Association of China's member lists, one per category, as it publishes them:
+# no credit codes, a membership class (协会会员) per institution, blank = listed but not a member.
+source: membership
+description: AMAC member institutions of one category, with their membership class
+file_pattern: '^membership_(?P<association_credit_code>[0-9A-Z]{18})_(?P<file_date>\\d{8})_amac_[a-z]+\\.csv$'
+unique_key: member_key
+ignored_headers: [序号, 成立时间, 成立日期, 业务核准时间, 网址, 官方网站, 联系地址, 注册地,
+                  取得托管业务资格时间, 首次在中国证监会备案时间, 电话, 客服电话]
+columns:
+  member_name: {type: name, required: true, aliases: [基金管理公司名称, 基金销售机构名称, 托管人名称,
+                律师事务所名称, 会计师事务所名称, 基金评价机构名称, 信息技术服务机构名称,
+                支付结算机构名称, 机构名称]}
+  role: {type: member_role, aliases: [协会会员]}
+"""
+# ../shared/data/real-members/README.md: rows and membership classes of each list (its "blank 1" of
+# jjglgs.csv is not in the file: all 98 rows say 会员). jjxsjg.csv lists 和讯信息科技有限公司 and
+# 浙江同花顺基金销售有限公司 twice each (联席会员): the repeats are quarantined as duplicates.
+AMAC_LISTS = {
+    "jjglgs": (98, {"member": 98}),
+    "jjxsjg": (366, {"associate_member": 242, "member": 91, "observer_member": 1, None: 30}),
+    "jjtgr": (42, {None: 42}),
+    "lssws": (18, {"associate_member": 18}),
+    "jjpjjg": (10, {"associate_member": 10}),
+    "xxjsxtfwjg": (10, {"associate_member": 10}),
+    "zfjsjg": (10, {"associate_member": 6, None: 4}),
+    "hjsws": (4, {"associate_member": 4}),
+    "zcglljg": (4, {"special_member": 4}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AMAC_LISTS))
+def test_a_site_layout_loads_a_national_associations_real_member_lists(name, shared, tmp_path, monkeypatch):
+    import duckdb
+
+    from ingest.parse.files import parse_file
+    from ingest.rules.layouts import layout_for
+
+    site_with(tmp_path, monkeypatch, {"membership_amac.yaml": AMAC})
+    file_name = f"membership_{make_code('5', '1', '100000', random.Random(1))}_20181231_amac_{name}.csv"
+    layout = layout_for("membership", file_name)
+    assert layout.name == "membership_amac"
+    out = tmp_path / "out"
+    load = parse_file(shared / "data/real-members" / f"{name}.csv", file_name, layout, DATE, out / "raw",
+                      out / "quarantine", "-")  # fmt: skip
+    rows, classes = AMAC_LISTS[name]
+    repeats = 2 if name == "jjxsjg" else 0
+    assert (load.rows_read, load.rows_loaded, load.rows_quarantined) == (rows, rows - repeats, repeats)
+    assert load.quarantine_reasons == ({"duplicate_member_key": 2} if repeats else {})
+    loaded = duckdb.sql(
+        f"select role, count(*) from read_parquet('{out}/raw/*.parquet') group by all"
+    ).fetchall()
+    assert dict(loaded) == classes
