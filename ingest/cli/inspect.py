@@ -90,7 +90,8 @@ def _read(path: Path, layout, export_date: dt.date, tmp: Path) -> bool:
     titles = f" (below {export.title_rows} title or metadata rows)" if export.title_rows else ""
     print(f"  header:     row {export.header_row}{titles}")
     for index, column in export.columns:
-        print(f"    {export.headers[index]} → {column.name}")
+        personal = " (personal data: never loaded)" if column.personal else ""
+        print(f"    {export.headers[index]} → {column.name}{personal}")
     for header in export.unknown_headers:
         print(f"    {header} → unknown (not loaded)")
     total = f", its total {load.footer_total}" if load.footer_total is not None else ""

@@ -1,7 +1,8 @@
-"""A city outside the samples, its exports made by hand as its offices write them (not by our
-generator): a legacy `.xls` registry with metadata lines, a merged two-row header and a signed footer;
-an 8-row qualification list with curly-quoted and annotated labels. The night publishes figures
-counted here by hand, and no personal value reaches publish/ or docs/."""
+"""A city outside the samples, added by writing a site folder only, its exports made by hand as its
+offices write them (not by our generator): a legacy `.xls` registry with metadata lines, a merged
+two-row header, headers of its own and a signed footer; an 8-row qualification list with curly-quoted
+and annotated labels. The night publishes figures counted here by hand, and no personal value reaches
+publish/ or docs/."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def _registry_xls(path, codes) -> None:
     sheet.write(2, 0, "单位：万元")
     sheet.write_merge(3, 3, 0, 2, "基本信息")
     sheet.write_merge(3, 3, 3, 7, "登记信息")
-    header = ["统一社会信用代码", "社会组织名称", "社会组织类型", "成立登记日期", "登记状态", "评估等级",
+    header = ["统一社会信用代码", "社会组织全称", "组织类别", "成立登记日期", "登记状态", "评估等级",
               "行政区划代码", "法定代表人"]  # fmt: skip
     for c, name in enumerate(header):
         sheet.write(4, c, name)
@@ -79,10 +80,30 @@ def _registry_xls(path, codes) -> None:
     book.save(str(path))
 
 
+# The site's layout for the bureau's export: its own names for two columns, only its own files.
+HANGZHOU_LAYOUT = """\
+source: registry
+description: Hangzhou's registry export (杭州市社会组织登记信息), as the bureau's system writes it
+file_pattern: '^registry_(?P<city_code>330100)_(?P<file_date>\\d{8})\\.xls$'
+unique_key: credit_code
+columns:
+  credit_code: {type: credit_code, required: true, aliases: [统一社会信用代码]}
+  org_name: {type: name, required: true, aliases: [社会组织全称]}
+  org_type: {type: org_type, required: true, aliases: [组织类别]}
+  registered_on: {type: date, not_after_export: true, aliases: [成立登记日期]}
+  status: {type: org_status, required: true, aliases: [登记状态]}
+  rating: {type: grade, aliases: [评估等级]}
+  division_code: {type: division, aliases: [行政区划代码]}
+  legal_representative: {type: text, personal: true, aliases: [法定代表人]}
+"""
+
+
 @pytest.fixture(scope="module")
 def night(tmp_path_factory):
     root = tmp_path_factory.mktemp("hangzhou")
-    exports, data = root / "exports", root / "data"
+    exports, data, site = root / "exports", root / "data", root / "site"
+    (site / "layouts").mkdir(parents=True)
+    (site / "layouts" / "registry_hangzhou.yaml").write_text(HANGZHOU_LAYOUT, encoding="utf-8")
     registry = exports / "registry" / DATE.isoformat()
     registry.mkdir(parents=True)
     codes = [make_code("5", category, "330106", RNG) for category, *_ in ORGS]
@@ -96,9 +117,21 @@ def night(tmp_path_factory):
             out.writerow([f"杭州{k}科技有限公司", make_code("9", "1", "330106", RNG), label, 2023])
         out.writerow([f"制表人：{PEOPLE[2]}", "", f"联系电话：{PHONES[1]}"])
     env = {**os.environ, "SOCORG_EXPORTS": str(exports), "SOCORG_DATA": str(data)}
-    done = socorg("run", "--date", DATE.isoformat(), env=env)
+    env.pop("SOCORG_SITE", None)
+    registry_file = str(registry / f"registry_{CITY}_{DATE:%Y%m%d}.xls")
+    without_site = socorg("inspect", registry_file, env=env)
+    with_site = socorg("inspect", registry_file, "--site", str(site), env=env)
+    done = socorg("run", "--date", DATE.isoformat(), "--site", str(site), env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return {"data": data, "stdout": done.stdout}
+    return {"data": data, "stdout": done.stdout, "inspect": (without_site, with_site)}
+
+
+def test_the_site_layout_is_what_reads_the_bureaus_export(night):
+    without_site, with_site = night["inspect"]
+    assert without_site.returncode == 1 and "lacks required column org_name" in without_site.stdout
+    assert with_site.returncode == 0, with_site.stdout
+    assert "layout:     registry_hangzhou" in with_site.stdout
+    assert "社会组织全称 → org_name" in with_site.stdout and "10 read, 10 would load" in with_site.stdout
 
 
 def _rows(data, dataset: str) -> list[dict]:

@@ -56,6 +56,7 @@ def test_inspect_never_shows_a_personal_value(tmp_path, capsys):
     main(["inspect", str(path)])
     out = capsys.readouterr().out
     assert "rows:       2 read" in out and "footer:     1 lines" in out
+    assert "联系电话 → phone (personal data: never loaded)" in out
     assert person not in out and phone not in out
 
 

@@ -118,8 +118,10 @@ def personal_columns(directory: Path | None = None) -> frozenset[str]:
 
 
 def layout_for(source: str, file_name: str, directory: Path | None = None) -> Layout | None:
-    """The first layout of the source whose file name pattern matches, or None."""
-    return next((x for x in load_layouts(source, directory) if x.file_pattern.match(file_name)), None)
+    """The layout of a file: the first variant whose file name pattern matches — a site's variant may
+    take files the canonical pattern matches too — else the canonical layout, else None."""
+    canonical, *variants = load_layouts(source, directory)
+    return next((x for x in [*variants, canonical] if x.file_pattern.match(file_name)), None)
 
 
 def _read_layout(path: Path) -> Layout:
