@@ -1,9 +1,12 @@
-"""The deployment's site folder (`SOCORG_SITE` / `--site`): its export layouts, checked before a night."""
+"""The deployment's site folder (`SOCORG_SITE` / `--site`): export layouts and reference data (cluster
+taxonomies, designated associations, exhibition points, divisions), checked before a night."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
+import shutil
 from pathlib import Path
 
 import yaml
@@ -30,6 +33,45 @@ def site_layouts() -> Path | None:
         raise SiteError(f"SOCORG_SITE: {site} is not a folder")
     folder = site / "layouts"
     return folder if folder.is_dir() else None
+
+
+def site_seeds() -> Path | None:
+    """`<site>/seeds/`: reference CSVs that replace the bundled ones of the same name."""
+    site = site_dir()
+    folder = site / "seeds" if site else None
+    return folder if folder and folder.is_dir() else None
+
+
+def dbt_project_for(data: Path) -> Path:
+    """The dbt project a night builds with: the bundled `dbt_project/`, or — when the site has reference
+    data — `<data>/runs/dbt/project/`, the bundled project linked in with the site's seeds in place of
+    the bundled ones of the same name (dbt reads seeds from its project only)."""
+    from ingest.common.paths import DBT_DIR
+
+    site = site_seeds()
+    if site is None:
+        return DBT_DIR
+    project = data / "runs" / "dbt" / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    for entry in DBT_DIR.iterdir():
+        if entry.name in ("seeds", "target", "logs", "dbt_packages", ".user.yml"):
+            continue
+        link = project / entry.name
+        if not (link.is_symlink() and link.resolve() == entry.resolve()):
+            link.unlink(missing_ok=True)
+            link.symlink_to(entry, target_is_directory=entry.is_dir())
+    seeds = project / "seeds"
+    seeds.mkdir(exist_ok=True)
+    wanted = {p.name: p for p in (DBT_DIR / "seeds").iterdir() if p.is_file()}
+    wanted.update({p.name: p for p in site.glob("*.csv")})
+    for stale in seeds.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, source in wanted.items():
+        target = seeds / name
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, target)
+    return project
 
 
 def site_files() -> list[Path]:
@@ -63,6 +105,38 @@ def check_site() -> None:
             load_layouts(source)
         except (KeyError, ValueError, re.error) as exc:
             raise SiteError(f"{_where(exc)}: {exc}") from None
+    _check_seeds()
+
+
+def _check_seeds() -> None:
+    """A site's reference CSV replaces a bundled seed: same name, same columns; every city it names is
+    a city of the divisions (the site's, else the bundled list)."""
+    from ingest.common.paths import DBT_DIR
+
+    folder = site_seeds()
+    if folder is None:
+        return
+    bundled = DBT_DIR / "seeds"
+    divisions = folder / "divisions.csv" if (folder / "divisions.csv").exists() else bundled / "divisions.csv"
+    cities = {r["division_code"] for r in _rows(divisions) if r.get("level") == "city"}
+    for path in sorted(folder.glob("*.csv")):
+        if not (bundled / path.name).exists():
+            known = ", ".join(sorted(p.name for p in bundled.glob("*.csv")))
+            raise SiteError(f"{path}:1: not a reference table socorg knows (expected one of {known})")
+        with path.open(encoding="utf-8", newline="") as fh, (bundled / path.name).open(encoding="utf-8") as b:
+            header, expected = next(csv.reader(fh), []), next(csv.reader(b))
+        if header != expected:
+            raise SiteError(f"{path}:1: columns {', '.join(header)}; expected {', '.join(expected)}")
+        for number, row in enumerate(_rows(path), start=2):
+            if "city_code" in row and path.name != "divisions.csv" and row["city_code"] not in cities:
+                raise SiteError(
+                    f"{path}:{number}: city_code {row['city_code']!r} is not a city of {divisions.name}"
+                )
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def _check_columns(path: Path, text: str, spec: dict) -> None:

@@ -18,12 +18,14 @@ log = logging.getLogger(__name__)
 def _dbt(data: Path, export_date: dt.date, *command: str):
     from dbt.cli.main import dbtRunner
 
+    from ingest.rules.site import dbt_project_for
+
     os.environ["SOCORG_DATA"] = str(data)
     runs = data / "runs" / "dbt"
     args = [
         *command,
         "--project-dir",
-        str(DBT_DIR),
+        str(dbt_project_for(data)),
         "--profiles-dir",
         str(DBT_DIR),
         "--target-path",

@@ -104,10 +104,22 @@ def night(tmp_path_factory):
     exports, data, site = root / "exports", root / "data", root / "site"
     (site / "layouts").mkdir(parents=True)
     (site / "layouts" / "registry_hangzhou.yaml").write_text(HANGZHOU_LAYOUT, encoding="utf-8")
+    (site / "seeds").mkdir()
+    (site / "seeds" / "cluster_taxonomy.csv").write_text(
+        "city_code,cluster_code,cluster_name,category,sector,is_illustrative\n"
+        f"{CITY},{CITY}-01,数字安防,leading_industry,电子信息,false\n"
+        f"{CITY},{CITY}-02,生物医药,strategic_emerging,生物,false\n",
+        encoding="utf-8",
+    )
     registry = exports / "registry" / DATE.isoformat()
     registry.mkdir(parents=True)
     codes = [make_code("5", category, "330106", RNG) for category, *_ in ORGS]
     _registry_xls(registry / f"registry_{CITY}_{DATE:%Y%m%d}.xls", codes)
+    (site / "seeds" / "cluster_associations.csv").write_text(
+        "city_code,cluster_code,association_credit_code,association_name,is_illustrative\n"
+        f"{CITY},{CITY}-01,{codes[0]},杭州市第1协会,false\n",
+        encoding="utf-8",
+    )
     lists = exports / "qualifications" / DATE.isoformat()
     lists.mkdir(parents=True)
     with (lists / "hangzhou_2023.csv").open("w", encoding="utf-8-sig", newline="") as fh:
@@ -155,6 +167,19 @@ def test_the_city_publishes_the_figures_counted_by_hand(night):
         None,
         4,
     ]
+
+
+def test_the_citys_clusters_come_from_its_site(night):
+    clusters = {c["cluster_code"]: c for c in _rows(night["data"], "clusters") if c["city_code"] == CITY}
+    assert set(clusters) == {f"{CITY}-01", f"{CITY}-02"}
+    assert clusters[f"{CITY}-01"]["cluster_name"] == "数字安防"
+    assert (clusters[f"{CITY}-01"]["has_association"], clusters[f"{CITY}-01"]["association_count"]) == (
+        True,
+        1,
+    )
+    assert clusters[f"{CITY}-02"]["has_association"] is False
+    [city] = [r for r in _rows(night["data"], "city_summary") if r["city_code"] == CITY]
+    assert (city["cluster_count"], city["clusters_with_association"]) == (2, 1)
 
 
 def test_the_signed_footer_reconciles_and_is_not_data(night):

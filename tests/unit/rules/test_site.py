@@ -165,3 +165,31 @@ def test_a_site_layout_loads_a_national_associations_real_member_lists(name, sha
         f"select role, count(*) from read_parquet('{out}/raw/*.parquet') group by all"
     ).fetchall()
     assert dict(loaded) == classes
+
+
+TAXONOMY_HEADER = "city_code,cluster_code,cluster_name,category,sector,is_illustrative\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "cluster_taxonomy.csv",
+            TAXONOMY_HEADER + "330100,330100-01,数字安防,leading_industry,电子信息,false\n"
+            "330199,330199-01,不存在,leading_industry,电子信息,false\n",
+            r"cluster_taxonomy.csv:3: city_code '330199' is not a city of divisions.csv",
+        ),
+        (
+            "cluster_taxonomy.csv",
+            "city,cluster\n330100,x\n",
+            r"cluster_taxonomy.csv:1: columns city, cluster; expected",
+        ),
+        ("clusters.csv", TAXONOMY_HEADER, r"clusters.csv:1: not a reference table socorg knows"),
+    ],
+)
+def test_a_broken_site_reference_table_is_named_with_its_line(tmp_path, monkeypatch, name, text, message):
+    site = site_with(tmp_path, monkeypatch, {})
+    (site / "seeds").mkdir()
+    (site / "seeds" / name).write_text(text, encoding="utf-8")
+    with pytest.raises(SiteError, match=message):
+        check_site()
