@@ -77,19 +77,25 @@ def test_the_floor_and_the_peer_agree_on_every_figure(exports, tmp_path):
     assert floor["rows"] == peer["rows"]
 
 
-@pytest.mark.e2e
-def test_the_bench_runs_ours_the_floor_and_the_peer_and_writes_the_results(tmp_path):
+def run_bench(script: str, tmp_path, *args: str) -> str:
+    """Run a bench script into a RESULTS.md holding another section; the file's text afterwards (the
+    other section kept as it was)."""
     results = tmp_path / "RESULTS.md"
     results.write_text("# Benchmark results\n\n## Ingest: kept as it was\n\nfigures\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(BENCH / "nightly.py"), "--sizes", "city", "--out", str(tmp_path / "bench"),
+        [sys.executable, str(BENCH / script), *args, "--out", str(tmp_path / "bench"),
          "--results", str(results)],
-        capture_output=True,
-        text=True,
+        capture_output=True, text=True, cwd=BENCH.parent,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     text = results.read_text(encoding="utf-8")
     assert "## Ingest: kept as it was\n\nfigures\n" in text
+    return text
+
+
+@pytest.mark.e2e
+def test_the_bench_runs_ours_the_floor_and_the_peer_and_writes_the_results(tmp_path):
+    text = run_bench("nightly.py", tmp_path, "--sizes", "city")
     assert "### city: 1 city, 8,000 organizations, 15,000 memberships" in text
     assert "all three agree on every figure of the city's summary, and with the generator's truth" in text
     assert "| city end to end < 60 s including Airflow |" in text
@@ -101,16 +107,7 @@ def test_the_bench_runs_ours_the_floor_and_the_peer_and_writes_the_results(tmp_p
 
 
 def test_the_workbook_bench_reads_every_row_both_ways_and_writes_its_section(tmp_path):
-    results = tmp_path / "RESULTS.md"
-    results.write_text("# Benchmark results\n\n## Ingest: kept as it was\n\nfigures\n", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(BENCH / "workbooks.py"), "--rows", "300", "--out", str(tmp_path / "bench"),
-         "--results", str(results)],
-        capture_output=True, text=True, cwd=BENCH.parent,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    text = results.read_text(encoding="utf-8")
-    assert "## Ingest: kept as it was\n\nfigures\n" in text
+    text = run_bench("workbooks.py", tmp_path, "--rows", "300")
     assert "## Workbooks: a national-size registry as .xlsx" in text
     lines = [line for line in text.splitlines() if line.startswith("| ")]
     # a title, the header, 300 rows and the footer: every one read by both readers; 300 data rows typed
