@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 
 from ingest.common.errors import ExportError
 from ingest.parse import fast as fastparse
+from ingest.parse.fast.sql import typed_columns
 from ingest.parse.readers import open_export
 from ingest.parse.rows import Rejected, type_record
 from ingest.rules.creditcode import verify
 from ingest.rules.layouts import Layout, load_layout
 from ingest.rules.personal import quarantine_json
 from ingest.rules.typing_rules import (
-    ARROW_TYPES,
     INDIVIDUAL_COLUMNS,
     INDIVIDUAL_KIND,
     NORMALIZED_SUFFIX,
@@ -48,13 +48,7 @@ QUARANTINE_SCHEMA = pa.schema(
 
 def raw_schema(layout: Layout) -> pa.Schema:
     """The typed Parquet schema of a source in raw/: canonical columns, no personal data."""
-    fields = []
-    for col in layout.columns:
-        if col.personal:
-            continue
-        fields.append(pa.field(col.name, ARROW_TYPES[col.type]))
-        if col.type == "name":
-            fields.append(pa.field(f"{col.name}{NORMALIZED_SUFFIX}", pa.string()))
+    fields = [pa.field(name, kind) for name, kind in typed_columns(layout)]
     file_fields = [pa.field(k, pa.string()) for k in layout.file_pattern.groupindex if k != "file_date"]
     return pa.schema([*file_fields, *fields, *LINEAGE])
 

@@ -10,7 +10,12 @@ from ingest.parse import cells as n
 from ingest.parse.workbooks import Formula
 from ingest.rules.creditcode import verify
 from ingest.rules.layouts import Column, Layout
-from ingest.rules.typing_rules import CREDIT_CODE_CATEGORIES, NORMALIZED_SUFFIX
+from ingest.rules.typing_rules import (
+    CREDIT_CODE_CATEGORIES,
+    LABEL_COLUMN_SUFFIX,
+    LABELLED_TYPES,
+    NORMALIZED_SUFFIX,
+)
 
 
 def _division(value: object) -> str | None:
@@ -97,6 +102,8 @@ def type_record(
         if col.not_after_export and typed is not None and typed > export_date:
             raise Rejected("date_in_future", col.name, value)
         record[col.name] = typed
+        if col.type in LABELLED_TYPES:
+            record[f"{col.name}{LABEL_COLUMN_SUFFIX}"] = None if col.derive else n.text(value)
         if col.type == "name":
             record[f"{col.name}{NORMALIZED_SUFFIX}"] = n.normalize_name(typed) if typed else None
     return record

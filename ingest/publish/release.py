@@ -117,7 +117,7 @@ def unknown_labels(data: Path, export_date: dt.date) -> list[dict]:
                 "column": column,
                 "label": label,
                 "rows": rows,
-                "message": f"{rows} {source} rows quarantined with a {column} no rule knows: {label!r}",
+                "message": f"{rows} {source} rows quarantined: {column} {label!r} is a label no rule knows",
             }
             for column, label, rows in found
         ]

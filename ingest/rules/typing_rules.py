@@ -164,6 +164,10 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     **{kind: pa.string() for kind in ENUMS},
 }
 NORMALIZED_SUFFIX = "_normalized"  # a name column is followed by its matching form
+# An enumerated or grade column is followed in raw/ by its label as the office wrote it (trimmed; null
+# when empty or derived): the canonical value says what it means, the label what the export said.
+LABELLED_TYPES = (*ENUMS, "grade")
+LABEL_COLUMN_SUFFIX = "_label"
 
 # The second and third characters of a credit code are its registering department and category:
 # 51–59 are civil affairs' social organizations (the layout option `derive: credit_code_category`).

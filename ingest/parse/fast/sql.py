@@ -27,6 +27,8 @@ from ingest.rules.typing_rules import (
     EXCEL_SERIAL_RANGE,
     FULL_WIDTH_BRACKETS,
     GRADE_SPELLINGS,
+    LABEL_COLUMN_SUFFIX,
+    LABELLED_TYPES,
     NORMALIZED_SUFFIX,
 )
 
@@ -155,7 +157,8 @@ def computed_check(v: str) -> str:
 
 
 def typed_columns(layout: Layout) -> list[tuple[str, pa.DataType]]:
-    """The typed columns of a layout, in order, with the normalized form after each name."""
+    """The typed columns of a layout (raw/'s schema), in order: the normalized form after each name, the
+    label as written after each enumerated or grade column."""
     out = []
     for col in layout.columns:
         if col.personal:
@@ -163,6 +166,8 @@ def typed_columns(layout: Layout) -> list[tuple[str, pa.DataType]]:
         out.append((col.name, ARROW_TYPES[col.type]))
         if col.type == "name":
             out.append((f"{col.name}{NORMALIZED_SUFFIX}", pa.string()))
+        if col.type in LABELLED_TYPES:
+            out.append((f"{col.name}{LABEL_COLUMN_SUFFIX}", pa.string()))
     return out
 
 
@@ -214,6 +219,8 @@ def select_typed(
         typed.append(f"{value} as {col.name}")
         typed.append(f"t_{col.name} is null{f' or {ok}' if ok else ''} as ok_{col.name}")
         oks.append(f"(ok_{col.name} or {col.name} is not null)" if ok is None else f"ok_{col.name}")
+        if col.type in LABELLED_TYPES:
+            typed.append(f"t_{col.name} as {col.name}{LABEL_COLUMN_SUFFIX}")
         if col.type == "name":  # translate() copies every name; most have no bracket or space to fold
             brackets = sql_literal("".join(BRACKETS)), sql_literal("".join(BRACKETS.values()))
             folded = f"replace(translate({value}, {brackets[0]}, {brackets[1]}), ' ', '')"

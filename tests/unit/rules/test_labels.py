@@ -59,3 +59,28 @@ def test_grades_types_and_roles_fold_the_same_way():
     assert [parse_grade(g) for g in ["4A级（2021年）", "ＡＡＡ级", "5A【第三批】", "“4A”"]] == [4, 3, 5, 4]
     assert parse_org_type("社会团体（2021年）") == "social_group"
     assert parse_member_role("「理事单位」") == "director"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_raw_keeps_each_label_as_written_beside_its_meaning(fast, tmp_path):
+    import datetime as dt
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from ingest.parse.files import parse_file
+    from ingest.rules.layouts import layout_for
+
+    corpus = Path(__file__).resolve().parents[2] / "bad_inputs" / "files"
+    name = "little_giant_2023.csv"
+    load = parse_file(corpus / "qualification_labels.csv", name, layout_for("qualifications", name),
+                      dt.date(2023, 10, 31), tmp_path / "raw", tmp_path / "q", "-", fast=fast)  # fmt: skip
+    assert load.typed_by == ("duckdb" if fast else "python")
+    rows = pq.read_table(tmp_path / "raw" / "little_giant_2023.parquet").to_pylist()
+    assert [(r["qualification"], r["qualification_label"]) for r in rows] == [
+        ("little_giant", "专精特新“小巨人”企业"),
+        ("little_giant", '国家级专精特新"小巨人"企业'),
+        ("little_giant", "专精特新「小巨人」企业"),
+        ("high_tech", "高新技术企业（复审）"),
+        ("srdi", "省级专精特新中小企业"),
+    ]
