@@ -193,3 +193,21 @@ def test_a_broken_site_reference_table_is_named_with_its_line(tmp_path, monkeypa
     (site / "seeds" / name).write_text(text, encoding="utf-8")
     with pytest.raises(SiteError, match=message):
         check_site()
+
+
+def test_socorg_inspect_reads_the_real_files_through_the_site(shared, tmp_path, monkeypatch, capsys):
+    from ingest.cli import main
+
+    site = site_with(tmp_path, monkeypatch, {"qualifications_szse.yaml": SZSE, "membership_amac.yaml": AMAC})
+    monkeypatch.delenv("SOCORG_SITE")  # given as --site, as a user would
+    szse = shared / "data/real-listings/szse_a_share_list.xlsx"
+    assert main(["inspect", str(szse), "--source", "qualifications", "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "layout:     qualifications_szse" in out and "公司全称 → enterprise_name" in out
+    assert "rows:       2875 read, 2875 would load, 0 quarantined" in out
+    amac = tmp_path / f"membership_{make_code('5', '1', '100000', random.Random(1))}_20181231_amac_jjxsjg.csv"
+    shutil.copy(shared / "data/real-members/jjxsjg.csv", amac)
+    assert main(["inspect", str(amac), "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "rows:       366 read, 364 would load, 2 quarantined" in out
+    assert "2 duplicate_member_key: row 185" in out
