@@ -69,7 +69,7 @@ bench-validate: install  ## the quality gate on 1,000,000 registry and 20,000,00
 lint: install  ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && SOCORG_DATA="$(SOCORG_DATA)" ../$(BIN)/sqlfluff lint models tests/reconciliation
+	cd dbt_project && SOCORG_DATA="$(SOCORG_DATA)" SOCORG_SNAPSHOT_DATE=$(DATE) ../$(BIN)/sqlfluff lint models tests/reconciliation
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import shutil
@@ -32,9 +31,10 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
         str(runs / "target"),
         "--log-path",
         str(runs / "logs"),
-        "--vars",
-        json.dumps({"snapshot_date": export_date.isoformat()}),
     ]
+    # The night, read by the macro snapshot_date() when dbt executes: not a --vars, whose every new
+    # value would make dbt parse the whole project again.
+    os.environ["SOCORG_SNAPSHOT_DATE"] = export_date.isoformat()
     return dbtRunner().invoke(args)
 
 

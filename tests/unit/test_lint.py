@@ -23,7 +23,7 @@ def test_ruff_check_and_format():
 
 
 def test_sqlfluff_on_the_dbt_models(tmp_path):
-    env = {**os.environ, "SOCORG_DATA": str(tmp_path)}
+    env = {**os.environ, "SOCORG_DATA": str(tmp_path), "SOCORG_SNAPSHOT_DATE": "2023-10-31"}  # any night
     lint = run(
         str(BIN / "sqlfluff"), "lint", "models", "tests/reconciliation", cwd=PROJECT / "dbt_project", env=env
     )

@@ -48,12 +48,13 @@ def test_only_staging_reads_sources():
 
 def test_a_build_without_the_night_fails_with_a_clear_message(tmp_path):
     env = {**os.environ, "SOCORG_DATA": str(tmp_path)}
+    env.pop("SOCORG_SNAPSHOT_DATE", None)
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt), "compile", "--select", "registry_stats", "--profiles-dir", "."]
     command += ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
     done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
     assert done.returncode != 0
-    assert "the var snapshot_date is not set" in done.stdout
+    assert "SOCORG_SNAPSHOT_DATE is not set: run dbt with SOCORG_SNAPSHOT_DATE=YYYY-MM-DD" in done.stdout
 
 
 def test_gx_guards_the_enumerated_raw_columns_and_dbt_does_not_check_them_again():
