@@ -8,7 +8,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from ingest.common.errors import ExportError, SocorgError
+from ingest.common.errors import SocorgError
 
 EXAMPLES = 3
 
@@ -44,6 +44,7 @@ def inspect_command(args) -> int:
 
 
 def _folder_files(root: Path, export_date: dt.date, only: str | None) -> list[tuple[str, Path]]:
+    from ingest.land.landing import is_marker
     from ingest.rules.layouts import SOURCES
 
     return [
@@ -51,7 +52,7 @@ def _folder_files(root: Path, export_date: dt.date, only: str | None) -> list[tu
         for source in SOURCES
         if only in (None, source)
         for path in sorted((root / source / export_date.isoformat()).glob("*"))
-        if path.is_file() and not path.name.startswith(".")
+        if path.is_file() and not path.name.startswith(".") and not is_marker(path.name)
     ]
 
 
@@ -83,7 +84,7 @@ def _read(path: Path, layout, export_date: dt.date, tmp: Path) -> bool:
     try:
         export = open_export(path, layout)
         load = parse_file(path, path.name, layout, export_date, tmp / "raw", tmp / "quarantine", "-")
-    except (ExportError, SocorgError) as exc:
+    except SocorgError as exc:
         print(f"  REFUSED:    {exc}")
         return False
     print(f"  encoding:   {export.encoding}")
@@ -109,15 +110,16 @@ def _quarantined(folder: Path, reasons: dict[str, int]) -> None:
     labels no rule knows by count."""
     import duckdb
 
+    from ingest.common.sql import sql_path
     from ingest.rules.layouts import personal_columns
     from ingest.rules.personal import mask
     from ingest.rules.typing_rules import INDIVIDUAL_COLUMNS
 
     files = sorted(folder.glob("*.parquet"))
+    paths = ", ".join(map(sql_path, files))
     rows = (
         duckdb.sql(
-            f"select reason, source_row, column_name, value from read_parquet({[str(f) for f in files]}) "
-            "order by source_row"
+            f"select reason, source_row, column_name, value from read_parquet([{paths}]) order by source_row"
         ).fetchall()
         if files
         else []
@@ -136,12 +138,15 @@ def _quarantined(folder: Path, reasons: dict[str, int]) -> None:
 
 
 def _would_stop(layout, load) -> str:
-    """Why the night would stop on this file alone ('' when it would not)."""
+    """Why the night would stop on this file alone ('' when it would not): the gate's rules
+    (ingest.validate.checks), the file taken as its source's whole night."""
+    from ingest.validate.checks import too_many_quarantined
+
     read, bad = load.rows_read, load.rows_quarantined
     if read and bad == read:
         return f"every one of its {read} rows would be quarantined"
-    if read >= layout.quarantine_min_rows and bad / read > layout.quarantine_threshold:
-        return f"{bad} of {read} rows quarantined ({bad / read:.1%}), over {layout.quarantine_threshold:.0%}"
+    if too_many := too_many_quarantined(layout, read, bad):
+        return too_many
     if layout.source == "registry" and read == 0:
         return "a registry export with no rows"
     return ""

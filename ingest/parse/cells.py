@@ -116,12 +116,17 @@ _UNKNOWN = object()
 def lookup_label(raw: str, mapping: dict):
     """The value `mapping` gives a label: its spelling as listed (half-width, without spaces), else
     compared by meaning (label_key: quotes, brackets, annotations, a trailing 级); _UNKNOWN if neither.
-    The folded index is built only for the few labels not spelled as listed."""
+    """
     key = halfwidth(raw).replace(" ", "")
     if key in mapping:
         return mapping[key]
-    folded = {label_key(spelling): value for spelling, value in mapping.items()}
-    return folded.get(label_key(raw), _UNKNOWN)
+    return _folded(tuple(mapping.items())).get(label_key(raw), _UNKNOWN)
+
+
+@functools.lru_cache(maxsize=32)
+def _folded(spellings: tuple) -> dict:
+    """A mapping's spellings by label_key (built once per content of the mapping)."""
+    return {label_key(spelling): value for spelling, value in spellings}
 
 
 def enum(mapping: dict[str, str], reason: str):
@@ -271,7 +276,7 @@ def footer_line(filled: list[object]) -> tuple[bool, int | None]:
 
 def _is_date(cell: str) -> bool:
     """A cell that is a date written out (a signature's date), not a number that could be one."""
-    if cell.isdigit():
+    if re.fullmatch(r"[\d.,]+", cell):  # a number (a day number, an amount), not a written date
         return False
     try:
         return parse_date(cell) is not None

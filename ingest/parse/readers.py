@@ -206,7 +206,7 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
         headers = [header_key(text(c) or "") for c in cells]
         columns = [(i, layout.column_for_header(h)) for i, h in enumerate(headers)]
         known = [(i, c) for i, c in columns if c is not None]
-        ignored = {header_key(x) for x in layout.ignored_headers}
+        ignored = layout.ignored_keys()
         # The header names at least two columns the layout knows (mapped, or ignored such as 序号).
         if known and len(known) + sum(h in ignored for h in headers if h) >= 2:
             if encoding not in SPREADSHEETS:
@@ -259,9 +259,7 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
         )
     known_idx = {i for i, _ in known}
     unknown = [
-        h
-        for i, h in enumerate(headers)
-        if h and i not in known_idx and h not in {header_key(x) for x in layout.ignored_headers}
+        h for i, h in enumerate(headers) if h and i not in known_idx and h not in layout.ignored_keys()
     ]
     return ExportFile(
         name=name,

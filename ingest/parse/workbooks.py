@@ -78,10 +78,12 @@ def workbook_rows(path: Path, sheet: int | str) -> Iterator[list[object]]:
     unreadable = f"is not a readable .{_kind(path)} workbook"
     try:
         book = CalamineWorkbook.from_path(str(path))
+        if not isinstance(sheet, int) and sheet not in book.sheet_names:
+            raise ExportError(path.name, f"has no sheet named {sheet!r}")
         index = sheet if isinstance(sheet, int) else book.sheet_names.index(sheet)
         grid = book.get_sheet_by_index(index)
-    except ValueError:
-        raise ExportError(path.name, f"has no sheet named {sheet!r}") from None
+    except ExportError:
+        raise
     except PasswordError:
         raise ExportError(path.name, "is password-protected: save it again without a password") from None
     except Exception as exc:  # calamine raises its own kinds for a damaged workbook

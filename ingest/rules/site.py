@@ -42,6 +42,14 @@ def site_seeds() -> Path | None:
     return folder if folder and folder.is_dir() else None
 
 
+def seed_file(name: str) -> Path:
+    """A reference table: the site's `seeds/<name>` when it has one, else the bundled seed."""
+    from ingest.common.paths import SEEDS_DIR
+
+    site = site_seeds()
+    return site / name if site and (site / name).exists() else SEEDS_DIR / name
+
+
 def dbt_project_for(data: Path) -> Path:
     """The dbt project a night builds with: the bundled `dbt_project/`, or — when the site has reference
     data — `<data>/runs/dbt/project/`, the bundled project linked in with the site's seeds in place of
@@ -99,6 +107,9 @@ def check_site() -> None:
             ) from None
         if not isinstance(spec, dict) or spec.get("source") not in SOURCES:
             raise SiteError(f"{path}:1: expected a layout with `source:` one of {', '.join(SOURCES)}")
+        source = spec["source"]
+        if path.stem != source and not path.stem.startswith(f"{source}_"):
+            raise SiteError(f"{path}:1: a {source} layout is named {source}.yaml or {source}_<name>.yaml")
         _check_columns(path, text, spec)
     for source in SOURCES:
         try:
@@ -117,7 +128,7 @@ def _check_seeds() -> None:
     if folder is None:
         return
     bundled = DBT_DIR / "seeds"
-    divisions = folder / "divisions.csv" if (folder / "divisions.csv").exists() else bundled / "divisions.csv"
+    divisions = seed_file("divisions.csv")
     cities = {r["division_code"] for r in _rows(divisions) if r.get("level") == "city"}
     for path in sorted(folder.glob("*.csv")):
         if not (bundled / path.name).exists():

@@ -46,12 +46,17 @@ BRACKETS = {"【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")"}
 
 # Labels (every enumerated cell and the grade) mean what they say whatever the punctuation: they are
 # compared by label_key, which folds full-width letters, digits and brackets (NFKC), every other bracket
-# form to round ones, drops every quote form and all whitespace, an annotation in brackets
-# (`（2021年）`, `（第三批）`, `（复审）`) and a trailing 级, and compares letters upper case. So
-# `专精特新“小巨人”企业`, `专精特新"小巨人"企业` and `专精特新「小巨人」企业` are one label.
+# form to round ones, drops every quote form and all whitespace, an annotation in brackets that keeps
+# the meaning (`（2021年）`, `（第三批）`, `（复审）`; see _ANNOTATION) and a trailing 级, and compares
+# letters upper case. So `专精特新“小巨人”企业`, `专精特新"小巨人"企业` and `专精特新「小巨人」企业`
+# are one label.
 QUOTES = "\"'“”‘’「」『』〝〞〟‚„‹›«»"
 LABEL_SUFFIX = "级"
-_ANNOTATION = re.compile(r"\([^()]*\)")
+# Annotations that do not change what a label means: a year, a batch, a review, a listing board.
+# Others (（拟认定）, （培育）) do, and keep the label unknown.
+_ANNOTATION = re.compile(
+    r"\((?:\d{4}年?度?|第[一二三四五六七八九十百\d]+批次?|复审|复核|重新认定|[ABH]股|主板|创业板|科创板|北交所)\)"
+)
 _LABEL_DROPPED = re.compile(f"[\\s{re.escape(QUOTES)}]")
 
 

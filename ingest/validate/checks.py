@@ -38,13 +38,18 @@ def check_batches(data: Path, export_date: dt.date) -> None:
                 f"({', '.join(r['file_name'] for r in files)}): nothing of it could be loaded"
             )
         for r in [*files, night]:
-            read, bad = r["rows_read"], r["rows_quarantined"]
-            if read >= layout.quarantine_min_rows and bad / read > layout.quarantine_threshold:
-                raise GateError(
-                    f"{source}: {r['file_name']}: {bad} of {read} rows quarantined ({bad / read:.1%}); "
-                    f"expected at most {layout.quarantine_threshold:.0%}"
-                )
+            if problem := too_many_quarantined(layout, r["rows_read"], r["rows_quarantined"]):
+                raise GateError(f"{source}: {r['file_name']}: {problem}")
     _check_shrink(data, export_date)
+
+
+def too_many_quarantined(layout, read: int, bad: int) -> str:
+    """Why `bad` quarantined of `read` rows stop a night ('' when they do not): more than the layout's
+    quarantine_threshold, judged only over at least quarantine_min_rows rows."""
+    limit = layout.quarantine_threshold
+    if read >= layout.quarantine_min_rows and bad / read > limit:
+        return f"{bad} of {read} rows quarantined ({bad / read:.1%}); expected at most {limit:.0%}"
+    return ""
 
 
 def last_good_snapshot(data: Path) -> dt.date | None:

@@ -51,7 +51,7 @@ def _config() -> dict:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             }
         },
-        "analytics_enabled": None,  # GX's own default: its GX_ANALYTICS_ENABLED setting
+        "analytics_enabled": False,  # a nightly pipeline sends nothing anywhere
         "progress_bars": {"globally": False, "metric_calculations": False},
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,6 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-from ingest.common.paths import SEEDS_DIR
 from ingest.rules.creditcode import check_characters_match
 
 
@@ -56,10 +56,17 @@ class ExpectColumnValuesToBeValidCreditCode(ColumnMapExpectation):
     success_keys = ("mostly",)
 
 
-@cache
 def known_divisions() -> frozenset[str]:
-    """Division codes of the reference list (NBS 2023) and the registrar-only codes (domain.md)."""
-    seed = SEEDS_DIR / "divisions.csv"
+    """Division codes of the reference list (NBS 2023) and the registrar-only codes (domain.md): the
+    site's divisions.csv when it has its own."""
+    from ingest.rules.site import seed_file
+
+    seed = seed_file("divisions.csv")
+    return _divisions(seed, seed.stat().st_mtime_ns)
+
+
+@cache
+def _divisions(seed: Path, mtime_ns: int) -> frozenset[str]:
     with seed.open(encoding="utf-8") as fh:
         return frozenset(row["division_code"] for row in csv.DictReader(fh))
 

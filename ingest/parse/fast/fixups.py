@@ -123,7 +123,8 @@ def mark_duplicates(con, layout: Layout) -> None:
     if layout.source == "membership" and "member_kind" in typed:  # an individual's name and code are personal
         person = [c for name in INDIVIDUAL_COLUMNS for c in (name, f"{name}{NORMALIZED_SUFFIX}")]
         nulls = ", ".join(f"{c} = null" for c in person if c in typed)
-        con.execute(f"update typed set {nulls} where member_kind = '{INDIVIDUAL_KIND}'")
+        if nulls:
+            con.execute(f"update typed set {nulls} where member_kind = '{INDIVIDUAL_KIND}'")
     if not layout.unique_key:
         return
     key = _key_sql(layout.unique_key, set(typed))

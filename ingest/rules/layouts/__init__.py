@@ -52,6 +52,11 @@ class Layout:
         return self._alias_index().get(header_key(header))
 
     @cache  # noqa: B019 - layouts are few and immutable
+    def ignored_keys(self) -> frozenset[str]:
+        """The ignored headers in the form headers are compared in (header_key)."""
+        return frozenset(header_key(x) for x in self.ignored_headers)
+
+    @cache  # noqa: B019 - layouts are few and immutable
     def _alias_index(self) -> dict[str, Column]:
         return {header_key(a): col for col in self.columns for a in (col.name, *col.aliases)}
 

@@ -49,7 +49,9 @@ def test_synonyms_and_annotations(label, meaning):
     assert parse_qualification(label) == meaning
 
 
-@pytest.mark.parametrize("label", ["专精特新企业", "小巨人", "（2021年）", "高新"])
+@pytest.mark.parametrize(
+    "label", ["专精特新企业", "小巨人", "（2021年）", "高新", "高新技术企业（拟认定）", "小巨人企业（培育）"]
+)
 def test_a_label_that_is_not_a_known_one_is_still_unknown(label):
     with pytest.raises(CellError, match="qualification_unknown"):
         parse_qualification(label)

@@ -81,6 +81,10 @@ def test_without_a_site_the_list_matches_no_layout(monkeypatch):
             r"registry_x.yaml:3: registry_x.yaml: a registry layout may only use the columns of registry",
         ),
         ({"members.yaml": "source: member\n"}, r"members.yaml:1: expected a layout with `source:` one of"),
+        (
+            {"hangzhou.yaml": "source: registry\n"},
+            r"hangzhou.yaml:1: a registry layout is named registry.yaml or",
+        ),
     ],
 )
 def test_a_broken_site_file_is_named_with_its_line(tmp_path, monkeypatch, files, message):
@@ -211,3 +215,20 @@ def test_socorg_inspect_reads_the_real_files_through_the_site(shared, tmp_path, 
     out = capsys.readouterr().out
     assert "rows:       366 read, 364 would load, 2 quarantined" in out
     assert "2 duplicate_member_key: row 185" in out
+
+
+def test_the_sites_divisions_are_the_ones_the_quality_gate_knows(tmp_path, monkeypatch):
+    from ingest.validate.expectations import known_divisions
+
+    site = site_with(tmp_path, monkeypatch, {})
+    (site / "seeds").mkdir()
+    bundled = (Path(__file__).resolve().parents[3] / "dbt_project/seeds/divisions.csv").read_text(
+        encoding="utf-8"
+    )
+    (site / "seeds" / "divisions.csv").write_text(
+        bundled + "330199,新区,city,330199,330000,false\n", encoding="utf-8"
+    )
+    check_site()
+    assert "330199" in known_divisions()
+    monkeypatch.delenv("SOCORG_SITE")
+    assert "330199" not in known_divisions()
