@@ -1,4 +1,4 @@
-{# The rows of a raw source from every night that passed the quality gate, up to the night being built. #}
+{# The rows of a raw source from every night that passed the quality gate (readers pick their nights). #}
 {% macro audited_snapshots(source_name) -%}
     select source_rows.*
     from {{ source('raw', source_name) }} as source_rows

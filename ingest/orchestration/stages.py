@@ -220,9 +220,12 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
 def land(night: Night) -> dict:
     """Copy the night's exports into landing/; optional sources that did not come are reported."""
     from ingest.land.landing import land_night, missing_sources
+    from ingest.publish.retention import check_night_buildable, keep_raw_nights_setting
     from ingest.rules.site import check_site
 
     check_site()  # a broken site file stops the night before anything is landed
+    keep_raw_nights_setting()  # a bad SOCORG_KEEP_RAW_NIGHTS too
+    check_night_buildable(night.data, night.export_date)
     landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
     missing = missing_sources(night.data, night.export_date)
     current = [f for f in landed if not f.superseded]
@@ -268,9 +271,15 @@ def transform(night: Night) -> dict:
 def publish(night: Night) -> dict:
     """Publish Parquet, the release index, and move latest."""
     from ingest.publish.night import publish_night
+    from ingest.publish.retention import keep_raw_nights_setting
 
-    result = publish_night(night.data, night.export_date, night.keep_releases)
-    return {"release": result["release"], "datasets": len(result["files"]), "pruned": result["pruned"]}
+    result = publish_night(night.data, night.export_date, night.keep_releases, keep_raw_nights_setting())
+    return {
+        "release": result["release"],
+        "datasets": len(result["files"]),
+        "pruned": result["pruned"],
+        "pruned_raw_nights": result["pruned_raw_nights"],
+    }
 
 
 def publish_postgres(night: Night) -> dict:

@@ -38,9 +38,12 @@ def scratch_dir(data: Path) -> Path:
     return data / "tmp"
 
 
-def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = None) -> dict:
+def publish_night(
+    data: Path, export_date: dt.date, keep_releases: int | None = None, keep_raw_nights: int | None = None
+) -> dict:
     """Stage every file outside publish/, move the Parquet into place, write the release (index last),
-    then — for the newest night — marts.duckdb and latest.json; then versions, retention, the catalog."""
+    then — for the newest night — marts.duckdb and latest.json; then versions, retention (releases, and
+    raw nights the history state carries), the catalog."""
     import duckdb
 
     publish = data / "publish"
@@ -96,10 +99,22 @@ def publish_night(data: Path, export_date: dt.date, keep_releases: int | None = 
         shutil.rmtree(staging, ignore_errors=True)
     write_versions(publish)
     pruned = prune(publish, keep_releases, scratch) if keep_releases else []
+    pruned_raw = []
+    if keep_raw_nights:
+        from ingest.publish.retention import prune_raw_nights
+
+        with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+            pruned_raw = prune_raw_nights(data, keep_raw_nights, con)
     from ingest.publish.catalog import write_catalog
 
     write_catalog(data)
-    return {"release": str(index_file), "files": files, "issues": len(issues), "pruned": pruned}
+    return {
+        "release": str(index_file),
+        "files": files,
+        "issues": len(issues),
+        "pruned": pruned,
+        "pruned_raw_nights": pruned_raw,
+    }
 
 
 def match_method_shares(con) -> dict[str, dict]:

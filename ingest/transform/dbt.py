@@ -40,10 +40,14 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
 
 def build_marts(data: Path, export_date: dt.date) -> dict:
     """`dbt build` (seeds, models, data and unit tests) for the night; raise GateError on any failure."""
+    from ingest.publish.retention import check_state_kept
+
     set_aside_damaged_warehouse(data, export_date)
+    check_state_kept(data)
     result = _dbt(data, export_date, "build")
     if not result.success and _corrupt(_failures(result)):
         set_aside_damaged_warehouse(data, export_date, because=_failures(result))
+        check_state_kept(data)
         result = _dbt(data, export_date, "build")
     if not result.success:
         raise GateError(f"dbt build failed for {export_date.isoformat()}:\n  {_failures(result)}")
@@ -118,7 +122,7 @@ def _corrupt(message: str) -> bool:
 def set_aside_damaged_warehouse(data: Path, export_date: dt.date, because: str | None = None) -> Path | None:
     """A warehouse.duckdb DuckDB cannot open (or that dbt found damaged, `because`) is moved aside as
     `warehouse.duckdb.damaged-<time>` with a note for the night: every table in it is derived from raw/
-    and is built again by the night's dbt build."""
+    and is built again by the night's dbt build (unless raw nights were pruned: check_state_kept)."""
     from ingest.publish.release import add_note
 
     warehouse = data / "warehouse.duckdb"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import shutil
 
 import duckdb
 import pytest
+from reference_history import reference_rows
 from runner import run_night_in_process
 
 from ingest.orchestration import stages as pipeline
@@ -105,16 +107,88 @@ def test_history_versions_follow_the_changes(in_order):
     assert (after, night) in [(name, valid_from) for name, valid_from, _ in versions]
 
 
+HISTORY = ("organization_history", "registry_changes", "membership_changes")
+
+
+def published_columns(data, dataset: str, night: dt.date) -> tuple[list[str], list[tuple]]:
+    path = data / "publish" / dataset / f"snapshot_date={night.isoformat()}" / f"{dataset}.parquet"
+    rel = duckdb.sql(f"select * from read_parquet('{path}') order by all")
+    return rel.columns, rel.fetchall()
+
+
+def assert_equals_the_full_recompute(data, night: dt.date) -> None:
+    """The night's published history and changes, and the warehouse's counts by night, are what
+    comparing every audited night again (the models before history carried forward) gives."""
+    for dataset in HISTORY:
+        columns, rows = published_columns(data, dataset, night)
+        assert rows == reference_rows(data, night, dataset, columns), (dataset, night)
+    # A copy: the in-process stages of this test process keep the warehouse open.
+    copy = data / "warehouse-copy.duckdb"
+    shutil.copyfile(data / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy), read_only=True) as con:
+        counts = con.sql(
+            "select cluster_code, snapshot_date, listed_member_count "
+            "from intermediate.int_cluster_member_counts_by_night "
+            "where snapshot_date in (select export_date from read_parquet("
+            f"'{data}/raw/audited/export_date=*/*.parquet')) and snapshot_date <= date '{night}' "
+            "order by all"
+        ).fetchall()
+    copy.unlink()
+    columns = ["cluster_code", "snapshot_date", "listed_member_count"]
+    assert counts == reference_rows(data, night, "int_cluster_member_counts_by_night", columns)
+    assert counts, "no cluster counts: the comparison would prove nothing"
+
+
+def test_each_nights_history_equals_the_full_recompute(in_order):
+    for k in range(NIGHTS):
+        assert_equals_the_full_recompute(in_order, START + dt.timedelta(days=k))
+    # Not vacuous: versions beyond the first, and changes of every kind of history, were compared.
+    last = START + dt.timedelta(days=NIGHTS - 1)
+    _, history = published_columns(in_order, "organization_history", last)
+    assert any(row[1] > 1 for row in history)
+    assert all(published_columns(in_order, d, last)[1] for d in HISTORY)
+
+
+def redeliver_with_a_rename(exports, data, night: dt.date) -> str:
+    """Night's registry export delivered again with one organization renamed; return the old name."""
+    raw = data / "raw" / "registry" / f"export_date={night}" / "*.parquet"
+    names = [n for (n,) in duckdb.sql(f"select org_name from read_parquet('{raw}') order by all").fetchall()]
+    for path in sorted((exports / "registry" / night.isoformat()).iterdir()):
+        content = path.read_bytes()
+        for encoding in ("utf-8", "gb18030"):
+            for name in names:
+                if content.count(name.encode(encoding)) == 1:
+                    path.write_bytes(content.replace(name.encode(encoding), (name + "新").encode(encoding)))
+                    return name
+    raise AssertionError(f"no organization name found once in the registry exports of {night}")
+
+
 def test_history_does_not_depend_on_the_order_nights_ran_in(exports, in_order, tmp_path):
+    """Shuffled nights (backfills among them), the last re-run, then a night in the middle re-delivered
+    and the nights after it run again: the history state carried from night to night gives
+    exactly the full recompute, and the same files as running the nights in order."""
     shuffled = tmp_path / "shuffled"
-    # A backfill: nights in a shuffled order (later ones before earlier ones), then the last re-run.
     order = list(range(NIGHTS))
     random.Random(3).shuffle(order)
     assert order != sorted(order)
     run_nights(exports, shuffled, [*order, NIGHTS - 1])
     last = START + dt.timedelta(days=NIGHTS - 1)
-    for dataset in ("organization_history", "registry_changes", "membership_changes"):
+    for dataset in HISTORY:
         assert published(shuffled, dataset, last) == published(in_order, dataset, last), dataset
+    for dataset in (*HISTORY, "clusters", "registry_stats"):
+        name = f"{dataset}/snapshot_date={last}/{dataset}.parquet"
+        assert (shuffled / "publish" / name).read_bytes() == (in_order / "publish" / name).read_bytes()
+    assert_equals_the_full_recompute(shuffled, last)
+
+    redelivered = tmp_path / "exports"
+    shutil.copytree(exports, redelivered)
+    middle = START + dt.timedelta(days=1)
+    old_name = redeliver_with_a_rename(redelivered, shuffled, middle)
+    run_nights(redelivered, shuffled, [1, 2, NIGHTS - 1])  # as `socorg run` rebuilds the nights after it
+    for k in (1, 2, NIGHTS - 1):
+        assert_equals_the_full_recompute(shuffled, START + dt.timedelta(days=k))
+    _, changes = published_columns(shuffled, "registry_changes", middle)
+    assert any(row[1] == "renamed" and row[2] == old_name for row in changes)
 
 
 def test_registry_stats_count_the_night_and_the_month(exports, in_order):
@@ -184,3 +258,38 @@ def test_the_last_nights_figures_equal_the_generators_including_expired_certific
     changes = json.loads((exports / "_truth" / "qualification_changes.json").read_text(encoding="utf-8"))
     made = sum(c["change"] == "expired" and c["qualification"] == "high_tech" for c in changes)
     assert made == 2 * (NIGHTS - 1) and expired >= made
+
+
+def test_pruned_raw_nights_change_no_published_figure(exports, in_order, tmp_path, monkeypatch):
+    """With SOCORG_KEEP_RAW_NIGHTS=2 the raw and landed files of the older nights are gone once the
+    history state carries them, every published file is what keeping everything gives, and a night that
+    could no longer be built again is refused, not built wrong."""
+    from ingest.common.errors import StateError
+    from ingest.publish.retention import pruned_nights
+
+    pruned = tmp_path / "pruned"
+    monkeypatch.setenv("SOCORG_KEEP_RAW_NIGHTS", "2")
+    run_nights(exports, pruned, list(range(NIGHTS)))
+    gone = [START + dt.timedelta(days=k) for k in range(NIGHTS - 2)]
+    assert pruned_nights(pruned) == gone
+    for night in gone:
+        for source in ("registry", "membership", "qualifications"):
+            assert not (pruned / "raw" / source / f"export_date={night}").exists()
+            assert not (pruned / "landing" / source / night.isoformat()).exists()
+    assert (pruned / "raw" / "registry" / f"export_date={START + dt.timedelta(days=NIGHTS - 1)}").exists()
+    compared = 0
+    for path in sorted((in_order / "publish").glob("*/snapshot_date=*/*.parquet")):
+        relative = path.relative_to(in_order / "publish")
+        assert (pruned / "publish" / relative).read_bytes() == path.read_bytes(), relative
+        compared += 1
+    assert compared >= NIGHTS * 10
+
+    with pytest.raises(StateError, match=r"night 2023-10-31 cannot be built again: its raw files were pruned"):
+        run_nights(exports, pruned, [0])
+    with pytest.raises(StateError, match=r"\(2023-11-01\) were pruned"):
+        run_nights(exports, pruned, [2])
+    # A warehouse lost with raw nights pruned: history is not built again from what is left.
+    (pruned / "warehouse.duckdb").rename(pruned / "warehouse.duckdb.lost")
+    night = pipeline.Night(START + dt.timedelta(days=NIGHTS - 1), str(exports), pruned)
+    with pytest.raises(StateError, match=r"lacks the history state .*int_registry_night_diffs"):
+        pipeline.transform(night)

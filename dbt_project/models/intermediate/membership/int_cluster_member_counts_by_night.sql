@@ -1,10 +1,22 @@
 -- Per cluster and audited night: distinct active organization members of its designated
--- associations, keyed as listed (the basis of the clusters' growth figures).
+-- associations, keyed as listed (the basis of the clusters' growth figures). Incremental: a night
+-- appends (or, re-delivered, replaces) its own counts; the first build counts every audited night.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date = {{ snapshot_date() }}{% endif %}",
+) }}
+
 with
 
 members as (
     select * from {{ ref('stg_membership__snapshots') }}
-    where is_active_member
+    where
+        is_active_member
+        {% if is_incremental() %}
+            and snapshot_date = {{ snapshot_date() }}
+        {% endif %}
 ),
 
 designated as (

@@ -1,20 +1,18 @@
--- Joined, left and role changes of every audited night against the audited night before, for
--- associations whose member list came on both nights (a missing file is not everyone leaving).
+-- Joined, left and role changes of the night being built against the audited night before, for
+-- associations whose member list came on both nights (a missing file is not everyone leaving). Two
+-- nights read, whatever the number of nights kept.
 with
+
+nights as (
+    select * from {{ ref('stg_audit__nights') }}
+    where snapshot_date = {{ snapshot_date() }}
+),
 
 members as (
     select * from {{ ref('stg_membership__snapshots') }}
-),
-
-audited as (
-    select * from {{ ref('stg_audit__nights') }}
-),
-
-nights as (
-    select
-        snapshot_date,
-        lag(snapshot_date) over (order by snapshot_date) as previous_night
-    from audited
+    where
+        snapshot_date in (select nights.snapshot_date from nights)
+        or snapshot_date in (select nights.previous_night from nights)
 ),
 
 listed as (

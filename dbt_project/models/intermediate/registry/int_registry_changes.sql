@@ -1,9 +1,10 @@
--- Every change of every audited night against the audited night before (the first night has none).
+-- Every change of every audited night up to the night being built against the audited night before
+-- (the first night has none), read from the history state's differences.
 with
 
 compared as (
-    select * from {{ ref('int_registry_snapshots_compared') }}
-    where previous_night is not null
+    select * from {{ ref('int_registry_diffs_up_to_night') }}
+    where previous_night is not null and diff_kind in ('appeared', 'changed')
 ),
 
 registered as (

@@ -13,7 +13,11 @@ cluster_members as (
 ),
 
 member_history as (
-    select * from {{ ref('int_cluster_member_counts_by_night') }}
+    select counts.*
+    from {{ ref('int_cluster_member_counts_by_night') }} as counts
+    inner join {{ ref('stg_audit__nights') }} as nights
+        on counts.snapshot_date = nights.snapshot_date
+    where nights.snapshot_date <= {{ snapshot_date() }}
 ),
 
 reference_nights as (

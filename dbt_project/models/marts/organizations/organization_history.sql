@@ -1,79 +1,68 @@
+-- Versions folded from the history state's differences up to the night: a version starts when an
+-- organization appears or changes a tracked attribute, and ends the night it changes again or
+-- vanishes; its city is the one of its last night. Differences are few after the first night, so the
+-- fold costs about the size of the history, not the number of nights kept.
 with
 
-compared as (
-    select * from {{ ref('int_registry_snapshots_compared') }}
-),
-
-nights as (
-    select distinct snapshot_date from compared
-),
-
-flagged as (
-    select
-        *,
-        case
-            when not was_in_previous_night then 1
-            when {{ differs('org_name', 'previous_org_name') }} then 1
-            when {{ differs('org_type', 'previous_org_type') }} then 1
-            when {{ differs('status', 'previous_status') }} then 1
-            when {{ differs('grade', 'previous_grade') }} then 1
-            when {{ differs('supervising_unit', 'previous_supervising_unit') }} then 1
-            when {{ differs('address', 'previous_address') }} then 1
-            when {{ differs('division_code', 'previous_division_code') }} then 1
-            else 0
-        end as starts_version
-    from compared
+diffs as (
+    select * from {{ ref('int_registry_diffs_up_to_night') }}
 ),
 
 numbered as (
     select
         *,
-        sum(starts_version) over (
+        diff_kind in ('appeared', 'changed') as starts_version,
+        sum(case when diff_kind in ('appeared', 'changed') then 1 else 0 end) over (
             partition by credit_code order by snapshot_date rows unbounded preceding
         ) as version_no
-    from flagged
+    from diffs
 ),
 
 versions as (
     select
         credit_code,
         version_no,
-        min(snapshot_date) as valid_from,
-        max(snapshot_date) as last_seen_on,
-        any_value(org_name) as org_name,
-        any_value(org_type) as org_type,
-        any_value(status) as status,
-        any_value(grade) as grade,
-        any_value(supervising_unit) as supervising_unit,
-        any_value(address) as address,
-        any_value(division_code) as division_code,
-        arg_max(city_code, snapshot_date) as city_code
+        min(snapshot_date) filter (where starts_version) as valid_from,
+        min(snapshot_date) filter (where diff_kind = 'vanished') as vanished_on,
+        any_value(org_name) filter (where starts_version) as org_name,
+        any_value(org_type) filter (where starts_version) as org_type,
+        any_value(status) filter (where starts_version) as status,
+        any_value(grade) filter (where starts_version) as grade,
+        any_value(supervising_unit) filter (where starts_version) as supervising_unit,
+        any_value(address) filter (where starts_version) as address,
+        any_value(division_code) filter (where starts_version) as division_code,
+        arg_max(city_code, snapshot_date) filter (where diff_kind <> 'vanished') as city_code
     from numbered
     group by credit_code, version_no
 ),
 
+ended as (
+    select
+        *,
+        coalesce(
+            vanished_on,
+            lead(valid_from) over (partition by credit_code order by version_no)
+        ) as valid_to
+    from versions
+),
+
 final as (
     select
-        versions.credit_code,
-        cast(versions.version_no as integer) as version_no,
-        versions.valid_from,
-        ended.valid_to,
-        ended.valid_to is null as is_current,
-        versions.org_name,
-        versions.org_type,
-        versions.status,
-        versions.grade,
-        versions.supervising_unit,
-        versions.address,
-        versions.division_code,
-        versions.city_code,
+        credit_code,
+        cast(version_no as integer) as version_no,
+        valid_from,
+        valid_to,
+        valid_to is null as is_current,
+        org_name,
+        org_type,
+        status,
+        grade,
+        supervising_unit,
+        address,
+        division_code,
+        city_code,
         {{ snapshot_date() }} as snapshot_date
-    from versions
-    left join lateral (
-        select min(nights.snapshot_date) as valid_to
-        from nights
-        where nights.snapshot_date > versions.last_seen_on
-    ) as ended on true
+    from ended
 )
 
 select * from final

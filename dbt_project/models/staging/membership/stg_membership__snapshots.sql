@@ -1,4 +1,4 @@
--- Every audited night's organization members up to the night being built, keyed as listed:
+-- Every audited night's organization members, keyed as listed (readers take the nights they need):
 -- the credit code, else the normalized name.
 with
 

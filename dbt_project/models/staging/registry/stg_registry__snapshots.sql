@@ -1,4 +1,5 @@
--- Every audited registry snapshot up to the night being built: the attributes history tracks.
+-- Every audited registry snapshot: the attributes history tracks. A view: its readers take the nights
+-- they compare (int_registry_night_diffs), never every night.
 with
 
 snapshots as (
