@@ -12,12 +12,11 @@ import jinja2
 from ingest.rules.site import seed_file
 
 SQL = Path(__file__).parent / "history_reference"
-CURRENT = Path(__file__).parents[2] / "dbt_project" / "models"
-# Views in dependency order: (name, file). The staging views read raw as the models do today.
+# Views in dependency order: (name, file).
 VIEWS = [
     ("stg_audit__nights", SQL / "stg_audit__nights.sql"),
-    ("stg_registry__snapshots", CURRENT / "staging" / "registry" / "stg_registry__snapshots.sql"),
-    ("stg_membership__snapshots", CURRENT / "staging" / "membership" / "stg_membership__snapshots.sql"),
+    ("stg_registry__snapshots", SQL / "stg_registry__snapshots.sql"),
+    ("stg_membership__snapshots", SQL / "stg_membership__snapshots.sql"),
     ("int_registry_snapshots_compared", SQL / "int_registry_snapshots_compared.sql"),
     ("int_registry_changes", SQL / "int_registry_changes.sql"),
     ("organization_history", SQL / "organization_history.sql"),

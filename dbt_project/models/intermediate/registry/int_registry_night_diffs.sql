@@ -19,26 +19,13 @@ nights as (
 
 {% if is_incremental() %}
 
-    built as (
+    -- The nights registry_nights_to_build() names (the same nights stg_registry__snapshots reads).
+    to_build as (
         select
             snapshot_date,
             previous_night
-        from {{ this }}
-        where diff_kind = 'night'
-    ),
-
-    to_build as (
-        select
-            nights.snapshot_date,
-            nights.previous_night
         from nights
-        left join built
-            on nights.snapshot_date = built.snapshot_date
-        where
-            nights.snapshot_date = {{ snapshot_date() }}
-            or nights.previous_night = {{ snapshot_date() }}
-            or built.snapshot_date is null
-            or {{ differs('built.previous_night', 'nights.previous_night') }}
+        where snapshot_date in ({{ night_literals(registry_nights_to_build()) }})
     ),
 
 {% else %}

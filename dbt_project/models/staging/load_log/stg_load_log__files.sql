@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'load_log') }}
+    select * from {{ raw_nights('load_log', [night_string()]) }}
     where cast(export_date as date) = {{ snapshot_date() }}
 ),
 

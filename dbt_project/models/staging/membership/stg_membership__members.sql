@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'membership') }}
+    select * from {{ raw_nights('membership', [night_string()]) }}
     where export_date = {{ snapshot_date() }}
 ),
 

@@ -3,7 +3,7 @@
 with
 
 audited as (
-    {{ audited_snapshots('membership') }}
+    {{ audited_snapshots('membership', membership_nights_to_read()) }}
 ),
 
 snapshots as (

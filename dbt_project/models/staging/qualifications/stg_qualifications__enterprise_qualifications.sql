@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'qualifications') }}
+    select * from {{ raw_nights('qualifications', [night_string()]) }}
     where export_date = {{ snapshot_date() }}
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'quality') }}
+    select * from {{ raw_nights('quality', [night_string()]) }}
     where cast(export_date as date) = {{ snapshot_date() }}
 ),
 

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'registry') }}
+    select * from {{ raw_nights('registry', [night_string()]) }}
     where export_date = {{ snapshot_date() }}
 ),
 

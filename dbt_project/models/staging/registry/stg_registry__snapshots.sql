@@ -3,7 +3,7 @@
 with
 
 snapshots as (
-    {{ audited_snapshots('registry') }}
+    {{ audited_snapshots('registry', with_previous_nights(registry_nights_to_build())) }}
 ),
 
 renamed as (

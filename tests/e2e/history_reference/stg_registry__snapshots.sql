@@ -1,0 +1,28 @@
+-- Every audited registry snapshot up to the night being built: the attributes history tracks.
+with
+
+snapshots as (
+    {{ audited_snapshots('registry') }}
+),
+
+renamed as (
+    select
+        credit_code,
+        org_name,
+        org_type,
+        status,
+        supervising_unit,
+        address,
+        city_code,
+        rating_valid_until,
+        export_date as snapshot_date,
+        coalesce(division_code, substr(credit_code, 3, 6)) as division_code,
+        cast(rating as tinyint) as rating,
+        case
+            when rating_valid_until is null or rating_valid_until >= export_date
+                then cast(rating as tinyint)
+        end as grade
+    from snapshots
+)
+
+select * from renamed
