@@ -11,7 +11,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate
+.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history
 # Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
@@ -65,6 +65,9 @@ bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's r
 
 bench-validate: install  ## the quality gate on 1,000,000 registry and 20,000,000 membership rows vs one DuckDB query
 	$(BIN)/python bench/validate.py --registry $(or $(REGISTRY_ROWS),1000000) --membership $(or $(MEMBERSHIP_ROWS),20000000) --out "$(SOCORG_DATA)/bench/validate"
+
+bench-history: install  ## many nights in a row: night N's stages and disk against night 1's (SIZE=city|province|national, NIGHTS) → bench/RESULTS.md
+	$(BIN)/python bench/history.py --size $(or $(SIZE),province) --nights $(or $(NIGHTS),30) --out "$(SOCORG_DATA)/bench/history"
 
 lint: install  ## ruff and sqlfluff
 	$(BIN)/ruff check .

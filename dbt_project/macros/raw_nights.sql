@@ -29,9 +29,14 @@
 {%- endmacro %}
 
 {# The audited nights as (snapshot_date, previous_night) strings, oldest first: read from raw's audit
-   marks when dbt executes (the same nights stg_audit__nights holds), empty while parsing. #}
+   marks when dbt executes (the same nights stg_audit__nights holds); empty while parsing, or when no
+   night was audited yet. #}
 {% macro audited_nights() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set marks = (env_var('SOCORG_DATA') ~ '/raw/audited/export_date=*/*.parquet') | replace("'", "''") -%}
+    {%- if run_query("select count(*) from glob('" ~ marks ~ "')").columns[0].values()[0] == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set rows = run_query(
         "select strftime(snapshot_date, '%Y-%m-%d'), strftime(previous_night, '%Y-%m-%d') from ("
         ~ "select snapshot_date, lag(snapshot_date) over (order by snapshot_date) as previous_night from ("

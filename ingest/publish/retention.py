@@ -50,7 +50,9 @@ def pruned_nights(data: Path) -> list[dt.date]:
     try:
         return [dt.date.fromisoformat(d) for d in json.loads(path.read_text(encoding="utf-8"))["nights"]]
     except (ValueError, KeyError, TypeError) as exc:
-        raise StateError(f"{path} is damaged ({exc}): it lists the nights whose raw files were pruned") from None
+        raise StateError(
+            f"{path} is damaged ({exc}): it lists the nights whose raw files were pruned"
+        ) from None
 
 
 def check_night_buildable(data: Path, export_date: dt.date) -> None:
@@ -62,7 +64,9 @@ def check_night_buildable(data: Path, export_date: dt.date) -> None:
     audited = partition_dates(data, "audited")
     before = max((d for d in audited if d < export_date), default=None)
     if export_date in pruned or (before is not None and before in pruned):
-        which = "its raw files were" if export_date in pruned else f"those of the night before it ({before}) were"
+        which = (
+            "its raw files were" if export_date in pruned else f"those of the night before it ({before}) were"
+        )
         raise StateError(
             f"night {export_date} cannot be built again: {which} pruned ({SETTING}; nights up to "
             f"{pruned[-1]} are pruned). Its published release and the history after it stay as they are; "
@@ -87,9 +91,10 @@ def check_state_kept(data: Path) -> None:
         missing = [t for t in STATE_TABLES if t not in tables]
     if missing:
         raise StateError(
-            f"{warehouse} lacks the history state ({', '.join(missing)}) and the raw nights up to {pruned[-1]} "
-            f"were pruned ({SETTING}): building history again from raw/ would leave them out. Restore "
-            "warehouse.duckdb from a backup (or raw/ and landing/ of the pruned nights) and run the night again"
+            f"{warehouse} lacks the history state ({', '.join(missing)}) and the raw nights up to "
+            f"{pruned[-1]} were pruned ({SETTING}): building history again from raw/ would leave them "
+            "out. Restore warehouse.duckdb from a backup (or raw/ and landing/ of the pruned nights) and "
+            "run the night again"
         )
 
 
@@ -109,9 +114,7 @@ def prune_raw_nights(data: Path, keep: int | None, con) -> list[str]:
     ).fetchall()}  # fmt: skip
     dates = {d for s in SOURCES for d in partition_dates(data, s)}
     dates |= {
-        dt.date.fromisoformat(p.name)
-        for s in SOURCES
-        for p in (data / "landing" / s).glob("????-??-??")
+        dt.date.fromisoformat(p.name) for s in SOURCES for p in (data / "landing" / s).glob("????-??-??")
     }
     # An audited night the state does not carry yet (its build failed) is kept; so is every night from
     # the cutoff on, and a landed night that never passed the gate is only raw that nobody reads.
@@ -123,7 +126,5 @@ def prune_raw_nights(data: Path, keep: int | None, con) -> list[str]:
             shutil.rmtree(data / "landing" / source / night.isoformat(), ignore_errors=True)
     if old:
         nights = sorted({*pruned_nights(data), *old})
-        write_json_atomically(
-            pruned_record(data), {"nights": [d.isoformat() for d in nights], "keep": keep}
-        )
+        write_json_atomically(pruned_record(data), {"nights": [d.isoformat() for d in nights], "keep": keep})
     return [d.isoformat() for d in old]

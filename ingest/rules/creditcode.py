@@ -95,8 +95,9 @@ def make_code(department: str, category: str, division: str, rng: random.Random)
 
 
 def corrupt_check_character(code: str) -> str:
-    """Return the code with a different, wrong check character (for bad sample rows)."""
-    wrong = ALPHABET[(_VALUE[code[17]] + 7) % 31]
+    """Return the code with a different, wrong check character (for bad sample rows); a code spelled in
+    lower case (as the sample spells some) is read in upper case."""
+    wrong = ALPHABET[(_VALUE[code[17].upper()] + 7) % 31]
     return code[:17] + wrong
 
 

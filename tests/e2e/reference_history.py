@@ -67,8 +67,10 @@ def reference_rows(data: Path, night: dt.date, dataset: str, columns: list[str])
         "membership_changes": "int_membership_changes",
         "int_cluster_member_counts_by_night": "int_cluster_member_counts_by_night",
     }[dataset]
-    cut = "true" if dataset in ("organization_history", "int_cluster_member_counts_by_night") else (
-        f"snapshot_date = date '{night}'"
+    cut = (
+        "true"
+        if dataset in ("organization_history", "int_cluster_member_counts_by_night")
+        else (f"snapshot_date = date '{night}'")
     )
     listed = ", ".join(f'"{c}"' for c in columns)
     return con.sql(f"select {listed} from {view} where {cut} order by all").fetchall()

@@ -284,7 +284,9 @@ def test_pruned_raw_nights_change_no_published_figure(exports, in_order, tmp_pat
         compared += 1
     assert compared >= NIGHTS * 10
 
-    with pytest.raises(StateError, match=r"night 2023-10-31 cannot be built again: its raw files were pruned"):
+    with pytest.raises(
+        StateError, match=r"night 2023-10-31 cannot be built again: its raw files were pruned"
+    ):
         run_nights(exports, pruned, [0])
     with pytest.raises(StateError, match=r"\(2023-11-01\) were pruned"):
         run_nights(exports, pruned, [2])

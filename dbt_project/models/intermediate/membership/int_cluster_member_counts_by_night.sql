@@ -10,14 +10,22 @@
 
 with
 
-members as (
-    select * from {{ ref('stg_membership__snapshots') }}
-    where
-        is_active_member
-        {% if is_incremental() %}
-            and snapshot_date = {{ snapshot_date() }}
-        {% endif %}
-),
+{% if is_incremental() %}
+
+    -- Tonight's: earlier nights' counts are in the table already.
+    members as (
+        select * from {{ ref('stg_membership__snapshots') }}
+        where is_active_member and snapshot_date = {{ snapshot_date() }}
+    ),
+
+{% else %}
+
+    members as (
+        select * from {{ ref('stg_membership__snapshots') }}
+        where is_active_member
+    ),
+
+{% endif %}
 
 designated as (
     select * from {{ ref('cluster_associations') }}
