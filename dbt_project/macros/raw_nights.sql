@@ -1,17 +1,21 @@
 {# A raw source read for the given nights only: read_parquet over those nights' partitions
    (raw/<source>/export_date=<night>/*.parquet), so that a night binds and reads its own files, not the
    files of every night kept. `nights` is a list of 'YYYY-MM-DD' strings. A night without files is left
-   out; with none at all, the source's empty result (read over every night, as the source is declared).
-   While dbt parses, or when executing nothing, it is the source itself (which also records lineage). #}
-{% macro raw_nights(source_name, nights) -%}
+   out — or, `required` (history's snapshots), stops the build: a pruned or deleted night would
+   otherwise read as a night without organizations. With no files at all, the source's empty result.
+   While dbt parses it is the source itself (which also records lineage). #}
+{% macro raw_nights(source_name, nights, required=false) -%}
     {%- set relation = source('raw', source_name) -%}
     {%- if execute -%}
-        {%- set folder = env_var('SOCORG_DATA') ~ '/raw/' ~ source_name -%}
         {%- set globs = [] -%}
         {%- for night in nights | unique | sort -%}
-            {%- set pattern = (folder ~ '/export_date=' ~ night ~ '/*.parquet') | replace("'", "''") -%}
-            {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')").columns[0].values()[0] -%}
-            {%- if found > 0 -%}{%- do globs.append(pattern) -%}{%- endif -%}
+            {%- if has_raw(source_name, night) -%}
+                {%- do globs.append(raw_pattern(source_name, night)) -%}
+            {%- elif required -%}
+                {{ exceptions.raise_compiler_error(
+                    "history needs raw/" ~ source_name ~ "/export_date=" ~ night ~ ", which is not there "
+                    ~ "(pruned by SOCORG_KEEP_RAW_NIGHTS, or deleted): restore it from a backup") }}
+            {%- endif -%}
         {%- endfor -%}
         {%- if globs -%}
             read_parquet([{%- for pattern in globs -%}'{{ pattern }}'{{ ', ' if not loop.last }}{%- endfor -%}], union_by_name = true)
@@ -21,6 +25,16 @@
     {%- else -%}
         {{ relation }}
     {%- endif -%}
+{%- endmacro %}
+
+{# The glob of a night's raw files of a source, quoted for a SQL string literal. #}
+{% macro raw_pattern(source_name, night) -%}
+    {{ return((env_var('SOCORG_DATA') ~ '/raw/' ~ source_name ~ '/export_date=' ~ night ~ '/*.parquet') | replace("'", "''")) }}
+{%- endmacro %}
+
+{# Whether raw/ holds files of a source for a night (when dbt executes). #}
+{% macro has_raw(source_name, night) -%}
+    {{ return(run_query("select count(*) from glob('" ~ raw_pattern(source_name, night) ~ "')").columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {# The night being built, as 'YYYY-MM-DD' (see snapshot_date()); empty while parsing. #}
@@ -45,11 +59,26 @@
     {{ return(rows.rows | map('list') | list) }}
 {%- endmacro %}
 
-{# A history state table (an incremental model in the intermediate schema), when it is there and this is
-   not a --full-refresh: else its next build is its first, over every audited night. #}
-{% macro history_state(identifier) -%}
+{# A history state table (an incremental model in the intermediate schema), when it is there, holds
+   `columns` and this is not a --full-refresh: else every audited night is built into it again (its
+   first build; or a state an older socorg kept, whose missing columns dbt adds: sync_all_columns). #}
+{% macro history_state(identifier, columns) -%}
     {%- if flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
-    {{ return(adapter.get_relation(database=target.database, schema='intermediate', identifier=identifier)) }}
+    {%- set relation = adapter.get_relation(database=target.database, schema='intermediate', identifier=identifier) -%}
+    {#- A view of that name (an older socorg's) is not a state: is_incremental() is false for it too. -#}
+    {%- if relation is none or not relation.is_table -%}{{ return(none) }}{%- endif -%}
+    {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {%- for column in columns -%}
+        {%- if column not in present -%}{{ return(none) }}{%- endif -%}
+    {%- endfor -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+{# The version of the history state's logic, kept in each night's row of the state: a night built by
+   another version is built again. Raise it when a change to int_registry_night_diffs or
+   int_cluster_member_counts_by_night changes what they hold for a night. #}
+{% macro history_state_version() -%}
+    {{ return(1) }}
 {%- endmacro %}
 
 {# The audited nights int_registry_night_diffs builds tonight: the night being built, the night after
@@ -58,18 +87,19 @@
    on the state's first build. #}
 {% macro registry_nights_to_build() -%}
     {%- set audited = audited_nights() -%}
-    {%- set state = history_state('int_registry_night_diffs') -%}
+    {%- set state = history_state('int_registry_night_diffs', ['diff_kind', 'previous_night', 'state_version']) -%}
     {%- if state is none -%}{{ return(audited | map('first') | list) }}{%- endif -%}
     {%- set built = {} -%}
-    {%- for night, previous in run_query(
-        "select strftime(snapshot_date, '%Y-%m-%d'), strftime(previous_night, '%Y-%m-%d') from "
-        ~ state ~ " where diff_kind = 'night'").rows -%}
-        {%- do built.update({night: previous}) -%}
+    {%- for night, previous, version in run_query(
+        "select strftime(snapshot_date, '%Y-%m-%d'), strftime(previous_night, '%Y-%m-%d'), state_version "
+        ~ "from " ~ state ~ " where diff_kind = 'night'").rows -%}
+        {%- do built.update({night: [previous, version]}) -%}
     {%- endfor -%}
     {%- set tonight = night_string() -%}
     {%- set nights = [] -%}
     {%- for night, previous in audited -%}
-        {%- if night == tonight or previous == tonight or night not in built or built[night] != previous -%}
+        {%- if night == tonight or previous == tonight or night not in built
+            or built[night] != [previous, history_state_version()] -%}
             {%- do nights.append(night) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -88,14 +118,47 @@
     {{ return(nights) }}
 {%- endmacro %}
 
-{# The audited nights whose member lists history reads tonight: the night being built and the night
-   before it (changes compare them; the counts by night add tonight's); every night on the first build
-   of int_cluster_member_counts_by_night. #}
+{# The designated associations as one value (a hash): counts by night made under another designation
+   are counted again. #}
+{% macro designation_hash() -%}
+    {{ return(run_query("select " ~ designation_sql()).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{# SQL: that hash, from the cluster_associations seed. #}
+{% macro designation_sql() -%}
+    md5(coalesce(string_agg(cluster_code || ':' || association_credit_code, ','
+        order by cluster_code, association_credit_code), '')) as hash from {{ ref('cluster_associations') }}
+{%- endmacro %}
+
+{# The audited nights int_cluster_member_counts_by_night counts tonight: the night being built, and every
+   night it does not hold as counted under tonight's designated associations and state version (a
+   night whose build stopped before the counts, a warehouse restored from an older backup, a changed
+   designation) whose member lists are still in raw/. Every audited night on its first build. #}
+{% macro membership_nights_to_build() -%}
+    {%- set audited = audited_nights() | map('first') | list -%}
+    {%- set state = history_state('int_cluster_member_counts_by_night', ['cluster_code', 'designation', 'state_version']) -%}
+    {%- if state is none -%}{{ return(audited) }}{%- endif -%}
+    {%- set counted = {} -%}
+    {%- for night, designation, version in run_query(
+        "select strftime(snapshot_date, '%Y-%m-%d'), designation, state_version from " ~ state
+        ~ " where cluster_code is null").rows -%}
+        {%- do counted.update({night: [designation, version]}) -%}
+    {%- endfor -%}
+    {%- set current = [designation_hash(), history_state_version()] -%}
+    {%- set tonight = night_string() -%}
+    {%- set nights = [] -%}
+    {%- for night in audited -%}
+        {%- if night == tonight or (counted.get(night) != current and has_raw('membership', night)) -%}
+            {%- do nights.append(night) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(nights) }}
+{%- endmacro %}
+
+{# The audited nights whose member lists history reads tonight: the nights counted tonight, and the
+   night being built with the audited night before it (membership_changes compares them). #}
 {% macro membership_nights_to_read() -%}
-    {%- if history_state('int_cluster_member_counts_by_night') is none -%}
-        {{ return(audited_nights() | map('first') | list) }}
-    {%- endif -%}
-    {{ return(with_previous_nights([night_string()])) }}
+    {{ return(membership_nights_to_build() + with_previous_nights([night_string()])) }}
 {%- endmacro %}
 
 {# SQL: a list of nights as DATE literals, for `in (...)`; one that matches nothing when empty. #}

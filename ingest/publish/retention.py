@@ -56,21 +56,24 @@ def pruned_nights(data: Path) -> list[dt.date]:
 
 
 def check_night_buildable(data: Path, export_date: dt.date) -> None:
-    """Refuse a night whose history cannot be built again: it, or the audited night before it (which its
-    changes compare with), was pruned."""
+    """Refuse a night whose history cannot be built again: building a night builds its own differences
+    and those of the next audited night, from the raw snapshots of the night before, it and the next —
+    so no night up to the last pruned one, nor the first night after it, can be run again."""
     pruned = pruned_nights(data)
     if not pruned:
         return
     audited = partition_dates(data, "audited")
     before = max((d for d in audited if d < export_date), default=None)
-    if export_date in pruned or (before is not None and before in pruned):
+    if (before or export_date) <= pruned[-1]:
         which = (
-            "its raw files were" if export_date in pruned else f"those of the night before it ({before}) were"
+            "its raw files were pruned"
+            if export_date in pruned
+            else f"raw files of the nights around it were pruned (up to {pruned[-1]})"
         )
         raise StateError(
-            f"night {export_date} cannot be built again: {which} pruned ({SETTING}; nights up to "
-            f"{pruned[-1]} are pruned). Its published release and the history after it stay as they are; "
-            f"to rebuild it, restore raw/ and landing/ of those nights from a backup"
+            f"night {export_date} cannot be built again: {which} ({SETTING}). Its published release "
+            "and the history after it stay as they are; to rebuild it, restore raw/ and landing/ of the "
+            "pruned nights from a backup"
         )
 
 
@@ -81,6 +84,7 @@ def check_state_kept(data: Path) -> None:
     if not pruned:
         return
     missing = list(STATE_TABLES)
+    carried: set[dt.date] = set()
     warehouse = data / "warehouse.duckdb"
     if warehouse.exists():
         import duckdb
@@ -88,37 +92,46 @@ def check_state_kept(data: Path) -> None:
         with duckdb.connect(str(warehouse)) as con:
             tables = {f"{s}.{t}" for s, t in con.execute(
                 "select table_schema, table_name from information_schema.tables").fetchall()}  # fmt: skip
-        missing = [t for t in STATE_TABLES if t not in tables]
-    if missing:
+            missing = [t for t in STATE_TABLES if t not in tables]
+            if not missing:
+                carried = _carried_nights(con)
+    audited = set(partition_dates(data, "audited"))
+    lost = sorted(d for d in pruned if d in audited and d not in carried)
+    if missing or lost:
+        what = (
+            f"lacks the history state ({', '.join(missing)})"
+            if missing
+            else f"does not carry the pruned nights {', '.join(map(str, lost))} (an older backup?)"
+        )
         raise StateError(
-            f"{warehouse} lacks the history state ({', '.join(missing)}) and the raw nights up to "
-            f"{pruned[-1]} were pruned ({SETTING}): building history again from raw/ would leave them "
-            "out. Restore warehouse.duckdb from a backup (or raw/ and landing/ of the pruned nights) and "
-            "run the night again"
+            f"{warehouse} {what}, and the raw nights up to {pruned[-1]} were pruned ({SETTING}): building "
+            "history again from raw/ would leave them out. Restore warehouse.duckdb from a backup (or raw/ "
+            "and landing/ of the pruned nights) and run the night again"
         )
 
 
+def _carried_nights(con) -> set[dt.date]:
+    """The nights the registry's history state holds."""
+    return {d for (d,) in con.execute(
+        "select distinct snapshot_date from intermediate.int_registry_night_diffs where diff_kind = 'night'"
+    ).fetchall()}  # fmt: skip
+
+
 def prune_raw_nights(data: Path, keep: int | None, con) -> list[str]:
-    """Remove landing/ and raw/ (typed and quarantined) of the nights older than the newest `keep`
-    audited nights, when the warehouse's history state (`con`) carries every one of them; the audit
-    marks, load log and quality results stay (they are small, and history reads which nights count from
-    them). Return the nights pruned."""
+    """Remove landing/ and raw/ (typed and quarantined) of the audited nights older than the newest
+    `keep` that the warehouse's history state (`con`) carries; the audit marks, load log and quality
+    results stay (they are small, and history reads which nights count from them). Return the nights
+    pruned."""
     if not keep:
         return []
     audited = partition_dates(data, "audited")
     if len(audited) <= keep:
         return []
     cutoff = audited[-keep]
-    carried = {d for (d,) in con.execute(
-        "select distinct snapshot_date from intermediate.int_registry_night_diffs where diff_kind = 'night'"
-    ).fetchall()}  # fmt: skip
-    dates = {d for s in SOURCES for d in partition_dates(data, s)}
-    dates |= {
-        dt.date.fromisoformat(p.name) for s in SOURCES for p in (data / "landing" / s).glob("????-??-??")
-    }
-    # An audited night the state does not carry yet (its build failed) is kept; so is every night from
-    # the cutoff on, and a landed night that never passed the gate is only raw that nobody reads.
-    old = sorted(d for d in dates if d < cutoff and (d not in audited or d in carried))
+    carried = _carried_nights(con)
+    # Audited nights the state carries, older than the newest `keep`. A night the state does not carry
+    # (its build stopped) is kept, and so is a night that is not audited: it failed, or is being run.
+    old = [d for d in audited if d < cutoff and d in carried]
     for night in old:
         for source in SOURCES:
             shutil.rmtree(partition(data, source, night), ignore_errors=True)

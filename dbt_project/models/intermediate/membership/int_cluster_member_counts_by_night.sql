@@ -1,21 +1,31 @@
 -- Per cluster and audited night: distinct active organization members of its designated
--- associations, keyed as listed (the basis of the clusters' growth figures). Incremental: a night
--- appends (or, re-delivered, replaces) its own counts; the first build counts every audited night.
+-- associations, keyed as listed (the basis of the clusters' growth figures), and one row per night
+-- (cluster_code null) recording the designation it was counted under. Incremental: a night adds (or,
+-- re-delivered, replaces) its own counts, and counts again any night the table lacks or counted under
+-- other designated associations (membership_nights_to_build); the first build counts every night.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date = {{ snapshot_date() }}{% endif %}",
+    unique_key='snapshot_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
 ) }}
 
 with
 
 {% if is_incremental() %}
 
-    -- Tonight's: earlier nights' counts are in the table already.
+    {%- set to_count = membership_nights_to_build() %}
+
     members as (
         select * from {{ ref('stg_membership__snapshots') }}
-        where is_active_member and snapshot_date = {{ snapshot_date() }}
+        where
+            is_active_member
+            and snapshot_date in ({{ night_literals(to_count) }})
+    ),
+
+    nights as (
+        select snapshot_date from {{ ref('stg_audit__nights') }}
+        where snapshot_date in ({{ night_literals(to_count) }})
     ),
 
 {% else %}
@@ -25,10 +35,18 @@ with
         where is_active_member
     ),
 
+    nights as (
+        select snapshot_date from {{ ref('stg_audit__nights') }}
+    ),
+
 {% endif %}
 
 designated as (
     select * from {{ ref('cluster_associations') }}
+),
+
+designation as (
+    select {{ designation_sql() }}
 ),
 
 counted as (
@@ -40,6 +58,33 @@ counted as (
     inner join designated
         on members.association_credit_code = designated.association_credit_code
     group by designated.cluster_code, members.snapshot_date
+),
+
+night_rows as (
+    select
+        cast(null as varchar) as cluster_code,
+        nights.snapshot_date,
+        cast(null as bigint) as listed_member_count,
+        (select designation.hash from designation) as designation
+    from nights
+),
+
+final as (
+    select
+        cluster_code,
+        snapshot_date,
+        listed_member_count,
+        cast(null as varchar) as designation,
+        {{ history_state_version() }} as state_version
+    from counted
+    union all
+    select
+        cluster_code,
+        snapshot_date,
+        listed_member_count,
+        designation,
+        {{ history_state_version() }} as state_version
+    from night_rows
 )
 
-select * from counted
+select * from final

@@ -1,14 +1,15 @@
 -- The registry's history state: per audited night, every organization that differs from the audited
 -- night before (appeared, changed a tracked attribute, moved city only, vanished), plus one 'night' row
--- naming the night it was compared with. Incremental: a night builds its own differences and those of
--- the night after it (which compare with it) — two or three snapshots read, never every night. A night
--- is built again when it is re-delivered, new to the state, or its previous night changed (a backfill
--- or a night that no longer passes the gate); the first build, or --full-refresh, builds every night.
+-- naming the night it was compared with (and the state's version). Incremental: a night builds its
+-- own differences and those of the night after it (which compare with it): two or three snapshots
+-- read, never every night. A night is built again when it is re-delivered, new to the state, or its
+-- previous night changed (a backfill, or a night that no longer passes the gate); the first build, or
+-- --full-refresh, builds every night.
 {{ config(
     materialized='incremental',
     unique_key='snapshot_date',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='sync_all_columns',
 ) }}
 
 with
@@ -141,7 +142,8 @@ differences as (
         previous_grade,
         previous_supervising_unit,
         previous_address,
-        previous_division_code
+        previous_division_code,
+        {{ history_state_version() }} as state_version
     from classified
     where diff_kind is not null
 ),
@@ -169,7 +171,8 @@ night_rows as (
         cast(null as tinyint) as previous_grade,
         cast(null as varchar) as previous_supervising_unit,
         cast(null as varchar) as previous_address,
-        cast(null as varchar) as previous_division_code
+        cast(null as varchar) as previous_division_code,
+        {{ history_state_version() }} as state_version
     from to_build
 ),
 

@@ -17,7 +17,7 @@ member_history as (
     from {{ ref('int_cluster_member_counts_by_night') }} as counts
     inner join {{ ref('stg_audit__nights') }} as nights
         on counts.snapshot_date = nights.snapshot_date
-    where nights.snapshot_date <= {{ snapshot_date() }}
+    where nights.snapshot_date <= {{ snapshot_date() }} and counts.cluster_code is not null
 ),
 
 reference_nights as (

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('cluster_associations') }}
 -- Every audited night's organization members, keyed as listed (readers take the nights they need):
 -- the credit code, else the normalized name.
 with
