@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.measure import run_measured, write_section  # noqa: E402
-from bench.nightly import SIZES, exports_for  # noqa: E402
+from bench.nightly import SIZES, exports_for, night_stages, socorg_run  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ENCODINGS = ("utf-8-sig", "gb18030")  # the province writer's encodings (utf-8 with or without a BOM)
@@ -137,16 +137,7 @@ def bench(size: str, out: Path, first: dt.date, nights: int, seed: int) -> dict:
         "SOCORG_EXPORTS": str(exports),
     }
     env.pop("SOCORG_KEEP_RAW_NIGHTS", None)
-    command = [
-        sys.executable,
-        "-m",
-        "ingest.cli",
-        "run",
-        "--date",
-        first.isoformat(),
-        "--nights",
-        str(nights),
-    ]
+    command = socorg_run(first, nights)
     print(f"{size}: {' '.join(command[2:])} on {exports}", flush=True)
     result = run_measured(command, env)
     if result["returncode"]:
@@ -156,8 +147,7 @@ def bench(size: str, out: Path, first: dt.date, nights: int, seed: int) -> dict:
     per_night = []
     for k in range(nights):
         night = first + dt.timedelta(days=k)
-        record = json.loads((data / "runs" / night.isoformat() / "run.json").read_text(encoding="utf-8"))
-        stages = {t: v["seconds"] for t, v in record["tasks"].items() if v["state"] != "skipped"}
+        stages, _ = night_stages(data, night)
         per_night.append({"night": night.isoformat(), "stages": stages, "bytes": night_bytes(data, night)})
     outcome = {
         "size": size,

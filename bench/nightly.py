@@ -61,26 +61,26 @@ def exports_for(size: str, out: Path, date: dt.date, seed: int) -> tuple[Path, d
     return exports, truth
 
 
-def run_ours(exports: Path, data: Path, date: dt.date, env: dict) -> dict:
-    """`socorg run` of the night on `data`; wall time, peak memory and each task's seconds."""
-    command = [
-        sys.executable,
-        "-m",
-        "ingest.cli",
-        "run",
-        "--date",
-        date.isoformat(),
-        "--exports",
-        str(exports),
-        "--data",
-        str(data),
-    ]
-    result = run_measured(command, env)
-    _check(result, "socorg run")
+def socorg_run(date: dt.date, nights: int = 1, *where: str) -> list[str]:
+    """The `socorg run` command line of `nights` nights from `date` (`where`: --exports/--data)."""
+    command = [sys.executable, "-m", "ingest.cli", "run", "--date", date.isoformat(), *where]
+    return command + (["--nights", str(nights)] if nights > 1 else [])
+
+
+def night_stages(data: Path, date: dt.date) -> tuple[dict, dict]:
+    """A night's run record: seconds per task that ran, and the tasks as recorded."""
     record = json.loads((data / "runs" / date.isoformat() / "run.json").read_text(encoding="utf-8"))
     stages = {task: t["seconds"] for task, t in record["tasks"].items() if t["state"] != "skipped"}
+    return stages, record["tasks"]
+
+
+def run_ours(exports: Path, data: Path, date: dt.date, env: dict) -> dict:
+    """`socorg run` of the night on `data`; wall time, peak memory and each task's seconds."""
+    result = run_measured(socorg_run(date, 1, "--exports", str(exports), "--data", str(data)), env)
+    _check(result, "socorg run")
+    stages, tasks = night_stages(data, date)
     stages["Airflow and process start-up"] = round(result["wall_seconds"] - sum(stages.values()), 2)
-    return {**_figures(result), "stages": stages, "tasks": record["tasks"]}
+    return {**_figures(result), "stages": stages, "tasks": tasks}
 
 
 def run_plain(script: str, exports: Path, out: Path, date: dt.date, env: dict) -> dict:
