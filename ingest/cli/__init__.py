@@ -10,6 +10,7 @@ from ingest.cli.inspect import inspect_command
 from ingest.cli.release import publish_postgres_command, verify_command
 from ingest.cli.run import export_date_arg, run_command
 from ingest.cli.sample import sample_command
+from ingest.rules.layouts import SOURCES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "inspect", help="show how a night would read an export file (or a folder's exports of a date)"
     )
     inspect.add_argument("path", help="an export file, or an exports root with --date")
-    inspect.add_argument("--source", choices=["registry", "membership", "qualifications"])
+    inspect.add_argument("--source", choices=list(SOURCES))
     inspect.add_argument("--date", type=export_date_arg, help="export date YYYY-MM-DD (a folder needs it)")
     inspect.add_argument("--site", type=Path, help="the deployment's site folder (default $SOCORG_SITE)")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.common.sql import sql_path
 from ingest.publish.datasets import dataset_path
+from ingest.publish.figures import format_figure, is_count
 
 
 def print_headlines(data: Path, export_date: dt.date) -> None:
@@ -24,11 +25,13 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     print(f"\nsocorg run {export_date}: published (latest = {latest['snapshot_date']})")
     cities = [dict(zip(columns, row, strict=True)) for row in rows]
     for figures in cities if len(cities) <= CITIES_SHOWN else []:
-        print(f"\n  city {figures['city_code']}:")
+        print(f"\n  city {figures['city_code']} {figures.get('city_name') or ''}:")
         _print_figures(figures)
     if len(cities) > CITIES_SHOWN:
         print(f"\n  {len(cities)} cities, together (each city's figures: {summary}):")
-        _print_figures({key: sum(city[key] for city in cities) for key in columns if key not in NOT_SUMMED})
+        counts = [key for key in columns if key not in NOT_SUMMED and all(is_count(c[key]) for c in cities)]
+        _print_figures({key: sum(city[key] for city in cities) for key in counts})
+    _print_provinces(data, export_date)
     print_changes(data, export_date)
     release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
     issues = read_json(release.with_name("issues.json"), default={}).get("issues", [])
@@ -56,13 +59,32 @@ SHOWN_ISSUES = ("history_gap", "warehouse_rebuilt")  # printed after the figures
 CITIES_SHOWN = 3  # more cities than this: their figures summed, not city by city
 
 
-NOT_SUMMED = ("city_code", "snapshot_date")
+NOT_SUMMED = ("city_code", "city_name", "snapshot_date")
 
 
 def _print_figures(figures: dict) -> None:
     for key, value in figures.items():
         if key not in NOT_SUMMED:
-            print(f"    {key:32} {value:>8,}")
+            print(f"    {key:40} {format_figure(value):>8}")
+
+
+def _print_provinces(data: Path, export_date: dt.date) -> None:
+    """Each province's total, and whether every one of its cities delivered (then the shares hold)."""
+    import duckdb
+
+    path = dataset_path(data / "publish", "province_summary", export_date)
+    if not path.exists():
+        return
+    rows = duckdb.sql(
+        "select province_code, province_name, active_org_count, city_count, expected_city_count, is_complete "
+        f"from read_parquet({sql_path(path)}) order by province_code"
+    ).fetchall()
+    for code, name, active, delivered, expected, complete in rows:
+        shares = "city shares of it given" if complete else "incomplete: no city shares"
+        print(
+            f"\n  province {code} {name or ''}: {active:,} active organizations; "
+            f"{delivered} of {expected} cities delivered ({shares})"
+        )
 
 
 def print_changes(data: Path, export_date: dt.date) -> None:

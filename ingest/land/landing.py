@@ -23,7 +23,9 @@ from ingest.common.files import json_field, read_json, sha256_of, write_json_ato
 from ingest.rules.layouts import SOURCES, layout_for, load_layouts
 
 log = logging.getLogger(__name__)
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$")
+# Letters of any script (a publisher is named in Chinese: funding_苏州市财政局_2023.xlsx), digits, _ . -;
+# no separators, no leading dot: a name from outside cannot steer a path on our side.
+SAFE_NAME = re.compile(r"^[^\W_][\w.-]{0,200}$")
 CHUNK = 1 << 20
 REQUIRED_SOURCES = ("registry",)
 DONE_SUFFIX, SUCCESS_MARKER = ".done", "_SUCCESS"

@@ -223,9 +223,13 @@ def normalize_name(value: str) -> str:
     return re.sub(r"\s+", "", folded)
 
 
-_FOOTER = re.compile(r"^(?:合计|总计|共计|共)[:：\s]*([\d,]+)\s*(?:条|个|家|户)?(?:记录)?$")
+# What a count of rows is counted in: records, organizations, enterprises, projects (a funding list).
+_COUNTED = r"(?:条|个|家|户|项|个项目|名)?"
+_FOOTER = re.compile(rf"^(?:合计|总计|共计|共)[:：\s]*([\d,]+)\s*{_COUNTED}(?:记录)?$")
 _TOTAL_LABEL = re.compile(r"^(?:合计|总计|共计)[:：]?$")
-_TOTAL_COUNT = re.compile(r"^([\d,]+)\s*(?:条|个|家|户)?$")
+_TOTAL_COUNT = re.compile(rf"^([\d,]+)\s*{_COUNTED}$")
+# A total line summing an amount column (`合计 | 5,620.3`, `合计 | 5620.3万元`): a footer, not a row count.
+_TOTAL_AMOUNT = re.compile(r"^[\d,]*\.\d+\s*(?:万元|元)?$|^[\d,]+(?:\.\d+)?\s*(?:万元|元)$")
 # What offices write below the data besides the total: who made, checked and signs the export, how to
 # reach them, when, and notes. These lines may name a person or a phone: they are never data.
 FOOTER_LABELS = (
@@ -260,10 +264,17 @@ def footer_line(filled: list[object]) -> tuple[bool, int | None]:
     ((True, 7724), (True, None))
     >>> footer_line(["共 42 条", "联系电话：0512-1234567"]), footer_line(["51320500MJ0000000X", "甲协会"])
     ((True, 42), (False, None))
+    >>> footer_line(["合计：13 项"]), footer_line(["合计", "5,620.3"])
+    ((True, 13), (True, None))
+    >>> footer_line(["合计", "13", "5620.3万元"])
+    (True, 13)
     """
     texts = [halfwidth(text(c) or "").strip() for c in filled]
-    if len(texts) == 2 and _TOTAL_LABEL.match(texts[0]) and (count := _TOTAL_COUNT.match(texts[1])):
-        return True, int(count.group(1).replace(",", ""))
+    if texts and _TOTAL_LABEL.match(texts[0]) and 2 <= len(texts) <= 3:
+        counts = [m for t in texts[1:] if (m := _TOTAL_COUNT.match(t))]
+        amounts = [t for t in texts[1:] if _TOTAL_AMOUNT.match(t)]
+        if len(counts) + len(amounts) == len(texts) - 1 and len(counts) <= 1:
+            return True, int(counts[0].group(1).replace(",", "")) if counts else None
     total = None
     for cell in texts:
         found = footer_total(cell)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.common.files import read_json, write_atomically
 from ingest.publish.datasets import DATASETS, dataset_docs
+from ingest.publish.figures import format_figure
 from ingest.publish.release import latest_file
 
 STYLE = """
@@ -17,6 +18,7 @@ td, th { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertica
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f4f4f4; padding: .5rem; overflow-x: auto; }
 section { border-top: 2px solid #ddd; margin-top: 1.5rem; }
+.code { color: #666; font-weight: normal; }
 .ok { color: #0a6b2d; } .warn { color: #8a5a00; }
 """
 
@@ -62,15 +64,18 @@ def render(publish: Path, docs: dict[str, dict]) -> str:
 
 
 def _headline_table(cities: dict[str, dict]) -> str:
-    """Each city's summary figures, one column per city."""
+    """Each city's summary figures, one column per city headed by its name and code."""
     if not cities:
         return ""
     codes = sorted(cities)
-    figures = list(cities[codes[0]])
-    head = "".join(f"<th>city {escape(c)}</th>" for c in codes)
+    figures = [f for f in cities[codes[0]] if f != "city_name"]
+    head = "".join(
+        f'<th>{escape(str(cities[c].get("city_name") or ""))} <span class="code">{escape(c)}</span></th>'
+        for c in codes
+    )
     rows = "".join(
         f"<tr><td>{escape(f)}</td>"
-        + "".join(f'<td class="num">{cities[c][f]:,}</td>' for c in codes)
+        + "".join(f'<td class="num">{escape(format_figure(cities[c][f]))}</td>' for c in codes)
         + "</tr>"
         for f in figures
     )

@@ -38,6 +38,11 @@ DATASETS = {
         "city × district × organization type · 城市 × 区县 × 组织类型",
     ),
     "city_summary": Dataset(("city_code",), "city · 城市"),
+    "province_summary": Dataset(("province_code",), "province · 省份"),
+    "funding": Dataset(
+        ("publisher", "list_year", "project_name", "provider_name"),
+        "government purchase-of-service project × provider · 政府购买服务项目 × 承接主体",
+    ),
     "loads": Dataset(("source", "file_name", "version"), "export file and version · 导入文件及其版本"),
     "quality": Dataset(
         ("source", "expectation", "column_name"), "quality expectation checked on a source · 质量检查项"

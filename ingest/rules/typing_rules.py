@@ -186,6 +186,11 @@ UNIQUE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "either": ("credit_code", "enterprise_name_normalized"),
         "and_also": ("qualification",),
     },
+    # A project listed twice for the same provider in one file (a copied row) would count its amount twice.
+    "funding_key": {
+        "either": ("provider_credit_code", "provider_name_normalized"),
+        "and_also": ("project_name", "purchaser"),
+    },
 }
 
 

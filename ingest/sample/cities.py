@@ -27,6 +27,8 @@ class CityProfile:
     # exact counts of member enterprises per flag, or a share when the city has no published figure
     flags: dict[str, float]
     fixed_association_sizes: dict[str, int] = field(default_factory=dict)
+    # designated cluster associations with a purchase-of-service project in the last 12 months
+    funded_associations: int = 0
 
 
 SUZHOU = CityProfile(
@@ -55,6 +57,7 @@ SUZHOU = CityProfile(
     member_enterprises=11849,
     flags={"listed": 191, "leading": 308, "srdi": 292, "high_tech": 1127, "top100_private": 59},
     fixed_association_sizes={"医疗器械": 528},
+    funded_associations=9,  # "fewer than 40 % of the 25": 9 of 25 = 36 %
 )
 
 SHENZHEN = CityProfile(
@@ -81,6 +84,7 @@ SHENZHEN = CityProfile(
     registry_footer="共 {n} 条",
     member_enterprises=7200,
     flags={"listed": 0.03, "leading": 0.035, "srdi": 0.05, "high_tech": 0.16, "top100_private": 48},
+    funded_associations=11,
 )
 
 CITIES = {c.key: c for c in (SUZHOU, SHENZHEN)}

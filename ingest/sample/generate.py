@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ingest.sample.cities import CITIES, CityProfile, read_seed
 from ingest.sample.exportfile import ExportTable, write_export
+from ingest.sample.funding import funding_tables
 from ingest.sample.members import CityMembers, city_members, membership_tables, qualification_tables
 from ingest.sample.names import NamePool
 from ingest.sample.nights import (
@@ -95,8 +96,13 @@ def _write_night(out: Path, export_date: dt.date, seed: int, cities: list, rng, 
             _write(out, source, export_date, tables, truth)
         truth["personal_values"] += personal + member_personal
     _write(out, "qualifications", export_date, qualification_tables(lists_input, rng, names), truth)
+    designated = [(p, orgs, [a["association_credit_code"] for a in m.associations]) for p, orgs, m in cities]
+    funding, funded = funding_tables(designated, export_date, seed)
+    _write(out, "funding", export_date, funding, truth)
     for profile, orgs, members in cities:  # after the lists: certificates are drawn when first listed
         truth["cities"][profile.code] = _city_truth(profile, orgs, members, export_date)
+        summary = truth["cities"][profile.code]["city_summary"]
+        summary["funded_cluster_association_count"] = funded[profile.code]
     truth["personal_values"] = sorted(set(v for v in truth["personal_values"] if v))
     # Members written in another spelling without their code: matching must find each one's code.
     truth["variant_members"] = [
@@ -138,6 +144,8 @@ def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers, exp
         wanted = {"unicorn", "little_giant"} if flag == "leading" else {flag}
         return sum(any(e.holds(f, export_date) for f in wanted) for e in everyone.values())
 
+    designated = {a["association_credit_code"] for a in members.associations}
+    high_grade = sum((o.effective_grade(export_date) or 0) >= 3 for o in active if o.code in designated)
     summary = {
         "active_org_count": len(active),
         "social_group_count": by_type["social_group"],
@@ -146,6 +154,7 @@ def _city_truth(profile: CityProfile, orgs: list[Org], members: CityMembers, exp
         "cluster_count": len(clusters),
         "clusters_with_association": len({cluster_of[a] for a in cluster_of}),
         "cluster_association_count": len(members.associations),
+        "high_grade_cluster_association_count": high_grade,
         "cluster_member_enterprise_count": len(everyone),
         **{f"{flag}_count": flagged(flag) for flag in FLAGS},
     }

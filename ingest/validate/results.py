@@ -19,6 +19,7 @@ ROW_NAME = {
     "registry": ("credit_code",),
     "membership": ("association_credit_code", "member_credit_code", "member_name_normalized"),
     "qualifications": ("credit_code",),
+    "funding": ("provider_credit_code", "provider_name_normalized"),
 }
 
 

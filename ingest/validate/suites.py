@@ -92,6 +92,26 @@ def qualifications__enterprise_qualifications():
     ]
 
 
+def funding__projects():
+    """Purchase-of-service lists: project, purchaser, provider present; codes valid; years plausible."""
+    import great_expectations.expectations as gxe
+
+    from ingest.validate import expectations as socorg
+
+    return [
+        *[
+            gxe.ExpectColumnValuesToNotBeNull(column=c, severity=ERROR)
+            for c in ("project_name", "purchaser", "provider_name")
+        ],
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="provider_credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(column="amount", min_value=0, severity=ERROR),
+        gxe.ExpectColumnValuesToNotBeNull(column="amount", severity=WARNING),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="funded_year", min_value=2000, max_value=EXPORT_YEAR, severity=WARNING
+        ),
+    ]
+
+
 def night_parameters(export_date: dt.date) -> dict:
     """Values of the suites' parameters for one night (GX `expectation_parameters`).
 
@@ -107,4 +127,5 @@ SUITES = {
     "registry": registry__organizations,
     "membership": membership__members,
     "qualifications": qualifications__enterprise_qualifications,
+    "funding": funding__projects,
 }

@@ -278,6 +278,35 @@ def signed_rows(rng: random.Random) -> None:
          f"戊科技有限公司,{m[4]},省级专精特新中小企业,2023",
          f"己科技有限公司,{m[5]},专精特新企业,2023"],
     )  # fmt: skip
+    funding_lists(rng)
+
+
+def funding_lists(rng: random.Random) -> None:
+    """Purchase-of-service lists as bureaus publish them: amounts with units, names without codes in
+    traditional characters, a total line summing the amounts, a required column missing."""
+    p = [make_code("5", "1", "320508", rng) for _ in range(3)]
+    csv_file(
+        "funding_amounts_and_names.csv",
+        ["2023年度政府购买社会组织服务项目公示",
+         "单位：万元",
+         "序号,项目名称,购买主体,承接主体,承接主体统一社会信用代码,合同金额（万元）,年度",
+         f"1,行业培训服务项目,苏州市民政局,甲协会,{p[0]},35.5万元,2023",
+         "2,政策宣讲服务项目,苏州市商务局,蘇州市機器人產業協會,,120000元,2023",
+         f"3,标准制定服务项目,苏州市工业和信息化局,丙协会,{p[2]},\"1,200\",2022",
+         f"4,展会组织服务项目,苏州市商务局,丁协会,{p[1]},10万美元,2023",
+         f"5,人才评价服务项目,苏州市民政局,戊协会,{p[1]},-3,2023",
+         ",合计,,,,\"1,355.5\","],
+        encoding="gb18030",
+    )  # fmt: skip
+    csv_file(
+        "funding_no_provider.csv",
+        ["项目名称,购买主体,合同金额（万元）,年度", "行业培训服务项目,苏州市民政局,35.5,2023"],
+    )  # fmt: skip
+    csv_file(
+        "funding_bad_name.csv",
+        ["项目名称,购买主体,承接主体,合同金额（万元）,年度",
+         "行业培训服务项目,苏州市民政局,甲协会,35.5,2023"],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,60 @@ def test_every_shenzhen_strategic_cluster_has_an_association(night):
     assert len(future) == 8 and 0 < sum(r["has_association"] for r in future) < 8
     medical = [r for r in published(night["data"], "clusters") if r["cluster_name"] == "医疗器械"]
     assert medical[0]["member_enterprise_count"] == 528
+
+
+def test_the_reports_remaining_figures_are_the_generators(night):
+    """Funded and high-grade cluster associations, the province's share, Shenzhen's pairs (issue 23)."""
+    rows = {r["city_code"]: r for r in published(night["data"], "city_summary")}
+    suzhou = rows["320500"]
+    assert (suzhou["funded_cluster_association_count"], suzhou["cluster_association_count"]) == (9, 25)
+    assert suzhou["funded_cluster_association_share"] == pytest.approx(0.36)
+    assert (suzhou["city_name"], rows["440300"]["city_name"]) == ("苏州市", "深圳市")
+    for code, city in night["truth"]["cities"].items():
+        truth = city["city_summary"]
+        row = rows[code]
+        assert row["high_grade_cluster_association_count"] == truth["high_grade_cluster_association_count"]
+        assert row["high_grade_cluster_association_share"] == pytest.approx(
+            truth["high_grade_cluster_association_count"] / truth["cluster_association_count"]
+        )
+        clusters = [r for r in published(night["data"], "clusters") if r["city_code"] == code]
+        assert (
+            sum(bool(r["association_funded"]) for r in clusters) == truth["funded_cluster_association_count"]
+        )
+        assert (
+            sum(bool(r["association_is_high_grade"]) for r in clusters)
+            == row["high_grade_cluster_association_count"]
+        )
+    # Only Suzhou of Jiangsu's 13 cities delivered: the province is incomplete, no share is given.
+    provinces = {r["province_code"]: r for r in published(night["data"], "province_summary")}
+    jiangsu = provinces["320000"]
+    assert (jiangsu["province_name"], jiangsu["city_count"], jiangsu["expected_city_count"]) == (
+        "江苏省",
+        1,
+        13,
+    )
+    assert jiangsu["is_complete"] is False and jiangsu["active_org_count"] == suzhou["active_org_count"]
+    assert suzhou["province_share"] is None
+    # Shenzhen's 28 clusters each paired with an exhibition point of the seed.
+    points = {
+        r["credit_code"]: r["org_name"]
+        for r in published(night["data"], "organizations")
+        if r["is_exhibition_point"]
+    }
+    shenzhen = [r for r in published(night["data"], "clusters") if r["city_code"] == "440300"]
+    assert all(
+        points[r["paired_exhibition_point_code"]] == r["paired_exhibition_point_name"] for r in shenzhen
+    )
+    assert len({r["paired_exhibition_point_code"] for r in shenzhen}) == 28
+    # Every funding row loaded is published, matched to the registry by code or by name.
+    funding = published(night["data"], "funding")
+    loads = [r for r in published(night["data"], "loads") if r["source"] == "funding"]
+    assert len(funding) == sum(r["rows_loaded"] for r in loads) > 0
+    assert {r["match_method"] for r in funding} == {"credit_code", "normalized_name"}
+    assert re.search(r"funded_cluster_association_share\s+36\.0%\n", night["run"].stdout)
+    assert (
+        "province 320000 江苏省: 7,724 active organizations; 1 of 13 cities delivered" in night["run"].stdout
+    )
 
 
 def test_every_quarantined_row_is_one_the_generator_made_bad(night):

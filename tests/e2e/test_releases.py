@@ -63,7 +63,9 @@ def test_statistics_hold_rows_null_shares_and_the_headline_figures(first_night, 
     nulls = duckdb.sql(f"select avg((supervising_unit is null)::int) from read_parquet('{path}')").fetchall()
     assert statistics["datasets"]["organizations"]["null_share"]["supervising_unit"] == round(nulls[0][0], 4)
     assert 0 < nulls[0][0] < 1
-    assert statistics["headline"]["cities"]["320500"] == suzhou_figures
+    suzhou = statistics["headline"]["cities"]["320500"]
+    assert {k: suzhou[k] for k in suzhou_figures} == suzhou_figures
+    assert (suzhou["city_name"], suzhou["funded_cluster_association_share"]) == ("苏州市", 0.36)
     methods = statistics["headline"]["memberships_by_match_method"]
     assert sum(m["rows"] for m in methods.values()) == statistics["datasets"]["memberships"]["rows"]
 
@@ -200,6 +202,8 @@ def test_the_catalog_page_rendered_in_chromium_lists_every_dataset_and_figure(fi
         assert f'<section id="{entry["dataset"]}">' in html
         assert f"{entry['dataset']}</a> — {entry['rows']:,} rows" in html
     assert '<td class="num">7,724</td>' in html  # Suzhou's active organizations
+    assert '<th>苏州市 <span class="code">320500</span></th>' in html  # a city by its name
+    assert '<td class="num">36.0%</td>' in html  # the share of funded cluster associations
     assert "社会组织：每个登记的社会组织一行" in html  # the Chinese description
     assert 'href="dbt/index.html"' in html and 'href="gx/index.html"' in html
     assert "pd.read_parquet(" in html and "pl.read_parquet(" in html and "duckdb.sql(" in html

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).parent
-SOURCES = ("registry", "membership", "qualifications")
+SOURCES = ("registry", "membership", "qualifications", "funding")
 
 
 @dataclass(frozen=True)

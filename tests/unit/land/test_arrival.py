@@ -185,4 +185,4 @@ def test_an_optional_source_not_whole_at_the_deadline_is_left_out(tmp_path, monk
     assert wait_for_registry(waiting, now=dt.datetime(2023, 11, 1, 8, 1, tzinfo=SCHEDULE_TZ)) is True
     landed = land_night(str(exports), DATE, data)
     assert [f.source for f in landed] == ["registry"]
-    assert missing_sources(data, DATE) == ["membership", "qualifications"]
+    assert missing_sources(data, DATE) == ["membership", "qualifications", "funding"]

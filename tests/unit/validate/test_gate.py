@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -69,10 +70,25 @@ def qualification(**overrides):
     return {**row, **overrides}
 
 
+def project(**overrides):
+    row = {
+        "project_name": "行业培训服务项目",
+        "purchaser": "苏州市民政局",
+        "provider_name": "苏州市甲协会",
+        "provider_credit_code": FOUNDATION,
+        "amount": Decimal("35.5"),
+        "funded_year": 2023,
+        "source_file": "funding_苏州市财政局_2023.csv",
+        "source_row": 2,
+    }
+    return {**row, **overrides}
+
+
 CLEAN = {
     "registry": [org(), org(credit_code=FOUNDATION, org_type="foundation", source_row=3)],
     "membership": [member()],
     "qualifications": [qualification()],
+    "funding": [project()],
 }
 
 
@@ -210,6 +226,29 @@ CASES = {
         "qualifications",
         [qualification(recognized_year=1950)],
         "expect_column_values_to_be_between(recognized_year)",
+    ),
+    **{
+        f"project without {column}": (
+            "funding",
+            [project(**{column: None})],
+            f"expect_column_values_to_not_be_null({column})",
+        )
+        for column in ("project_name", "purchaser", "provider_name", "amount")
+    },
+    "provider code invalid": (
+        "funding",
+        [project(provider_credit_code=corrupt_check_character(FOUNDATION))],
+        "expect_column_values_to_be_valid_credit_code(provider_credit_code)",
+    ),
+    "amount negative": (
+        "funding",
+        [project(amount=Decimal("-1"))],
+        "expect_column_values_to_be_between(amount)",
+    ),
+    "project year after the export": (
+        "funding",
+        [project(funded_year=2030)],
+        "expect_column_values_to_be_between(funded_year)",
     ),
 }
 

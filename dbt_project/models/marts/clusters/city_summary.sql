@@ -12,13 +12,23 @@ cluster_members as (
     select * from {{ ref('int_cluster_members_flagged') }}
 ),
 
+provinces as (
+    select * from {{ ref('province_summary') }}
+),
+
+divisions as (
+    select * from {{ ref('divisions') }}
+),
+
+province_divisions as (
+    select * from divisions
+    where level = 'province'
+),
+
 organization_counts as (
     select
         city_code,
-        count(*) filter (where is_active) as active_org_count,
-        count(*) filter (where is_active and org_type = 'social_group') as social_group_count,
-        count(*) filter (where is_active and org_type = 'social_service_org') as social_service_org_count,
-        count(*) filter (where is_active and org_type = 'foundation') as foundation_count
+        {{ active_org_counts() }}
     from organizations
     group by city_code
 ),
@@ -35,8 +45,15 @@ cluster_counts as (
 association_counts as (
     select
         city_code,
-        count(distinct association_credit_code) as cluster_association_count
-    from {{ ref('cluster_associations') }}
+        count(distinct association_credit_code) as cluster_association_count,
+        count(distinct association_credit_code) filter (
+            where association_is_high_grade
+        ) as high_grade_cluster_association_count,
+        count(distinct association_credit_code) filter (
+            where association_funded
+        ) as funded_cluster_association_count,
+        bool_or(association_funded is not null) as funding_known
+    from {{ ref('int_cluster_associations') }}
     group by city_code
 ),
 
@@ -52,13 +69,37 @@ member_counts as (
 final as (
     select
         organization_counts.city_code,
+        -- a municipality's districts are listed as 市辖区 (110100): the city is named after its province
+        case
+            when divisions.division_name = '市辖区' then province_divisions.division_name
+            else coalesce(divisions.division_name, '未知城市 ' || organization_counts.city_code)
+        end as city_name,
         organization_counts.active_org_count,
         organization_counts.social_group_count,
         organization_counts.social_service_org_count,
         organization_counts.foundation_count,
+        case
+            when provinces.is_complete
+                then
+                    cast(organization_counts.active_org_count as double)
+                    / nullif(provinces.active_org_count, 0)
+        end as province_share,
         coalesce(cluster_counts.cluster_count, 0) as cluster_count,
         coalesce(cluster_counts.clusters_with_association, 0) as clusters_with_association,
         coalesce(association_counts.cluster_association_count, 0) as cluster_association_count,
+        coalesce(association_counts.high_grade_cluster_association_count, 0)
+            as high_grade_cluster_association_count,
+        cast(association_counts.high_grade_cluster_association_count as double)
+        / nullif(association_counts.cluster_association_count, 0) as high_grade_cluster_association_share,
+        case
+            when association_counts.funding_known then association_counts.funded_cluster_association_count
+        end as funded_cluster_association_count,
+        case
+            when association_counts.funding_known
+                then
+                    cast(association_counts.funded_cluster_association_count as double)
+                    / nullif(association_counts.cluster_association_count, 0)
+        end as funded_cluster_association_share,
         coalesce(member_counts.cluster_member_enterprise_count, 0) as cluster_member_enterprise_count,
         {{ coalesced_flag_counts('member_counts') }},
         {{ snapshot_date() }} as snapshot_date
@@ -69,6 +110,12 @@ final as (
         on organization_counts.city_code = association_counts.city_code
     left join member_counts
         on organization_counts.city_code = member_counts.city_code
+    left join divisions
+        on organization_counts.city_code = divisions.division_code
+    left join province_divisions
+        on divisions.province_code = province_divisions.division_code
+    left join provinces
+        on divisions.province_code = provinces.province_code
 )
 
 select * from final

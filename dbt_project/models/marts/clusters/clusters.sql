@@ -5,7 +5,17 @@ clusters as (
 ),
 
 cluster_associations as (
-    select * from {{ ref('cluster_associations') }}
+    select * from {{ ref('int_cluster_associations') }}
+),
+
+pairs as (
+    select
+        pairs.cluster_code,
+        points.credit_code as paired_exhibition_point_code,
+        points.org_name as paired_exhibition_point_name
+    from {{ ref('exhibition_point_pairs') }} as pairs
+    inner join {{ ref('exhibition_points') }} as points
+        on pairs.city_code = points.city_code and pairs.point_no = points.point_no
 ),
 
 cluster_members as (
@@ -55,7 +65,10 @@ cities as (
 association_counts as (
     select
         cluster_code,
-        count(distinct association_credit_code) as association_count
+        count(distinct association_credit_code) as association_count,
+        max(association_grade) as association_grade,
+        bool_or(association_is_high_grade) as association_is_high_grade,
+        bool_or(association_funded) as association_funded
     from cluster_associations
     group by cluster_code
 ),
@@ -80,6 +93,11 @@ final as (
         clusters.is_illustrative,
         coalesce(association_counts.association_count, 0) as association_count,
         coalesce(association_counts.association_count, 0) > 0 as has_association,
+        association_counts.association_grade,
+        association_counts.association_is_high_grade,
+        association_counts.association_funded,
+        pairs.paired_exhibition_point_code,
+        pairs.paired_exhibition_point_name,
         coalesce(member_counts.member_enterprise_count, 0) as member_enterprise_count,
         coalesce(member_counts.membership_count, 0) as membership_count,
         {{ coalesced_flag_counts('member_counts') }},
@@ -95,6 +113,8 @@ final as (
         on clusters.cluster_code = member_counts.cluster_code
     left join growth
         on clusters.cluster_code = growth.cluster_code
+    left join pairs
+        on clusters.cluster_code = pairs.cluster_code
 )
 
 select * from final
