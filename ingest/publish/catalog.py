@@ -47,6 +47,7 @@ def render(publish: Path, docs: dict[str, dict]) -> str:
         f'Files and hashes: <a href="../publish/releases/{escape(date)}/index.json">index.json</a>; '
         f'every release: <a href="../publish/versions.json">versions.json</a>; '
         f"for BI tools: <code>publish/marts.duckdb</code>.</p>",
+        _report_links(latest),
         '<p>Model docs and lineage: <a href="dbt/index.html">dbt docs</a>. '
         'Validation results: <a href="gx/index.html">Great Expectations Data Docs</a>.</p>',
         _headline_table(statistics["headline"]["cities"]),
@@ -61,6 +62,17 @@ def render(publish: Path, docs: dict[str, dict]) -> str:
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _report_links(latest: dict) -> str:
+    """The night report (page and spreadsheet) of the latest release, for people rather than programs."""
+    if "report" not in latest:
+        return ""
+    return (
+        f'<p>Night report · 数据夜报: <a id="report" href="../publish/{escape(latest["report"])}">charts and '
+        f'tables per city</a>; spreadsheet · 数据表格: <a href="../publish/{escape(latest["workbook"])}">'
+        f"{escape(latest['workbook'].rsplit('/', 1)[-1])}</a>.</p>"
+    )
 
 
 def _headline_table(cities: dict[str, dict]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 MISSING = "—"
 
 
@@ -21,3 +23,19 @@ def format_figure(value) -> str:
 def is_count(value) -> bool:
     """A figure that adds up across cities (a count, not a share, flag or name)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def bilingual(description: str) -> tuple[str, str]:
+    """(中文, English) of a dbt column description written `English. 中文`; the English part cut before
+    its first parenthesis or semicolon, to serve as a label.
+
+    >>> bilingual("Designated associations graded 3A or above (still valid). 3A及以上集群协会数")
+    ('3A及以上集群协会数', 'Designated associations graded 3A or above')
+    >>> bilingual("Six-digit city code")
+    ('Six-digit city code', '')
+    """
+    text = " ".join(description.split())
+    head, sep, tail = text.rpartition(". ")
+    if not sep or not re.search(r"[\u4e00-\u9fff]", tail):
+        return text, ""
+    return tail.strip(), re.split(r"\s\(|;", head)[0].strip()

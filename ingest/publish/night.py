@@ -77,10 +77,14 @@ def publish_night(
             final = publish / relative
             final.parent.mkdir(parents=True, exist_ok=True)
             (staging / relative).replace(final)
+        from ingest.publish.report import write_reports
+
+        reports = write_reports(publish, staging, export_date, dataset_docs(data))
         index = {
             "snapshot_date": export_date.isoformat(),
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "files": files,
+            "reports": reports,
             "statistics": {"memberships_by_match_method": shares},
             "inputs": night_inputs(data, export_date),
             "fingerprint": night_fingerprint(data, export_date),
@@ -93,7 +97,12 @@ def publish_night(
             record = {"snapshot_date": export_date.isoformat(), **file_record(staging / "marts.duckdb")}
             (staging / "marts.duckdb").replace(publish / "marts.duckdb")
             write_json_atomically(marts_db_record(publish), record)
-            latest = {"snapshot_date": export_date.isoformat(), "index": str(index_file.relative_to(publish))}
+            latest = {
+                "snapshot_date": export_date.isoformat(),
+                "index": str(index_file.relative_to(publish)),
+                "report": reports[0]["path"],
+                "workbook": reports[1]["path"],
+            }
             write_json_atomically(latest_file(publish), latest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -236,7 +236,11 @@ def prune(publish: Path, keep: int, scratch: Path) -> list[str]:
     trash.mkdir(parents=True)
     for date in doomed:
         for k, folder in enumerate(
-            [release_dir(publish, date), *(publish / d / f"snapshot_date={date}" for d in DATASETS)]
+            [
+                release_dir(publish, date),
+                publish / "reports" / date,
+                *(publish / d / f"snapshot_date={date}" for d in DATASETS),
+            ]
         ):
             if folder.exists():
                 folder.replace(trash / f"{date}-{k}")
@@ -255,7 +259,7 @@ def verify(folder: Path) -> list[str]:
     publish = folder.parent.parent
     try:
         index = read_json(index_file)
-        entries = list(json_field(index_file, index, "files"))
+        entries = [*json_field(index_file, index, "files"), *index.get("reports", [])]
         marts_db = None
         if latest_snapshot(publish) == folder.name:
             marts_db = read_json(marts_db_record(publish), default=None)

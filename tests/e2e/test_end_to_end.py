@@ -137,7 +137,16 @@ def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == 12
+    assert len(files) == 14
+    # Nor in the night report: its page and its workbook (every cell string).
+    report = night["data"] / "publish" / "reports" / DATE
+    page = (report / "index.html").read_text(encoding="utf-8")
+    assert not {v for v in personal if len(v) > 2 and v in page}
+    import openpyxl
+
+    book = openpyxl.load_workbook(report / f"socorg_{DATE}.xlsx")
+    cells = {str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert len(cells) > 100 and not cells & personal
     for path in files:
         rel = duckdb.sql(f"select * from read_parquet('{path}')")
         assert not {"legal_representative", "phone", "contact_person"} & set(rel.columns)
@@ -167,14 +176,23 @@ def test_release_index_matches_the_files(night):
         "clusters",
         "registry_stats",
         "city_summary",
+        "province_summary",
+        "funding",
         "loads",
         "quality",
         "quarantine_reasons",
     }
-    for entry in index["files"]:
+    assert [r["path"] for r in index["reports"]] == [
+        f"reports/{DATE}/index.html",
+        f"reports/{DATE}/socorg_{DATE}.xlsx",
+    ]
+    assert (latest["report"], latest["workbook"]) == tuple(r["path"] for r in index["reports"])
+    for entry in [*index["files"], *index["reports"]]:
         path = publish / entry["path"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
-        assert duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0] == entry["rows"]
+        if "rows" in entry:
+            rows = duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
+            assert rows == entry["rows"]
     assert (night["data"] / "docs" / "gx" / "index.html").exists()
     assert (night["data"] / "docs" / "dbt" / "index.html").exists()
 
