@@ -86,6 +86,7 @@ def _write_night(out: Path, export_date: dt.date, seed: int, cities: list, rng, 
         "cities": {},
         "quarantine": [],
         "personal_values": [],
+        "rows": {},
     }
     lists_input = []
     for profile, orgs, members in cities:
@@ -121,6 +122,7 @@ def _write(out: Path, source: str, export_date: dt.date, tables: list[ExportTabl
     folder = out / source / export_date.isoformat()
     for table in tables:
         write_export(table, folder)
+        truth["rows"][source] = truth["rows"].get(source, 0) + len(table.rows)
         truth["quarantine"] += [
             {"source": source, "file": table.file_name, "row": row, "reason": reason}
             for row, reason in table.bad_rows()

@@ -36,10 +36,16 @@ class Scale:
     memberships: int
     province: str | None  # a province's division code, or None for every province
     city: str | None = None  # one city's division code (benchmarks' city size), or None
+    # Jiangsu as the reports describe it: Suzhou written by the city sample, byte for byte, and the
+    # other cities (and the province's own registrations) sized so that Suzhou is SUZHOU_SHARE of it.
+    # `organizations` is then ignored.
+    suzhou_as_city_sample: bool = False
 
 
 SCALES = {
-    "province": Scale(organizations=80_000, memberships=1_000_000, province="320000"),  # Jiangsu
+    "province": Scale(
+        organizations=80_000, memberships=1_000_000, province="320000", suzhou_as_city_sample=True
+    ),  # Jiangsu
     "national": Scale(organizations=1_000_000, memberships=20_000_000, province=None),
 }
 MEMBERS_PER_ASSOCIATION = 2_000  # an association's list, on average
@@ -49,6 +55,9 @@ STATUS_SHARES = {"正常": 0.90, "存续": 0.05, "已注销": 0.04, "已撤销":
 QUALIFICATION_SHARES = {"high_tech": 0.10, "srdi": 0.05, "listed": 0.01}
 TRADES = ["电子", "软件", "智能装备", "新材料", "生物医药", "汽车零部件", "纺织", "物流", "食品", "新能源"]
 REGISTRY_FORMATS = ("utf-8", "gb18030", "utf-8-sig")  # by city, in turn
+SUZHOU_SHARE = 0.10  # Suzhou's 7,724 organizations are "about 10 % of the province's" (domain.md)
+PROVINCE_OWN_SHARE = 0.02  # of a province's active organizations, those registered by the province itself
+ACTIVE_SHARE = STATUS_SHARES["正常"] + STATUS_SHARES["存续"]
 
 
 @dataclass(frozen=True)
@@ -109,13 +118,28 @@ def write_scale(
     scale = scale or SCALES[scale_name]
     cities = scale_cities(scale)
     rng = random.Random(f"socorg:{seed}:{scale_name}:{export_date.isoformat()}")
-    weights = [len(c.districts) for c in cities]
-    org_counts = shares(scale.organizations, weights)
-    membership_counts = shares(scale.memberships, weights)
     truth = {"export_date": export_date.isoformat(), "seed": seed, "scale": scale_name, "cities": {}}
+    active_targets: list[int | None] = [None] * len(cities)
+    if scale.suzhou_as_city_sample:
+        suzhou = _suzhou_as_city_sample(out, export_date, seed)
+        truth["cities"]["320500"] = suzhou
+        cities = [c for c in cities if c.code != "320500"]
+        province = round(suzhou["active_org_count"] / SUZHOU_SHARE)
+        own = round(province * PROVINCE_OWN_SHARE)
+        active_targets = shares(
+            province - suzhou["active_org_count"] - own, [len(c.districts) for c in cities]
+        )
+        province_city = City(scale.province, _province_name(scale.province), [scale.province])
+        cities, active_targets = [*cities, province_city], [*active_targets, own]
+        org_counts = [round(n / ACTIVE_SHARE) for n in active_targets]
+        membership_counts = [*shares(scale.memberships, [len(c.districts) for c in cities[:-1]]), 0]
+    else:
+        weights = [len(c.districts) for c in cities]
+        org_counts = shares(scale.organizations, weights)
+        membership_counts = shares(scale.memberships, weights)
     with (
         tqdm(
-            total=scale.organizations + scale.memberships,
+            total=sum(org_counts) + sum(membership_counts),
             unit=" rows",
             unit_scale=True,
             disable=not progress,
@@ -123,20 +147,61 @@ def write_scale(
         ) as bar,
         _Qualifications(out, export_date) as lists,
     ):
-        for index, (city, orgs, memberships) in enumerate(
-            zip(cities, org_counts, membership_counts, strict=True)
+        for index, (city, orgs, memberships, active) in enumerate(
+            zip(cities, org_counts, membership_counts, active_targets, strict=True)
         ):
             writer = _CityWriter(out, export_date, city, index, rng, bar, lists)
-            truth["cities"][city.code] = writer.write(orgs, memberships)
+            written = writer.write(orgs, memberships, active)
+            if city.code == scale.province:  # registered by the province itself: in no city
+                truth["province_registered"] = written
+            else:
+                truth["cities"][city.code] = written
+    if scale.suzhou_as_city_sample:
+        everyone = [*truth["cities"].values(), truth["province_registered"]]
+        truth["province"] = {
+            "province_code": scale.province,
+            "active_org_count": sum(c["active_org_count"] for c in everyone),
+            "city_count": len(truth["cities"]),
+        }
+    written = [
+        *truth["cities"].values(),
+        *([truth["province_registered"]] if "province_registered" in truth else []),
+    ]
     truth["rows"] = {
-        "registry": sum(c["registry_rows"] for c in truth["cities"].values()),
-        "membership": sum(c["membership_rows"] for c in truth["cities"].values()),
-        "qualifications": lists.rows,
+        "registry": sum(c["registry_rows"] for c in written),
+        "membership": sum(c["membership_rows"] for c in written),
+        "qualifications": lists.rows + sum(c.get("qualification_rows", 0) for c in written),
     }
     path = out / "_truth" / f"{export_date.isoformat()}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     return truth
+
+
+def _province_name(code: str) -> str:
+    return next(r["division_name"] for r in read_seed("divisions") if r["division_code"] == code)
+
+
+def _suzhou_as_city_sample(out: Path, export_date: dt.date, seed: int) -> dict:
+    """Suzhou's exports exactly as `socorg sample --city suzhou` writes them; its qualification lists
+    renamed `suzhou_<list>` beside the province's. The city's entry of the scale's truth."""
+    from ingest.sample.generate import write_sample
+
+    truth = write_sample(out, export_date, "suzhou", seed)
+    lists = out / "qualifications" / export_date.isoformat()
+    for path in list(lists.iterdir()):
+        if not path.name.startswith("top100_"):
+            path.rename(path.with_name(f"suzhou_{path.name}"))
+    summary = truth["cities"]["320500"]["city_summary"]
+    return {
+        "registry_rows": truth["rows"]["registry"],
+        "active_org_count": summary["active_org_count"],
+        **{f"{t}_count": summary[f"{t}_count"] for t in TYPE_SHARES},
+        "associations": summary["cluster_association_count"],
+        "membership_rows": truth["rows"]["membership"],
+        "member_enterprises": summary["cluster_member_enterprise_count"],
+        "qualification_rows": truth["rows"]["qualifications"],
+    }
 
 
 class _CityWriter:
@@ -151,10 +216,10 @@ class _CityWriter:
         self.designated = [a for a in read_seed("cluster_associations") if a["city_code"] == city.code]
         self.codes = {a["association_credit_code"] for a in self.designated}
 
-    def write(self, orgs: int, memberships: int) -> dict:
+    def write(self, orgs: int, memberships: int, active_target: int | None = None) -> dict:
         wanted = max(1, round(memberships / MEMBERS_PER_ASSOCIATION), len(self.designated))
         associations = wanted if memberships else 0
-        active, association_codes = self._registry(orgs, associations)
+        active, association_codes = self._registry(orgs, associations, active_target)
         sizes = shares(memberships, [self.rng.uniform(0.3, 1.7) for _ in association_codes])
         pool = max([round(memberships / MEMBERSHIPS_PER_ENTERPRISE), *sizes])
         enterprises = self._enterprises(pool)
@@ -172,8 +237,16 @@ class _CityWriter:
             "member_enterprises": len(members),
         }
 
-    def _registry(self, orgs: int, associations: int) -> tuple[dict[str, int], list[str]]:
-        """The registry export; active organizations by type and the codes of the associations."""
+    def _registry(
+        self, orgs: int, associations: int, active_target: int | None = None
+    ) -> tuple[dict[str, int], list[str]]:
+        """The registry export; active organizations by type and the codes of the associations.
+
+        With `active_target`, exactly that many organizations are active (the associations among them).
+        """
+        inactive: set[int] = set()
+        if active_target is not None:
+            inactive = set(self.rng.sample(range(associations + 1, orgs + 1), orgs - active_target))
         fmt = REGISTRY_FORMATS[self.index % len(REGISTRY_FORMATS)]
         spelled = HEADERS[("suzhou", "shenzhen")[self.index % 2]]
         date_zh = f"{self.export_date.year}年{self.export_date.month}月{self.export_date.day}日"
@@ -187,7 +260,12 @@ class _CityWriter:
             for n in range(1, orgs + 1):
                 # The first organizations are the city's associations: active social groups.
                 is_association = n <= associations
-                org_type, status = ("social_group", "正常") if is_association else self._draw()
+                if is_association:
+                    org_type, status = "social_group", "正常"
+                elif active_target is None:
+                    org_type, status = self._draw()
+                else:
+                    org_type, status = self._draw(active=n not in inactive)
                 cells = self._organization(n, org_type, status, is_association)
                 if n <= len(self.designated):
                     cells[1:3] = [
@@ -202,10 +280,14 @@ class _CityWriter:
             writer.writerow([f"合计：{orgs}"])
         return active, association_codes
 
-    def _draw(self) -> tuple[str, str]:
-        """An organization type and a registration status, in their shares."""
+    def _draw(self, active: bool | None = None) -> tuple[str, str]:
+        """An organization type and a registration status, in their shares (among the active or the
+        inactive statuses when `active` is given)."""
         org_type = self.rng.choices(list(TYPE_SHARES), list(TYPE_SHARES.values()))[0]
-        return org_type, self.rng.choices(list(STATUS_SHARES), list(STATUS_SHARES.values()))[0]
+        statuses = {
+            s: w for s, w in STATUS_SHARES.items() if active is None or (s in ("正常", "存续")) == active
+        }
+        return org_type, self.rng.choices(list(statuses), list(statuses.values()))[0]
 
     def _organization(self, n: int, org_type: str, status: str, is_association: bool) -> list:
         rng = self.rng

@@ -190,3 +190,54 @@ def test_membership_files_parsed_together_come_out_as_parsed_alone(tmp_path):
             assert written.equals(
                 pq.read_table(tmp_path / folder.replace("together", "alone") / f"{path.stem}.parquet")
             ), path.name
+
+
+# The province as the reports describe it, with few memberships (they do not change the registry).
+JIANGSU = Scale(organizations=0, memberships=3_000, province="320000", suzhou_as_city_sample=True)
+
+
+@pytest.fixture(scope="module")
+def jiangsu(tmp_path_factory):
+    out = tmp_path_factory.mktemp("jiangsu") / "exports"
+    return out, write_scale(out, DATE, "province", progress=False, scale=JIANGSU)
+
+
+def test_the_province_sample_holds_suzhou_as_the_city_sample_writes_it(jiangsu, tmp_path, suzhou_figures):
+    from ingest.sample.generate import write_sample
+
+    out, truth = jiangsu
+    city = tmp_path / "city"
+    write_sample(city, DATE, "suzhou")
+    written = [p for p in city.rglob("*") if p.is_file() and "_truth" not in p.parts]
+    assert len(written) > 30
+    for path in written:
+        relative = path.relative_to(city)
+        if relative.parts[0] == "qualifications" and not path.name.startswith("top100_"):
+            relative = relative.with_name(f"suzhou_{path.name}")  # beside the province's lists
+        assert (out / relative).read_bytes() == path.read_bytes(), relative
+    assert truth["cities"]["320500"]["active_org_count"] == suzhou_figures["active_org_count"] == 7724
+    # Suzhou is 10 % of the province: its 13 cities and the organizations the province registered itself.
+    assert truth["province"] == {"province_code": "320000", "active_org_count": 77_240, "city_count": 13}
+    assert (out / "registry" / DATE.isoformat() / "registry_320000_20231031.csv").exists()
+
+
+@pytest.mark.e2e
+def test_the_pipeline_gives_suzhou_a_tenth_of_jiangsu(jiangsu, tmp_path):
+    out, truth = jiangsu
+    env = {**os.environ, "SOCORG_EXPORTS": str(out), "SOCORG_DATA": str(tmp_path / "data")}
+    done = socorg("run", "--date", DATE.isoformat(), env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    publish = tmp_path / "data" / "publish"
+    with duckdb.connect() as con:
+        [province] = con.execute(
+            "select province_code, province_name, active_org_count, city_count, is_complete "
+            f"from '{publish}/province_summary/*/*.parquet'"
+        ).fetchall()
+        query = f"select city_code, province_share from '{publish}/city_summary/*/*.parquet'"
+        shares = dict(con.execute(query).fetchall())
+    assert province == ("320000", "江苏省", 77_240, 13, True)
+    assert shares["320500"] == 0.1
+    assert sum(shares.values()) == pytest.approx(
+        1 - truth["province_registered"]["active_org_count"] / 77_240
+    )
+    assert "province 320000 江苏省: 77,240 active organizations; 13 of 13 cities delivered" in done.stdout

@@ -116,6 +116,8 @@ final as (
         on divisions.province_code = province_divisions.division_code
     left join provinces
         on divisions.province_code = provinces.province_code
+    -- organizations registered by a province itself (320000) count in province_summary, not as a city
+    where divisions.level is distinct from 'province'
 )
 
 select * from final
