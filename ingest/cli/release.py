@@ -48,7 +48,8 @@ def verify_command(args) -> int:
     index = read_json(folder / "index.json")
     if latest_snapshot(publish) == folder.name and marts_db_record(publish).exists():
         print(f"  {publish / 'marts.duckdb'} matches {marts_db_record(publish).name}")
-    print(f"socorg verify {folder}: OK, {len(index['files'])} files match index.json")
+    checked = len(index["files"]) + len(index.get("reports", []))
+    print(f"socorg verify {folder}: OK, {checked} files match index.json")
     return 0
 
 

@@ -122,7 +122,7 @@ def test_the_backfill_gives_the_releases_of_the_nightly_runs(backfill_started, b
     assert marts_content(publish) == marts_content(reference)
     done = socorg("verify", "latest", env={**os.environ, "SOCORG_DATA": str(backfill_started.data)})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.endswith(f"releases/{MONTH[-1]}: OK, 12 files match index.json\n")
+    assert done.stdout.endswith(f"releases/{MONTH[-1]}: OK, 16 files match index.json\n")
 
 
 def test_backfilled_nights_raise_no_deadline_alert(backfilled, webhook):

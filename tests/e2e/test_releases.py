@@ -139,7 +139,7 @@ def test_verify_says_ok_or_names_the_file_that_differs(data, first_night):
     env = {**first_night["env"], "SOCORG_DATA": str(data)}
     ok = socorg("verify", FIRST_NIGHT, env=env)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip().endswith(f"OK, {len(DATASETS)} files match index.json")
+    assert ok.stdout.strip().endswith(f"OK, {len(DATASETS) + 2} files match index.json")  # and the report
     assert socorg("verify", "latest", env=env).returncode == 0
 
     damaged = dataset_path(data / "publish", "clusters", NIGHT)
@@ -151,6 +151,10 @@ def test_verify_says_ok_or_names_the_file_that_differs(data, first_night):
     assert "FAILED" in failed.stderr
     assert f"clusters/snapshot_date={FIRST_NIGHT}/clusters.parquet: sha256 " in failed.stderr
     assert "organizations" not in failed.stderr
+    workbook = data / "publish" / "reports" / FIRST_NIGHT / f"socorg_{FIRST_NIGHT}.xlsx"
+    workbook.write_bytes(workbook.read_bytes() + b"\0")
+    failed = socorg("verify", FIRST_NIGHT, env=env)
+    assert f"reports/{FIRST_NIGHT}/socorg_{FIRST_NIGHT}.xlsx: sha256 " in failed.stderr
 
 
 def test_marts_duckdb_has_a_table_per_dataset_with_comments(first_night):
