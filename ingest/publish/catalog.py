@@ -71,7 +71,8 @@ def _report_links(latest: dict) -> str:
     return (
         f'<p>Night report · 数据夜报: <a id="report" href="../publish/{escape(latest["report"])}">charts and '
         f'tables per city</a>; spreadsheet · 数据表格: <a href="../publish/{escape(latest["workbook"])}">'
-        f"{escape(latest['workbook'].rsplit('/', 1)[-1])}</a>.</p>"
+        f"{escape(latest['workbook'].rsplit('/', 1)[-1])}</a>; every night's: "
+        '<a href="../publish/reports/index.html">reports</a>.</p>'
     )
 
 

@@ -115,7 +115,9 @@ def publish_night(
         with duckdb.connect(str(data / "warehouse.duckdb")) as con:
             pruned_raw = prune_raw_nights(data, keep_raw_nights, con)
     from ingest.publish.catalog import write_catalog
+    from ingest.publish.report import write_reports_index
 
+    write_reports_index(publish)
     write_catalog(data)
     return {
         "release": str(index_file),

@@ -101,6 +101,38 @@ def write_reports(publish: Path, staging: Path, export_date: dt.date, docs: dict
     ]
 
 
+def write_reports_index(publish: Path) -> Path:
+    """`publish/reports/index.html`: every release's report and workbook, newest first, the latest marked
+    — the page to bookmark."""
+    from ingest.common.files import read_json, write_atomically
+    from ingest.publish.release import latest_file, releases
+
+    latest = read_json(latest_file(publish), default={}).get("snapshot_date")
+    items = []
+    for date in reversed(releases(publish)):
+        if not (report_dir(publish, date) / "index.html").exists():
+            continue  # a release written before reports were
+        mark = ' <strong class="latest">最新 · latest</strong>' if date == latest else ""
+        items.append(
+            f'<li><a href="{date}/index.html">{date}</a> · '
+            f'<a href="{date}/socorg_{date}.xlsx">socorg_{date}.xlsx</a>{mark}</li>'
+        )
+    page = "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="zh-CN"><head><meta charset="utf-8">',
+            "<title>社会组织数据夜报 · socorg night reports</title>",
+            f"<style>{STYLE}</style></head><body>",
+            f"<h1>{_caption('社会组织数据夜报', 'socorg night reports')}</h1>",
+            f'<ul class="reports">{"".join(items)}</ul>' if items else "<p>无 · none yet</p>",
+            "</body></html>",
+        ]
+    )
+    path = publish / "reports" / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomically(path, lambda tmp: tmp.write_text(page + "\n", encoding="utf-8"))
+
+
 def report_dir(publish: Path, export_date: dt.date | str) -> Path:
     """`publish/reports/<date>/`: the night's page and workbook."""
     date = export_date if isinstance(export_date, str) else export_date.isoformat()

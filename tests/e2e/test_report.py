@@ -121,6 +121,9 @@ def test_the_catalog_links_the_report(first_night):
     catalog = (first_night["data"] / "docs" / "index.html").read_text(encoding="utf-8")
     assert f'href="../publish/reports/{FIRST_NIGHT}/index.html"' in catalog
     assert f'href="../publish/reports/{FIRST_NIGHT}/socorg_{FIRST_NIGHT}.xlsx"' in catalog
+    assert 'href="../publish/reports/index.html"' in catalog
+    every = (first_night["data"] / "publish" / "reports" / "index.html").read_text(encoding="utf-8")
+    assert f'<li><a href="{FIRST_NIGHT}/index.html">{FIRST_NIGHT}</a>' in every and "最新 · latest" in every
 
 
 def test_the_workbook_reads_back_with_the_published_figures(first_night):
