@@ -40,7 +40,7 @@ DATASETS = {
     "city_summary": Dataset(("city_code",), "city · 城市"),
     "province_summary": Dataset(("province_code",), "province · 省份"),
     "funding": Dataset(
-        ("publisher", "list_year", "project_name", "provider_name"),
+        ("publisher", "list_year", "project_name", "purchaser", "provider_name", "amount"),
         "government purchase-of-service project × provider · 政府购买服务项目 × 承接主体",
     ),
     "loads": Dataset(("source", "file_name", "version"), "export file and version · 导入文件及其版本"),

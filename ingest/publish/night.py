@@ -73,13 +73,15 @@ def publish_night(
 
             parquet = {d: staging / relative for d, (relative, _) in staged.items()}
             build_marts_db(staging / "marts.duckdb", parquet, dataset_docs(data))
+        from ingest.publish.report import install_reports, write_reports
+
+        tonight = {d: staging / relative for d, (relative, _) in staged.items()}
+        reports = write_reports(staging, export_date, dataset_docs(data), publish, tonight)
         for relative, _ in staged.values():
             final = publish / relative
             final.parent.mkdir(parents=True, exist_ok=True)
             (staging / relative).replace(final)
-        from ingest.publish.report import write_reports
-
-        reports = write_reports(publish, staging, export_date, dataset_docs(data))
+        install_reports(staging, publish, export_date)
         index = {
             "snapshot_date": export_date.isoformat(),
             "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

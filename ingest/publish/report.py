@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 
 from ingest.common.sql import sql_path
-from ingest.publish.datasets import dataset_path
+from ingest.publish.catalog import STYLE as CATALOG_STYLE
 from ingest.publish.figures import bilingual, format_figure
 
 ORG_TYPES = {"social_group": "社会团体", "social_service_org": "社会服务机构", "foundation": "基金会"}
@@ -33,72 +33,86 @@ CHANGE_TYPES = {
 }
 CHANGES_LISTED = 10  # the night's changes of a city shown one by one; the rest counted
 CHART_WIDTH = 520
-STYLE = """
-body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", sans-serif; margin: 2rem auto;
-       max-width: 72rem; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; }
-td, th { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+STYLE = (
+    CATALOG_STYLE
+    + """
 section.city { border-top: 3px solid #345; margin-top: 2rem; }
 figure { margin: 1rem 0; } figcaption { font-weight: 600; margin-bottom: .3rem; }
-.en { color: #555; font-weight: normal; } .code { color: #777; }
+.en { color: #555; font-weight: normal; }
 """
+)
 
 
-def read_night(publish: Path, export_date: dt.date) -> dict:
-    """The published datasets the report shows, as pandas DataFrames (city-sized: a few thousand rows)."""
+def month_window(export_date: dt.date) -> dt.date:
+    """The first day of the 12 months a report's monthly chart covers: the night's month and 11 before."""
+    month = export_date.year * 12 + export_date.month - 1 - 11
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def read_night(publish: Path, export_date: dt.date, tonight: dict[str, Path]) -> dict:
+    """The datasets the report shows, as pandas DataFrames (city-sized: a few thousand rows): tonight's
+    staged files, and for the charts over time the nights published before it."""
     import duckdb
 
     def night(dataset: str, where: str = "true") -> object:
-        path = sql_path(dataset_path(publish, dataset, export_date))
-        return duckdb.sql(f"select * from read_parquet({path}) where {where}").df()
+        return duckdb.sql(f"select * from read_parquet({sql_path(tonight[dataset])}) where {where}").df()
 
-    def kept(dataset: str) -> object:  # every night published so far, up to this one
-        glob = sql_path(publish / dataset / "snapshot_date=*" / f"{dataset}.parquet")
-        return duckdb.sql(
-            f"select * from read_parquet({glob}, union_by_name = true) "
-            f"where snapshot_date <= '{export_date.isoformat()}'"
-        ).df()
+    def kept(dataset: str, since: dt.date | None = None) -> object:
+        """Tonight's rows and those of the nights published before it (since `since`)."""
+        files = [tonight[dataset]]
+        for path in sorted((publish / dataset).glob("snapshot_date=*/*.parquet")):
+            night_date = dt.date.fromisoformat(path.parent.name.removeprefix("snapshot_date="))
+            if night_date < export_date and (since is None or night_date >= since):
+                files.append(path)
+        listed = ", ".join(sql_path(f) for f in files)
+        return duckdb.sql(f"select * from read_parquet([{listed}], union_by_name = true)").df()
 
-    year_ago = (export_date.replace(day=1) - dt.timedelta(days=335)).replace(day=1).isoformat()
+    start = month_window(export_date).isoformat()
     return {
         "city_summary": night("city_summary"),
         "city_history": kept("city_summary"),
         "clusters": night("clusters"),
         "registry_stats": night("registry_stats"),
-        "registered": night("organizations", f"registered_on >= '{year_ago}'"),
+        "registered": night("organizations", f"registered_on >= '{start}'"),
         "changes": night("registry_changes"),
-        "changes_kept": kept("registry_changes"),
+        "changes_kept": kept("registry_changes", month_window(export_date)),
         "loads": night("loads"),
         "quarantine_reasons": night("quarantine_reasons"),
         "quality": night("quality"),
     }
 
 
-def write_reports(publish: Path, staging: Path, export_date: dt.date, docs: dict[str, dict]) -> list[dict]:
-    """Write the night's page and workbook, from its published datasets, into `publish/reports/<date>/`
-    (staged, then moved in whole); their index entries (path, bytes, sha256)."""
-    import shutil
-
+def write_reports(
+    staging: Path, export_date: dt.date, docs: dict[str, dict], publish: Path, tonight: dict[str, Path]
+) -> list[dict]:
+    """Write the night's page and workbook into `staging/reports/<date>/`, from tonight's staged datasets
+    (`tonight`: dataset → staged Parquet) and the nights already published; their index entries (path,
+    bytes, sha256). install_reports moves them into publish/ with the Parquet."""
     from ingest.common.files import sha256_of
     from ingest.publish.workbook import write_workbook
 
     date = export_date.isoformat()
-    frames = read_night(publish, export_date)
+    frames = read_night(publish, export_date, tonight)
     folder = staging / "reports" / date
     folder.mkdir(parents=True)
     workbook = write_workbook(folder / f"socorg_{date}.xlsx", frames, docs, export_date)
     page = folder / "index.html"
     page.write_text(render_report(frames, export_date, docs, workbook.name), encoding="utf-8")
+    return [
+        {"path": f"reports/{date}/{p.name}", "bytes": p.stat().st_size, "sha256": sha256_of(p)}
+        for p in (page, workbook)
+    ]
+
+
+def install_reports(staging: Path, publish: Path, export_date: dt.date) -> None:
+    """Move the staged report folder into `publish/reports/<date>/` (replacing a previous run's)."""
+    import shutil
+
     final = report_dir(publish, export_date)
     if final.exists():
         shutil.rmtree(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    folder.replace(final)
-    return [
-        {"path": f"reports/{date}/{p.name}", "bytes": p.stat().st_size, "sha256": sha256_of(p)}
-        for p in (final / page.name, final / workbook.name)
-    ]
+    (staging / "reports" / export_date.isoformat()).replace(final)
 
 
 def write_reports_index(publish: Path) -> Path:
@@ -204,6 +218,12 @@ def _city_section(frames: dict, city: dict, docs: dict[str, dict]) -> str:
             "</section>",
         ]
     )
+
+
+def _text(value) -> str:
+    """A cell as text for the page: empty for null (pandas gives NaN for a null text)."""
+    plain = _plain(value)
+    return "" if plain is None else str(plain)
 
 
 def _plain(value):
@@ -408,8 +428,8 @@ def _changes_table(changes, code: str) -> str:
     listed = rows.sort_values(["change_type", "credit_code"]).head(CHANGES_LISTED)
     detail = "".join(
         f"<tr><td>{escape(CHANGE_TYPES.get(r.change_type, r.change_type))}</td>"
-        f"<td>{escape(str(r.org_name))}</td>"
-        f"<td>{escape(str(r.value_before or ''))}</td><td>{escape(str(r.value_after or ''))}</td></tr>"
+        f"<td>{escape(_text(r.org_name))}</td>"
+        f"<td>{escape(_text(r.value_before))}</td><td>{escape(_text(r.value_after))}</td></tr>"
         for r in listed.itertuples()
     )
     more = len(rows) - len(listed)
@@ -448,7 +468,7 @@ def _quality_section(frames: dict) -> str:
     quality = frames["quality"]
     failed = quality[~quality.success.astype(bool)].sort_values(["source", "expectation", "column_name"])
     failed_rows = "".join(
-        f"<tr><td>{escape(r.source)}</td><td>{escape(r.expectation)}</td><td>{escape(str(r.column_name))}</td>"
+        f"<tr><td>{escape(r.source)}</td><td>{escape(r.expectation)}</td><td>{escape(_text(r.column_name))}</td>"
         f'<td>{escape(r.severity)}</td><td class="num">{int(r.unexpected_count):,}</td></tr>'
         for r in failed.itertuples()
     )

@@ -125,6 +125,40 @@ def test_the_backfill_gives_the_releases_of_the_nightly_runs(backfill_started, b
     assert done.stdout.endswith(f"releases/{MONTH[-1]}: OK, 16 files match index.json\n")
 
 
+def test_the_last_nights_report_shows_its_changes_and_every_night(backfill_started, backfilled):
+    """A night with registry changes and nights before it: the report's change counts, its chart over
+    the nights and its workbook's 登记变动 sheet are the published ones (night 1 has none of these)."""
+    import re
+    from collections import Counter
+
+    import duckdb
+    import openpyxl
+
+    last = MONTH[-1].isoformat()
+    publish = backfill_started.data / "publish"
+    changes = duckdb.sql(
+        f"select * from read_parquet('{publish}/registry_changes/snapshot_date={last}/*.parquet')"
+    )
+    changes = [dict(zip(changes.columns, row, strict=True)) for row in changes.fetchall()]
+    assert changes
+    page = (publish / "reports" / last / "index.html").read_text(encoding="utf-8")
+    shown = dict(
+        re.findall(r'data-dataset="registry_changes" data-key="440300" data-column="([^"]+)">([^<]+)<', page)
+    )
+    assert shown == {kind: f"{n:,}" for kind, n in Counter(c["change_type"] for c in changes).items()}
+    assert ">nan<" not in page and ">None<" not in page  # a null before/after value is an empty cell
+    chart = page[page.index('id="org-types-440300"') :]
+    bars = chart[chart.index("rect mark container") : chart.index("</g>", chart.index("rect mark container"))]
+    assert bars.count("<path") == 3 * NIGHTS  # three organization types, every night published
+    sheet = openpyxl.load_workbook(publish / "reports" / last / f"socorg_{last}.xlsx")["登记变动"]
+    english = [c.value for c in sheet[2]]
+    written = [dict(zip(english, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)]
+    key = ("credit_code", "change_type", "value_before", "value_after")
+    assert sorted(tuple(r[k] for k in key) for r in written) == sorted(
+        tuple(c[k] for k in key) for c in changes
+    )
+
+
 def test_backfilled_nights_raise_no_deadline_alert(backfilled, webhook):
     """Every backfilled night was past its 07:00 deadline before it began: no page for any of them."""
     alerts = [

@@ -24,7 +24,7 @@ def test_a_release_loads_whole_with_comments_and_a_broken_one_changes_nothing(
     env = {**first_night["env"], "SOCORG_DATA": str(data)}
     loaded = socorg("publish-postgres", "--dsn", postgres_dsn, "--schema", "marts_test", env=env)
     assert loaded.returncode == 0, loaded.stderr
-    assert f"release {FIRST_NIGHT} is now schema marts_test (12 tables" in loaded.stdout
+    assert f"release {FIRST_NIGHT} is now schema marts_test (14 tables" in loaded.stdout
 
     publish = data / "publish"
     index = json.loads((publish / "releases" / FIRST_NIGHT / "index.json").read_text(encoding="utf-8"))

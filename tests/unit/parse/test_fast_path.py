@@ -75,7 +75,7 @@ def sample(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("source", ["registry", "membership", "qualifications"])
+@pytest.mark.parametrize("source", ["registry", "membership", "qualifications", "funding"])
 def test_sample_exports_parse_the_same_both_ways(sample, source, tmp_path):
     files = sorted((sample / source / DATE.isoformat()).glob("*.csv"))
     assert files, f"the sample writes {source} CSV files"

@@ -12,16 +12,22 @@ funding as (
     select * from {{ ref('int_funding_matched') }}
 ),
 
--- Funded: a project of the last 12 months, judged by year (the lists give the project's year only):
--- this year's or last year's. Unknown (null) on a night without any funding list.
+-- Funded: a project of the last 12 months. The lists give a project's year only (年度; when a list
+-- leaves it out, the year in its file name): this year's or last year's projects, none of a later year.
 funded as (
     select distinct matched_credit_code as credit_code
     from funding
-    where funded_year >= year({{ snapshot_date() }} - interval 12 month)
+    where
+        coalesce(funded_year, try_cast(list_year as integer))
+        between year({{ snapshot_date() }} - interval 12 month) and year({{ snapshot_date() }})
 ),
 
-funding_delivered as (
-    select count(*) > 0 as delivered from funding
+-- Whether tonight's lists speak for a city at all: they name at least one of its registered
+-- organizations. A city no list covers gets unknown (null), not "not funded".
+covered_cities as (
+    select distinct city_code
+    from funding
+    where city_code is not null
 ),
 
 final as (
@@ -31,14 +37,18 @@ final as (
         designated.association_credit_code,
         coalesce(organizations.org_name, designated.association_name) as association_name,
         organizations.rating as association_grade,
-        coalesce(organizations.is_high_grade, false) as association_is_high_grade,
-        case when funding_delivered.delivered then funded.credit_code is not null end as association_funded
+        -- a deregistered association keeps its last grade on record but is not counted as high grade
+        coalesce(organizations.is_active and organizations.is_high_grade, false) as association_is_high_grade,
+        case
+            when covered_cities.city_code is not null then funded.credit_code is not null
+        end as association_funded
     from designated
-    cross join funding_delivered
     left join organizations
         on designated.association_credit_code = organizations.credit_code
     left join funded
         on designated.association_credit_code = funded.credit_code
+    left join covered_cities
+        on designated.city_code = covered_cities.city_code
 )
 
 select * from final

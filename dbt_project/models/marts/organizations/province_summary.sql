@@ -16,12 +16,14 @@ province_names as (
     where level = 'province'
 ),
 
+-- The cities expected to deliver: prefecture-level ones, not the province's directly administered
+-- counties (省直辖县级行政区划, 重庆 县), which have no registry of a city of their own.
 province_cities as (
     select
         province_code,
         count(*) as expected_city_count
     from divisions
-    where level = 'city'
+    where level = 'city' and division_name not like '%直辖%' and division_name != '县'
     group by province_code
 ),
 
