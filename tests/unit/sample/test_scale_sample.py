@@ -128,29 +128,6 @@ def test_the_cli_refuses_scale_with_a_city(tmp_path):
     assert "--scale province writes one night of many cities; drop --city and --nights" in done.stderr
 
 
-@pytest.mark.e2e
-def test_the_pipeline_publishes_a_province_shaped_night(small, tmp_path):
-    out, truth = small
-    env = {**os.environ, "SOCORG_EXPORTS": str(out), "SOCORG_DATA": str(tmp_path / "data")}
-    done = socorg("run", "--date", DATE.isoformat(), env=env)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    publish = tmp_path / "data" / "publish"
-    with duckdb.connect() as con:
-        summary = dict(
-            con.execute(
-                f"select city_code, active_org_count from '{publish}/city_summary/*/*.parquet'"
-            ).fetchall()
-        )
-        [(memberships,)] = con.execute(f"select count(*) from '{publish}/memberships/*/*.parquet'").fetchall()
-    assert summary == {code: city["active_org_count"] for code, city in truth["cities"].items()}
-    assert memberships == SMALL.memberships
-    # Thirteen cities are summed in the run's output, not printed one by one.
-    active = sum(city["active_org_count"] for city in truth["cities"].values())
-    assert f"13 cities, together (each city's figures: {publish}/city_summary/" in done.stdout
-    assert re.search(rf"active_org_count\s+{active:,}\n", done.stdout)
-    assert "city 320100:" not in done.stdout
-
-
 def test_parse_workers_give_what_one_process_gives(small, tmp_path, monkeypatch):
     """Many files are parsed by worker processes; the raw partitions and the load log are the same."""
     out, _ = small
@@ -222,7 +199,7 @@ def test_the_province_sample_holds_suzhou_as_the_city_sample_writes_it(jiangsu, 
 
 
 @pytest.mark.e2e
-def test_the_pipeline_gives_suzhou_a_tenth_of_jiangsu(jiangsu, tmp_path):
+def test_the_pipeline_publishes_the_province_and_gives_suzhou_a_tenth_of_it(jiangsu, tmp_path):
     out, truth = jiangsu
     env = {**os.environ, "SOCORG_EXPORTS": str(out), "SOCORG_DATA": str(tmp_path / "data")}
     done = socorg("run", "--date", DATE.isoformat(), env=env)
@@ -233,8 +210,24 @@ def test_the_pipeline_gives_suzhou_a_tenth_of_jiangsu(jiangsu, tmp_path):
             "select province_code, province_name, active_org_count, city_count, is_complete "
             f"from '{publish}/province_summary/*/*.parquet'"
         ).fetchall()
-        query = f"select city_code, province_share from '{publish}/city_summary/*/*.parquet'"
-        shares = dict(con.execute(query).fetchall())
+        query = (
+            f"select city_code, province_share, active_org_count from '{publish}/city_summary/*/*.parquet'"
+        )
+        cities = con.execute(query).fetchall()
+        [(memberships,)] = con.execute(f"select count(*) from '{publish}/memberships/*/*.parquet'").fetchall()
+    shares = {code: share for code, share, _ in cities}
+    assert {code: active for code, _, active in cities} == {
+        code: city["active_org_count"] for code, city in truth["cities"].items()
+    }
+    loads = duckdb.sql(
+        f"select sum(rows_loaded) from '{publish}/loads/*/*.parquet' where source = 'membership'"
+    )
+    assert JIANGSU.memberships < memberships <= loads.fetchall()[0][0]  # the other cities' and Suzhou's
+    # Thirteen cities are summed in the run's output, not printed one by one.
+    active = sum(city["active_org_count"] for city in truth["cities"].values())
+    assert f"13 cities, together (each city's figures: {publish}/city_summary/" in done.stdout
+    assert re.search(rf"active_org_count\s+{active:,}\n", done.stdout)
+    assert "city 320100" not in done.stdout
     assert province == ("320000", "江苏省", 77_240, 13, True)
     assert shares["320500"] == 0.1
     assert sum(shares.values()) == pytest.approx(
