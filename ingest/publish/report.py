@@ -33,6 +33,7 @@ CHANGE_TYPES = {
 }
 CHANGES_LISTED = 10  # the night's changes of a city shown one by one; the rest counted
 CHART_WIDTH = 520
+CHART_PADDING = {"left": 30, "top": 5, "right": 90, "bottom": 5}
 STYLE = (
     CATALOG_STYLE
     + """
@@ -239,7 +240,9 @@ def _svg(chart, chart_id: str, caption: str) -> str:
     """A chart rendered to static SVG now, with its caption: nothing is fetched when the page opens."""
     import vl_convert
 
-    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    # Room around the chart: vl-convert measures text with its own fonts, narrower than the CJK font a
+    # browser draws labels with, and the SVG would clip the end of a legend or axis label.
+    svg = vl_convert.vegalite_to_svg(chart.properties(padding=CHART_PADDING).to_json())
     return f'<figure class="chart" id="{escape(chart_id)}"><figcaption>{caption}</figcaption>{svg}</figure>'
 
 
