@@ -32,6 +32,7 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
         counts = [key for key in columns if key not in NOT_SUMMED and all(is_count(c[key]) for c in cities)]
         _print_figures({key: sum(city[key] for city in cities) for key in counts})
     _print_provinces(data, export_date)
+    _print_pairs(data, export_date)
     print_changes(data, export_date)
     release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
     issues = read_json(release.with_name("issues.json"), default={}).get("issues", [])
@@ -66,6 +67,20 @@ def _print_figures(figures: dict) -> None:
     for key, value in figures.items():
         if key not in NOT_SUMMED:
             print(f"    {key:40} {format_figure(value):>8}")
+
+
+def _print_pairs(data: Path, export_date: dt.date) -> None:
+    """Per city with pairs (Shenzhen's 结对子): how many of its clusters have an exhibition point."""
+    import duckdb
+
+    path = dataset_path(data / "publish", "clusters", export_date)
+    rows = duckdb.sql(
+        "select city_code, count(paired_exhibition_point_code), count(*) "
+        f"from read_parquet({sql_path(path)}) group by city_code "
+        "having count(paired_exhibition_point_code) > 0 order by city_code"
+    ).fetchall()
+    for code, paired, clusters in rows:
+        print(f"\n  city {code}: {paired} of {clusters} clusters paired with an exhibition point (结对子)")
 
 
 def _print_provinces(data: Path, export_date: dt.date) -> None:

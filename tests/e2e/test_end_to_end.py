@@ -91,6 +91,7 @@ def test_the_reports_remaining_figures_are_the_generators(night):
         points[r["paired_exhibition_point_code"]] == r["paired_exhibition_point_name"] for r in shenzhen
     )
     assert len({r["paired_exhibition_point_code"] for r in shenzhen}) == 28
+    assert "city 440300: 28 of 28 clusters paired with an exhibition point (结对子)" in night["run"].stdout
     # Every funding row loaded is published, matched to the registry by code or by name.
     funding = published(night["data"], "funding")
     loads = [r for r in published(night["data"], "loads") if r["source"] == "funding"]
