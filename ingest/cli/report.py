@@ -94,6 +94,13 @@ def _print_provinces(data: Path, export_date: dt.date) -> None:
         "select province_code, province_name, active_org_count, city_count, expected_city_count, is_complete "
         f"from read_parquet({sql_path(path)}) order by province_code"
     ).fetchall()
+    if len(rows) > CITIES_SHOWN:
+        active, complete = sum(r[2] for r in rows), sum(r[5] for r in rows)
+        print(
+            f"\n  {len(rows)} provinces: {active:,} active organizations; {complete} with every city "
+            f"delivered (each province's figures: {path})"
+        )
+        return
     for code, name, active, delivered, expected, complete in rows:
         shares = "city shares of it given" if complete else "incomplete: no city shares"
         print(

@@ -12,23 +12,37 @@ exhibition_points as (
     select * from {{ ref('exhibition_points') }}
 ),
 
+coded as (
+    select
+        *,
+        coalesce(reported_division_code, registrar_code) as division_code
+    from organizations
+),
+
 located as (
     select
-        organizations.*,
-        coalesce(organizations.reported_division_code, organizations.registrar_code) as division_code,
+        coded.*,
         divisions.division_name,
-        coalesce(divisions.city_code, organizations.export_city_code) as city_code,
+        coalesce(
+            divisions.city_code,
+            coded.export_city_code,
+            -- a code the list places in no city: a province's or the ministry's own (xx0000, 100000)
+            -- is its own registrar; a county the list lacks (abolished, renamed) is in the city of its
+            -- first four digits
+            case
+                when coded.division_code like '__0000' then coded.division_code
+                else substr(coded.division_code, 1, 4) || '00'
+            end
+        ) as city_code,
         exhibition_points.credit_code is not null as is_exhibition_point,
         exhibition_points.designated_year as exhibition_point_year,
         exhibition_points.point_type as exhibition_point_type,
         coalesce(exhibition_points.has_mediation_room, false) as has_mediation_room
-    from organizations
+    from coded
     left join divisions
-        on
-            coalesce(organizations.reported_division_code, organizations.registrar_code)
-            = divisions.division_code
+        on coded.division_code = divisions.division_code
     left join exhibition_points
-        on organizations.credit_code = exhibition_points.credit_code
+        on coded.credit_code = exhibition_points.credit_code
 ),
 
 graded as (

@@ -116,8 +116,9 @@ final as (
         on divisions.province_code = province_divisions.division_code
     left join provinces
         on divisions.province_code = provinces.province_code
-    -- organizations registered by a province itself (320000) count in province_summary, not as a city
-    where divisions.level is distinct from 'province'
+    -- organizations registered by a province itself (320000) count in province_summary, and those the
+    -- ministry registered (100000) in no province: neither is a city
+    where organization_counts.city_code not like '__0000'
 )
 
 select * from final

@@ -1,0 +1,71 @@
+"""A night of real registrations (../shared/data/real-registrations): the civil-affairs rows of a public
+national extract, registered by the ministry, by provinces and by counties the division list lacks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import duckdb
+import pytest
+from runner import FIRST_NIGHT, socorg
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def night(shared, tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("real-night")
+    folder = root / "exports" / "registry" / FIRST_NIGHT
+    folder.mkdir(parents=True)
+    shutil.copy(
+        shared / "data" / "real-registrations" / "civil_affairs_5x_subset.csv",
+        folder / "civil_affairs_5x_2023.csv",
+    )
+    env = {**os.environ, "SOCORG_EXPORTS": str(root / "exports"), "SOCORG_DATA": str(root / "data")}
+    done = socorg("run", "--date", FIRST_NIGHT, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return {"publish": root / "data" / "publish", "stdout": done.stdout}
+
+
+def rows(publish, dataset: str) -> list[dict]:
+    rel = duckdb.sql(f"select * from read_parquet('{publish}/{dataset}/*/*.parquet')")
+    return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+
+
+def test_every_organization_is_placed_and_counted_once(night):
+    organizations = rows(night["publish"], "organizations")
+    loaded = sum(r["rows_loaded"] for r in rows(night["publish"], "loads"))
+    assert len(organizations) == loaded > 60
+    by_city = {}
+    for org in organizations:
+        if org["is_active"]:
+            by_city[org["city_code"]] = by_city.get(org["city_code"], 0) + 1
+    # Registered by the ministry (100000) or by a province itself (xx0000): no city of their own.
+    assert any(code == "100000" for code in by_city) and any(
+        code.endswith("0000") and code != "100000" for code in by_city
+    )
+    cities = {r["city_code"]: r for r in rows(night["publish"], "city_summary")}
+    assert cities and not any(code.endswith("0000") for code in cities)
+    assert {code: r["active_org_count"] for code, r in cities.items()} == {
+        code: n for code, n in by_city.items() if not code.endswith("0000")
+    }
+    # Every province's total holds its cities' and its own registrations; the ministry's are in none.
+    provinces = {r["province_code"]: r for r in rows(night["publish"], "province_summary")}
+    assert sum(r["active_org_count"] for r in provinces.values()) == sum(by_city.values()) - by_city["100000"]
+    assert "530000" in provinces and not any(r["is_complete"] for r in provinces.values())
+    assert all(r["province_share"] is None for r in cities.values())
+
+
+def test_the_report_names_every_city_and_the_run_sums_the_provinces(night):
+    cities = rows(night["publish"], "city_summary")
+    page = (night["publish"] / "reports" / FIRST_NIGHT / "index.html").read_text(encoding="utf-8")
+    assert all(
+        f'<h2>{r["city_name"]} <span class="code">{r["city_code"]}</span></h2>' in page for r in cities
+    )
+    assert not any(r["city_name"].startswith("未知城市") for r in cities)
+    provinces = rows(night["publish"], "province_summary")
+    assert (
+        f"{len(provinces)} provinces: {sum(r['active_org_count'] for r in provinces):,} active organizations"
+        in night["stdout"]
+    )
