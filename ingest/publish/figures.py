@@ -39,3 +39,13 @@ def bilingual(description: str) -> tuple[str, str]:
     if not sep or not re.search(r"[\u4e00-\u9fff]", tail):
         return text, ""
     return tail.strip(), re.split(r"\s\(|;", head)[0].strip()
+
+
+def plain(value):
+    """A pandas/numpy cell as the Python value the published Parquet holds (int, float, bool, None):
+    pandas reads a null text as NaN and a null count as NA."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ingest.common.sql import sql_path
 from ingest.publish.catalog import STYLE as CATALOG_STYLE
-from ingest.publish.figures import bilingual, format_figure
+from ingest.publish.figures import bilingual, format_figure, plain
 
 ORG_TYPES = {"social_group": "社会团体", "social_service_org": "社会服务机构", "foundation": "基金会"}
 QUALIFICATIONS = {  # clusters' count columns: 中文 · English
@@ -200,7 +200,7 @@ def _city_section(frames: dict, city: dict, docs: dict[str, dict]) -> str:
     shown = [c for c in city if c not in ("city_code", "city_name", "snapshot_date")]
     rows = "".join(
         f'<tr><td>{escape(zh)} <span class="en">· {escape(en)}</span></td>'
-        f"{_figure_cell('city_summary', code, c, _plain(city[c]))}</tr>"
+        f"{_figure_cell('city_summary', code, c, plain(city[c]))}</tr>"
         for c in shown
         for zh, en in [bilingual(columns.get(c, c))]
     )
@@ -223,17 +223,8 @@ def _city_section(frames: dict, city: dict, docs: dict[str, dict]) -> str:
 
 def _text(value) -> str:
     """A cell as text for the page: empty for null (pandas gives NaN for a null text)."""
-    plain = _plain(value)
-    return "" if plain is None else str(plain)
-
-
-def _plain(value):
-    """A pandas/numpy cell as the Python value the published Parquet holds (int, float, None)."""
-    import pandas as pd
-
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+    cell = plain(value)
+    return "" if cell is None else str(cell)
 
 
 def _svg(chart, chart_id: str, caption: str) -> str:
@@ -394,7 +385,7 @@ def _association_shares_chart(city: dict) -> str:
     caption = _caption("集群协会：获政府购买服务与3A及以上占比", "cluster associations funded and graded 3A+")
     code = city["city_code"]
     shares = [
-        (label, _plain(city.get(column)))
+        (label, plain(city.get(column)))
         for label, column in (
             ("获政府购买服务 funded", "funded_cluster_association_share"),
             ("3A及以上 high grade", "high_grade_cluster_association_share"),

@@ -7,7 +7,7 @@ import decimal
 import unicodedata
 from pathlib import Path
 
-from ingest.publish.figures import bilingual
+from ingest.publish.figures import bilingual, plain
 
 ASSOCIATION_COLUMNS = [
     "city_code", "cluster_code", "cluster_name", "association_count", "association_grade",
@@ -76,10 +76,11 @@ def write_workbook(path: Path, frames: dict, docs: dict[str, dict], export_date:
 
 def _write_cell(sheet, row: int, col: int, column: str, value, formats: dict, pd) -> str:
     """Write one cell in its type; return how wide it shows."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    value = plain(value)
+    if value is None:
         sheet.write_blank(row, col, None)
         return ""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool):
         sheet.write_boolean(row, col, bool(value))
         return "FALSE"
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
@@ -89,8 +90,6 @@ def _write_cell(sheet, row: int, col: int, column: str, value, formats: dict, pd
     if isinstance(value, decimal.Decimal):
         sheet.write_number(row, col, float(value), formats["amount"])
         return f"{value:,.4f}"
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
     if isinstance(value, int):
         sheet.write_number(row, col, value, formats["count"])
         return f"{value:,}"
