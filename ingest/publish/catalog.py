@@ -6,7 +6,7 @@ from html import escape
 from pathlib import Path
 
 from ingest.common.files import read_json, write_atomically
-from ingest.publish.datasets import DATASETS, dataset_docs
+from ingest.publish.datasets import DATASETS
 from ingest.publish.figures import format_figure
 from ingest.publish.release import latest_file
 
@@ -125,7 +125,8 @@ duckdb.sql("select * from read_parquet('{escape(every)}')")</pre>
 </section>"""
 
 
-def write_catalog(data: Path) -> Path:
-    """Render the page for the latest release and put it in place with a rename."""
-    page = render(data / "publish", dataset_docs(data))
+def write_catalog(data: Path, docs: dict[str, dict]) -> Path:
+    """Render the page for the latest release (`docs`: the datasets' descriptions, dataset_docs) and put
+    it in place with a rename."""
+    page = render(data / "publish", docs)
     return write_atomically(data / "docs" / "index.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -68,15 +68,15 @@ def publish_night(
         issues += unknown_labels(data, export_date)
         issues += history_gaps(data, export_date) + night_notes(data, export_date)
         is_newest = latest_snapshot(publish) <= export_date.isoformat()
+        docs = dataset_docs(data)  # the marts' descriptions, from dbt's manifest: read once
+        tonight = {d: staging / relative for d, (relative, _) in staged.items()}
         if is_newest:
             from ingest.publish.marts_db import build_marts_db
 
-            parquet = {d: staging / relative for d, (relative, _) in staged.items()}
-            build_marts_db(staging / "marts.duckdb", parquet, dataset_docs(data))
+            build_marts_db(staging / "marts.duckdb", tonight, docs)
         from ingest.publish.report import install_reports, write_reports
 
-        tonight = {d: staging / relative for d, (relative, _) in staged.items()}
-        reports = write_reports(staging, export_date, dataset_docs(data), publish, tonight)
+        reports = write_reports(staging, export_date, docs, publish, tonight)
         for relative, _ in staged.values():
             final = publish / relative
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ def publish_night(
     from ingest.publish.report import write_reports_index
 
     write_reports_index(publish)
-    write_catalog(data)
+    write_catalog(data, docs)
     return {
         "release": str(index_file),
         "files": files,
