@@ -228,8 +228,7 @@ _COUNTED = r"(?:条|个|家|户|项|个项目|名)?"
 _FOOTER = re.compile(rf"^(?:合计|总计|共计|共)[:：\s]*([\d,]+)\s*{_COUNTED}(?:记录)?$")
 _TOTAL_LABEL = re.compile(r"^(?:合计|总计|共计)[:：]?$")
 _TOTAL_COUNT = re.compile(rf"^([\d,]+)\s*{_COUNTED}$")
-# A total line summing an amount column (`合计 | 5,620.3`, `合计 | 5620.3万元`): a footer, not a row count.
-_TOTAL_AMOUNT = re.compile(r"^[\d,]*\.\d+\s*(?:万元|元)?$|^[\d,]+(?:\.\d+)?\s*(?:万元|元)$")
+
 # What offices write below the data besides the total: who made, checked and signs the export, how to
 # reach them, when, and notes. These lines may name a person or a phone: they are never data.
 FOOTER_LABELS = (
@@ -272,7 +271,8 @@ def footer_line(filled: list[object]) -> tuple[bool, int | None]:
     texts = [halfwidth(text(c) or "").strip() for c in filled]
     if texts and _TOTAL_LABEL.match(texts[0]) and 2 <= len(texts) <= 3:
         counts = [m for t in texts[1:] if (m := _TOTAL_COUNT.match(t))]
-        amounts = [t for t in texts[1:] if _TOTAL_AMOUNT.match(t)]
+        # a total line summing an amount column (`合计 | 5,620.3`, `合计 | 5620.3万元`): no row count
+        amounts = [t for t in texts[1:] if not _TOTAL_COUNT.match(t) and _is_amount(t)]
         if len(counts) + len(amounts) == len(texts) - 1 and len(counts) <= 1:
             return True, int(counts[0].group(1).replace(",", "")) if counts else None
     total = None
@@ -283,6 +283,14 @@ def footer_line(filled: list[object]) -> tuple[bool, int | None]:
         elif not (_FOOTER_LABEL.match(cell) or _is_date(cell)):
             return False, None
     return True, total
+
+
+def _is_amount(cell: str) -> bool:
+    """A cell parse_amount reads as an amount (`5,620.3`, `5620.3万元`, `530万人民币`)."""
+    try:
+        return parse_amount(cell) is not None
+    except CellError:
+        return False
 
 
 def _is_date(cell: str) -> bool:

@@ -89,7 +89,7 @@ def write_reports(
     """Write the night's page and workbook into `staging/reports/<date>/`, from tonight's staged datasets
     (`tonight`: dataset → staged Parquet) and the nights already published; their index entries (path,
     bytes, sha256). install_reports moves them into publish/ with the Parquet."""
-    from ingest.common.files import sha256_of
+    from ingest.publish.release import file_record
     from ingest.publish.workbook import write_workbook
 
     date = export_date.isoformat()
@@ -99,10 +99,7 @@ def write_reports(
     workbook = write_workbook(folder / f"socorg_{date}.xlsx", frames, docs, export_date)
     page = folder / "index.html"
     page.write_text(render_report(frames, export_date, docs, workbook.name), encoding="utf-8")
-    return [
-        {"path": f"reports/{date}/{p.name}", "bytes": p.stat().st_size, "sha256": sha256_of(p)}
-        for p in (page, workbook)
-    ]
+    return [{**file_record(p), "path": f"reports/{date}/{p.name}"} for p in (page, workbook)]
 
 
 def install_reports(staging: Path, publish: Path, export_date: dt.date) -> None:
@@ -189,7 +186,7 @@ def _caption(zh: str, en: str) -> str:
 def _figure_cell(dataset: str, key: str, column: str, value) -> str:
     """A figure with where it comes from, so that a reader (and the tests) can trace it to a dataset."""
     return (
-        f'<td class="num" data-dataset="{dataset}" data-key="{escape(key)}" data-column="{column}">'
+        f'<td class="num" data-dataset="{dataset}" data-key="{escape(key)}" data-column="{escape(column)}">'
         f"{escape(format_figure(value))}</td>"
     )
 
@@ -415,8 +412,7 @@ def _changes_table(changes, code: str) -> str:
     counts = rows.change_type.value_counts()
     head = "".join(
         f"<tr><td>{escape(CHANGE_TYPES.get(kind, kind))}</td>"
-        f'<td class="num" data-dataset="registry_changes" data-key="{escape(code)}" '
-        f'data-column="{escape(kind)}">{int(n):,}</td></tr>'
+        f"{_figure_cell('registry_changes', code, kind, int(n))}</tr>"
         for kind, n in sorted(counts.items())
     )
     listed = rows.sort_values(["change_type", "credit_code"]).head(CHANGES_LISTED)
@@ -455,8 +451,7 @@ def _quality_section(frames: dict) -> str:
     reasons = reasons.groupby(["source", "reason"], as_index=False)["quarantined_rows"].sum()
     reason_rows = "".join(
         f"<tr><td>{escape(r.source)}</td><td>{escape(r.reason)}</td>"
-        f'<td class="num" data-dataset="quarantine_reasons" data-key="{escape(r.source)}" '
-        f'data-column="{escape(r.reason)}">{int(r.quarantined_rows):,}</td></tr>'
+        f"{_figure_cell('quarantine_reasons', r.source, r.reason, int(r.quarantined_rows))}</tr>"
         for r in reasons.sort_values(["source", "reason"]).itertuples()
     )
     quality = frames["quality"]

@@ -38,7 +38,6 @@ def write_workbook(path: Path, frames: dict, docs: dict[str, dict], export_date:
     numbers as numbers, dates as dates, shares as percents, widths set. The same night gives the same
     bytes (the workbook's creation time is the night). Its rows are published datasets', which hold no
     personal column (night._export refuses one)."""
-    import pandas as pd
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
@@ -63,8 +62,8 @@ def write_workbook(path: Path, frames: dict, docs: dict[str, dict], export_date:
             sheet.write(1, col, column, english)
             widths.append(max(_width(zh), _width(column)))
         for row, values in enumerate(frame.itertuples(index=False), start=2):
-            for col, (column, value) in enumerate(zip(frame.columns, values, strict=True)):
-                shown = _write_cell(sheet, row, col, column, value, formats, pd)
+            for col, value in enumerate(values):
+                shown = _write_cell(sheet, row, col, value, formats)
                 widths[col] = max(widths[col], _width(shown))
         for col, width in enumerate(widths):
             sheet.set_column(col, col, min(width + 2, MAX_WIDTH))
@@ -74,7 +73,7 @@ def write_workbook(path: Path, frames: dict, docs: dict[str, dict], export_date:
     return path
 
 
-def _write_cell(sheet, row: int, col: int, column: str, value, formats: dict, pd) -> str:
+def _write_cell(sheet, row: int, col: int, value, formats: dict) -> str:
     """Write one cell in its type; return how wide it shows."""
     value = plain(value)
     if value is None:
@@ -83,8 +82,8 @@ def _write_cell(sheet, row: int, col: int, column: str, value, formats: dict, pd
     if isinstance(value, bool):
         sheet.write_boolean(row, col, bool(value))
         return "FALSE"
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
-        day = value.date() if isinstance(value, (pd.Timestamp, dt.datetime)) else value
+    if isinstance(value, dt.date):  # a pandas Timestamp is a datetime, a datetime a date
+        day = value.date() if isinstance(value, dt.datetime) else value
         sheet.write_datetime(row, col, dt.datetime.combine(day, dt.time()), formats["date"])
         return "2023-10-31"
     if isinstance(value, decimal.Decimal):

@@ -57,7 +57,8 @@ TRADES = ["电子", "软件", "智能装备", "新材料", "生物医药", "汽�
 REGISTRY_FORMATS = ("utf-8", "gb18030", "utf-8-sig")  # by city, in turn
 SUZHOU_SHARE = 0.10  # Suzhou's 7,724 organizations are "about 10 % of the province's" (domain.md)
 PROVINCE_OWN_SHARE = 0.02  # of a province's active organizations, those registered by the province itself
-ACTIVE_SHARE = STATUS_SHARES["正常"] + STATUS_SHARES["存续"]
+ACTIVE_STATUSES = ("正常", "存续")  # as the registry writes an active organization's status
+ACTIVE_SHARE = sum(STATUS_SHARES[s] for s in ACTIVE_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -151,22 +152,21 @@ def write_scale(
             zip(cities, org_counts, membership_counts, active_targets, strict=True)
         ):
             writer = _CityWriter(out, export_date, city, index, rng, bar, lists)
-            written = writer.write(orgs, memberships, active)
+            made = writer.write(orgs, memberships, active)
             if city.code == scale.province:  # registered by the province itself: in no city
-                truth["province_registered"] = written
+                truth["province_registered"] = made
             else:
-                truth["cities"][city.code] = written
-    if scale.suzhou_as_city_sample:
-        everyone = [*truth["cities"].values(), truth["province_registered"]]
-        truth["province"] = {
-            "province_code": scale.province,
-            "active_org_count": sum(c["active_org_count"] for c in everyone),
-            "city_count": len(truth["cities"]),
-        }
+                truth["cities"][city.code] = made
     written = [
         *truth["cities"].values(),
         *([truth["province_registered"]] if "province_registered" in truth else []),
     ]
+    if scale.suzhou_as_city_sample:
+        truth["province"] = {
+            "province_code": scale.province,
+            "active_org_count": sum(c["active_org_count"] for c in written),
+            "city_count": len(truth["cities"]),
+        }
     truth["rows"] = {
         "registry": sum(c["registry_rows"] for c in written),
         "membership": sum(c["membership_rows"] for c in written),
@@ -271,7 +271,7 @@ class _CityWriter:
                     cells[1:3] = [
                         self.designated[n - 1][k] for k in ("association_credit_code", "association_name")
                     ]
-                if status in ("正常", "存续"):
+                if status in ACTIVE_STATUSES:
                     active[org_type] += 1
                 if is_association:
                     association_codes.append(cells[1])
@@ -285,7 +285,7 @@ class _CityWriter:
         inactive statuses when `active` is given)."""
         org_type = self.rng.choices(list(TYPE_SHARES), list(TYPE_SHARES.values()))[0]
         statuses = {
-            s: w for s, w in STATUS_SHARES.items() if active is None or (s in ("正常", "存续")) == active
+            s: w for s, w in STATUS_SHARES.items() if active is None or (s in ACTIVE_STATUSES) == active
         }
         return org_type, self.rng.choices(list(statuses), list(statuses.values()))[0]
 

@@ -20,11 +20,6 @@ divisions as (
     select * from {{ ref('divisions') }}
 ),
 
-province_divisions as (
-    select * from divisions
-    where level = 'province'
-),
-
 organization_counts as (
     select
         city_code,
@@ -71,7 +66,7 @@ final as (
         organization_counts.city_code,
         -- a municipality's districts are listed as 市辖区 (110100): the city is named after its province
         case
-            when divisions.division_name = '市辖区' then province_divisions.division_name
+            when divisions.division_name = '市辖区' then provinces.province_name
             else coalesce(divisions.division_name, '未知城市 ' || organization_counts.city_code)
         end as city_name,
         organization_counts.active_org_count,
@@ -112,8 +107,6 @@ final as (
         on organization_counts.city_code = member_counts.city_code
     left join divisions
         on organization_counts.city_code = divisions.division_code
-    left join province_divisions
-        on divisions.province_code = province_divisions.division_code
     left join provinces
         on divisions.province_code = provinces.province_code
     -- organizations registered by a province itself (320000) count in province_summary, and those the
