@@ -49,6 +49,10 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     print(f"  Release:    {release} (check it: socorg verify {export_date})")
     print(f"  Releases:   {publish / 'versions.json'}")
     print(f"  BI tools:   {publish / 'marts.duckdb'} (read-only; replaced whole each night)")
+    report = publish / "reports" / export_date.isoformat()
+    every = publish / "reports" / "index.html"
+    print(f"  Report:     {report / 'index.html'} (charts and tables per city; every night's: {every})")
+    print(f"  Workbook:   {report / f'socorg_{export_date}.xlsx'}")
     print(f"  Catalog:    {data / 'docs' / 'index.html'}")
     print(f"  Data Docs:  {data / 'docs' / 'gx' / 'index.html'}")
     print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")

@@ -92,6 +92,9 @@ def test_the_reports_remaining_figures_are_the_generators(night):
     )
     assert len({r["paired_exhibition_point_code"] for r in shenzhen}) == 28
     assert "city 440300: 28 of 28 clusters paired with an exhibition point (结对子)" in night["run"].stdout
+    report = night["data"] / "publish" / "reports" / DATE
+    assert f"Report:     {report / 'index.html'} (charts and tables per city" in night["run"].stdout
+    assert f"Workbook:   {report / f'socorg_{DATE}.xlsx'}" in night["run"].stdout
     # Every funding row loaded is published, matched to the registry by code or by name.
     funding = published(night["data"], "funding")
     loads = [r for r in published(night["data"], "loads") if r["source"] == "funding"]
