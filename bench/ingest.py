@@ -1,4 +1,6 @@
-"""Ingest benchmark: our streaming parse of a national-size registry export against DuckDB's read_csv.
+"""Ingest benchmark: our streaming parse of a national-size registry export against DuckDB's read_csv,
+in UTF-8 and GB18030 with commas, and in UTF-8 with tabs, semicolons and pipes and as Excel's Unicode
+text (UTF-16, tabs).
 
 Usage: python bench/ingest.py [--rows 1000000] [--out DIR] [--results bench/RESULTS.md]
 Each measurement runs in its own process so that its peak memory (max RSS) is its own.
@@ -42,7 +44,28 @@ HEADER = [
 TYPES = [("1", "社会团体"), ("2", "民办非企业单位"), ("3", "基金会")]
 
 
-def generate(path: Path, rows: int, encoding: str) -> None:
+# The files parsed: name → (encoding, delimiter, extension). A target ratio to the floor per name.
+FILES = {
+    "utf-8": ("utf-8", ",", "csv"),
+    "gb18030": ("gb18030", ",", "csv"),
+    "tab": ("utf-8", "\t", "tsv"),
+    "semicolon": ("utf-8", ";", "csv"),
+    "pipe": ("utf-8", "|", "txt"),
+    "utf-16": ("utf-16", "\t", "txt"),
+}
+TARGETS = {"utf-8": 2, "gb18030": 3, "tab": 2, "semicolon": 2, "pipe": 2, "utf-16": 3, "odd": 2}
+LABELS = {
+    "utf-8": "utf-8, commas",
+    "gb18030": "gb18030, commas",
+    "tab": "utf-8, tabs (.tsv)",
+    "semicolon": "utf-8, semicolons",
+    "pipe": "utf-8, pipes (.txt)",
+    "utf-16": "Unicode text: utf-16, tabs, CRLF (.txt)",
+    "odd": "utf-8, commas, one U+00A0 in the middle row",
+}
+
+
+def generate(path: Path, rows: int, encoding: str, delimiter: str = ",") -> None:
     """A registry export of `rows` organizations across many divisions, written as it streams."""
     from ingest.rules.creditcode import make_code
 
@@ -51,8 +74,9 @@ def generate(path: Path, rows: int, encoding: str) -> None:
         line.split(",")[0] for line in (Path("dbt_project/seeds/divisions.csv")).read_text().splitlines()[1:]
     ]
     divisions = [d for d in divisions if not d.endswith("00")]
+    line_end = "\r\n" if encoding == "utf-16" else "\n"  # as Excel saves Unicode text
     with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator=line_end)
         writer.writerow(["全国社会组织登记信息（截至2023年10月31日）"])
         writer.writerow(HEADER)
         for i in range(1, rows + 1):
@@ -115,7 +139,7 @@ def task_ours(source: str, target: str) -> dict:
     out = Path(target)
     load = parse_file(
         Path(source),
-        "registry_100000_20231031.csv",
+        f"registry_100000_20231031{Path(source).suffix}",
         load_layout("registry"),
         dt.date(2023, 10, 31),
         out / "raw",
@@ -148,11 +172,12 @@ def main() -> None:
         run_task(args.task, *args.args)
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    files = {enc: args.out / f"registry_{enc}.csv" for enc in ("utf-8", "gb18030")}
-    for encoding, path in files.items():
+    files = {name: args.out / f"registry_{name}.{ext}" for name, (_, _, ext) in FILES.items()}
+    for name, path in files.items():
         if not path.exists() or path.stat().st_size < args.rows * 100:
-            print(f"generating {args.rows:,} rows in {encoding} …", flush=True)
-            generate(path, args.rows, encoding)
+            encoding, delimiter, _ = FILES[name]
+            print(f"generating {args.rows:,} rows: {LABELS[name]} …", flush=True)
+            generate(path, args.rows, encoding, delimiter)
     files["odd"] = args.out / "registry_utf-8_odd.csv"
     if not files["odd"].exists() or files["odd"].stat().st_mtime < files["utf-8"].stat().st_mtime:
         with_one_odd_byte(files["utf-8"], files["odd"], 2 + args.rows // 2)  # after title and header
@@ -160,15 +185,15 @@ def main() -> None:
         with path.open("rb") as fh:
             while fh.read(1 << 24):
                 pass
-    runs: dict[str, list[dict]] = {"floor": [], "utf-8": [], "gb18030": [], "odd": []}
+    runs: dict[str, list[dict]] = {"floor": [], **{name: [] for name in files}}
     for _ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits them all
         runs["floor"].append(
             measure(__file__, "duckdb", str(files["utf-8"]), str(args.out / "floor.parquet"))
         )
-        for enc, path in files.items():
-            runs[enc].append(measure(__file__, "ours", str(path), str(args.out / f"ours_{enc}")))
-    floor, *ours = (_median(runs[k]) for k in ("floor", "utf-8", "gb18030", "odd"))
-    report(args, files, floor, dict(zip(("utf-8", "gb18030", "odd"), ours, strict=True)))
+        for name, path in files.items():
+            runs[name].append(measure(__file__, "ours", str(path), str(args.out / f"ours_{name}")))
+    floor = _median(runs.pop("floor"))
+    report(args, files, floor, {name: _median(r) for name, r in runs.items()})
 
 
 def _median(runs: list[dict]) -> dict:
@@ -189,7 +214,8 @@ def report(args, files, floor: dict, ours: dict) -> None:
         f"Command: `python bench/ingest.py --rows {rows}` (`make bench-ingest`), run {dt.date.today()}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"Input: {rows:,} rows; UTF-8 file {files['utf-8'].stat().st_size / 2**20:.0f} MiB, "
-        f"GB18030 file {files['gb18030'].stat().st_size / 2**20:.0f} MiB.",
+        f"GB18030 file {files['gb18030'].stat().st_size / 2**20:.0f} MiB, "
+        f"UTF-16 file {files['utf-16'].stat().st_size / 2**20:.0f} MiB.",
         f"Seconds are the median of {args.repeat} interleaved runs (all runs in the last column); peak "
         "memory is the largest of them, the parse's own process and its decoding helper together.",
         "",
@@ -198,13 +224,12 @@ def report(args, files, floor: dict, ours: dict) -> None:
         f"| floor: DuckDB `read_csv` (UTF-8) → Parquet | {floor['seconds']:.1f} | "
         f"{rows / floor['seconds']:,.0f} | {floor['peak_rss_mib']:.0f} MiB | 1.0× | | {_runs(floor)} |",
     ]
-    labels = {"utf-8": "utf-8", "gb18030": "gb18030", "odd": "utf-8, one U+00A0 in the middle row"}
-    for enc, target in (("utf-8", 2), ("gb18030", 3), ("odd", 2)):
-        r = ours[enc]
+    for name, r in ours.items():
+        target = TARGETS[name]
         ratio = r["seconds"] / floor["seconds"]
         verdict = "met" if ratio <= target and r["peak_rss_mib"] < 2048 else "**not met**"
         lines.append(
-            f"| ours ({labels[enc]}) → typed Parquet + quarantine | {r['seconds']:.1f} | "
+            f"| ours ({LABELS[name]}) → typed Parquet + quarantine | {r['seconds']:.1f} | "
             f"{rows / r['seconds']:,.0f} | {r['peak_rss_mib']:.0f} MiB | {ratio:.1f}× | "
             f"≤ {target}×, < 2 GiB: {verdict} | {_runs(r)} |"
         )

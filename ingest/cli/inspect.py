@@ -80,6 +80,7 @@ def inspect_file(path: Path, source: str | None, export_date: dt.date) -> bool:
 def _read(path: Path, layout, export_date: dt.date, tmp: Path) -> bool:
     from ingest.parse.files import parse_file
     from ingest.parse.readers import open_export
+    from ingest.rules.formats import DELIMITER_NAMES
 
     try:
         export = open_export(path, layout)
@@ -88,6 +89,9 @@ def _read(path: Path, layout, export_date: dt.date, tmp: Path) -> bool:
         print(f"  REFUSED:    {exc}")
         return False
     print(f"  encoding:   {export.encoding}")
+    if export.delimiter:
+        how = "pinned by the layout" if layout.delimiter else "detected"
+        print(f"  delimiter:  {DELIMITER_NAMES[export.delimiter]} ({how})")
     titles = f" (below {export.title_rows} title or metadata rows)" if export.title_rows else ""
     print(f"  header:     row {export.header_row}{titles}")
     for index, column in export.columns:

@@ -20,6 +20,7 @@ from ingest.common.errors import (
     StateError,
 )
 from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
+from ingest.rules.formats import READABLE, extension
 from ingest.rules.layouts import SOURCES, layout_for, load_layouts
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,8 @@ def safe_file_name(name: str, source: str) -> str:
     if not SAFE_NAME.match(name) or ".." in name:
         raise ExportError(name, f"is not an acceptable {source} file name (letters, digits, _ . - only)")
     if layout_for(source, name) is None:
-        from ingest.parse.workbooks import SPREADSHEETS
-
-        readable = ("csv", *SPREADSHEETS)
-        if name.rsplit(".", 1)[-1].lower() not in readable:
-            raise ExportError(name, f"is not a format socorg reads (.{', .'.join(readable)})")
+        if extension(name) not in READABLE:
+            raise ExportError(name, f"is not a format socorg reads (.{', .'.join(READABLE)})")
         patterns = "; ".join(x.file_pattern.pattern for x in load_layouts(source))
         raise ExportError(name, f"does not match the {source} file name pattern ({patterns})")
     return name

@@ -19,6 +19,7 @@ from ingest.parse.fast.sql import typed_columns
 from ingest.parse.readers import open_export
 from ingest.parse.rows import Rejected, type_record
 from ingest.rules.creditcode import verify
+from ingest.rules.formats import DELIMITER_NAMES
 from ingest.rules.layouts import Layout, load_layout
 from ingest.rules.personal import quarantine_json
 from ingest.rules.typing_rules import (
@@ -65,6 +66,7 @@ class FileLoad:
     version: int = 1
     status: str = "loaded"
     encoding: str = ""
+    delimiter: str | None = None  # a text export's, by name (comma, tab, semicolon, pipe)
     header_row: int = 0
     title_rows: int = 0
     footer_rows: int = 0
@@ -189,6 +191,7 @@ def _open_job(job: ParseJob) -> _Job:
     load = FileLoad(layout.source, export_date.isoformat(), name, sha256, path.stat().st_size)
     export = open_export(path, layout, name)
     load.encoding, load.header_row = export.encoding, export.header_row
+    load.delimiter = DELIMITER_NAMES.get(export.delimiter)
     load.title_rows, load.unknown_headers = export.title_rows, export.unknown_headers
     stem = name.rsplit(".", 1)[0]
     schema = raw_schema(load_layout(layout.source))

@@ -31,6 +31,7 @@ LOAD_LOG_SCHEMA = pa.schema(
         ("version", pa.int32()),
         ("status", pa.string()),
         ("encoding", pa.string()),
+        ("delimiter", pa.string()),
         ("header_row", pa.int32()),
         ("title_rows", pa.int32()),
         ("footer_rows", pa.int32()),

@@ -5,30 +5,40 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.common.errors import ExportError
 from ingest.parse.cells import footer_line, text
-from ingest.parse.workbooks import SPREADSHEETS, workbook_rows
+from ingest.parse.workbooks import workbook_rows
+from ingest.rules.formats import DELIMITER_NAMES, SPREADSHEETS, TEXT_FORMATS, TRY_ORDER, extension
 from ingest.rules.layouts import Column, Layout, header_key
 from ingest.rules.personal import mask
 
 HEADER_SEARCH_ROWS = 30
+# The header pandas gives a row index it writes as a column (`to_csv` of a frame read back): like a
+# column without a header, a row number, not data.
+ROW_INDEX_HEADER = re.compile(r"^Unnamed:\d+$")
 SNIFF_BYTES = 1 << 20
 MAX_CELL = 16 << 20
 csv.field_size_limit(MAX_CELL)
 
 
 def detect_encoding(path: Path, candidates: tuple[str, ...]) -> str:
-    """Pick the first candidate encoding that decodes the head of the file; never guess silently."""
+    """Pick the first candidate encoding that decodes the head of the file; never guess silently.
+
+    UTF-16 (Excel's "Unicode text") is read by its byte-order mark; without one it is refused, named,
+    rather than read as something else."""
     with path.open("rb") as fh:
         head = fh.read(SNIFF_BYTES)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if _looks_like_utf16(head):
+        raise ExportError(path.name, UTF16_NO_BOM)
     for encoding in candidates:
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -42,7 +52,34 @@ def detect_encoding(path: Path, candidates: tuple[str, ...]) -> str:
         except UnicodeDecodeError:
             continue
         raise _incomplete(path.name, f"it ends inside a {encoding} character")
+    if _decodes_as_utf16(head):
+        raise ExportError(path.name, f"cannot be decoded as any of {', '.join(candidates)}; {UTF16_NO_BOM}")
     raise ExportError(path.name, f"cannot be decoded as any of {', '.join(candidates)}")
+
+
+UTF16_NO_BOM = (
+    "it looks like UTF-16 text without a byte-order mark: save it again as UTF-8, or as Excel's Unicode "
+    "text (UTF-16 with its byte-order mark)"
+)
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """A quarter of the head's even or odd bytes are NUL, as in UTF-16 text of ASCII (digits, codes)."""
+    sample = head[:4096]
+    quarter = len(sample) // 8
+    return len(sample) >= 64 and max(sample[0::2].count(0), sample[1::2].count(0)) > quarter
+
+
+def _decodes_as_utf16(head: bytes) -> bool:
+    """The head reads as UTF-16 text of several lines."""
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            decoded = head[: len(head) & ~1].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if decoded.count("\n") >= 2:
+            return True
+    return False
 
 
 TAIL_BYTES = 1 << 16
@@ -56,9 +93,9 @@ def _incomplete(name: str, how: str) -> ExportError:
     )
 
 
-def check_complete(path: Path, encoding: str, width: int, name: str) -> None:
-    """Refuse a CSV whose last line is cut: no line end and either a character cut in two or fewer
-    fields than the header (a file without a final line end is otherwise fine)."""
+def check_complete(path: Path, encoding: str, width: int, name: str, delimiter: str = ",") -> None:
+    """Refuse a text export whose last line is cut: no line end and either a character cut in two or
+    fewer fields than the header (a file without a final line end is otherwise fine)."""
     codec = encoding.removesuffix("-sig")
     with path.open("rb") as fh:
         if codec == "utf-16":  # the tail has no byte-order mark: take the file's
@@ -80,7 +117,7 @@ def check_complete(path: Path, encoding: str, width: int, name: str) -> None:
     except UnicodeDecodeError:
         raise _incomplete(name, f"its last line ends inside a {encoding} character") from None
     try:
-        records = list(csv.reader(io.StringIO(text_tail, newline=""), strict=True))
+        records = list(csv.reader(io.StringIO(text_tail, newline=""), delimiter=delimiter, strict=True))
     except csv.Error:
         raise _incomplete(
             name, "its last line has no line end and a quoted cell that is never closed"
@@ -94,12 +131,12 @@ def check_complete(path: Path, encoding: str, width: int, name: str) -> None:
         )
 
 
-def _csv_rows(path: Path, layout: Layout) -> tuple[str, Iterator[list[object]]]:
-    encoding = detect_encoding(path, layout.encodings)
+def _text_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[object]]:
+    """The rows of a delimited text export, as the csv module reads them with `delimiter`."""
 
     def rows() -> Iterator[list[object]]:
         with path.open("r", encoding=encoding, errors="strict", newline="") as fh:
-            reader = csv.reader(fh, strict=True)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
             try:
                 yield from reader
             except UnicodeDecodeError as exc:
@@ -109,7 +146,7 @@ def _csv_rows(path: Path, layout: Layout) -> tuple[str, Iterator[list[object]]]:
             except csv.Error as exc:
                 raise ExportError(path.name, _csv_problem(exc, reader.line_num)) from None
 
-    return encoding, rows()
+    return rows()
 
 
 def _csv_problem(exc: csv.Error, line: int) -> str:
@@ -139,6 +176,7 @@ class ExportFile:
     footer_total: int | None = None
     footer_rows: int = 0
     blank_rows: int = 0
+    delimiter: str | None = None  # a text export's; None for a spreadsheet
 
     @property
     def title_rows(self) -> int:
@@ -190,38 +228,87 @@ def _cell(cells: list[object], idx: int) -> object:
 def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFile:
     """Open an export, find its header row below any title rows and map headers to columns.
 
-    `name` is the file's name as exported (a landed re-delivery may carry a version suffix).
+    A text export's delimiter is the layout's, else the one whose reading finds the header naming the
+    most columns the layout knows (rules.formats.TRY_ORDER). `name` is the file's name as exported (a
+    landed re-delivery may carry a version suffix).
     """
     name = name or path.name
-    kind = path.suffix.lower().lstrip(".")
+    kind = extension(path.name)
     if kind in SPREADSHEETS:
-        encoding, raw = kind, workbook_rows(path, layout.sheet)
-    elif kind == "csv":
-        encoding, raw = _csv_rows(path, layout)
-    else:
-        raise ExportError(name, f"has an extension other than .csv, .{', .'.join(SPREADSHEETS)}")
-    numbered = enumerate(raw, start=1)
-    seen: list[list[str]] = []
+        numbered = enumerate(workbook_rows(path, layout.sheet), start=1)
+        found, seen = _search_header(layout, numbered)
+        if found:
+            return _header_found(name, layout, kind, *found, numbered)
+        raise _no_header(name, layout, seen)
+    if kind not in TEXT_FORMATS:
+        raise ExportError(name, f"has an extension other than .{', .'.join((*TEXT_FORMATS, *SPREADSHEETS))}")
+    encoding = detect_encoding(path, layout.encodings)
+    tried = [layout.delimiter] if layout.delimiter else TRY_ORDER[kind]
+    best, first_seen, problem = None, None, None
+    for delimiter in tried:
+        numbered = enumerate(_text_rows(path, encoding, delimiter), start=1)
+        try:
+            found, seen = _search_header(layout, numbered)
+        except ExportError as exc:  # this delimiter reads a quote wrong: another may read it right
+            problem = problem or exc
+            continue
+        first_seen = first_seen if first_seen is not None else seen
+        if found and (best is None or len(found[2]) > len(best[1][2])):
+            best = (delimiter, found)
+            if _all_known(layout, found[1]):
+                break  # every header is a column the layout knows: no other reading can do better
+    if best is None:
+        if first_seen is None and problem:
+            raise problem
+        how = f"{DELIMITER_NAMES[tried[0]]}-separated" if layout.delimiter else _tried(tried)
+        raise _no_header(name, layout, first_seen or [], how)
+    delimiter, (number, headers, known) = best
+    check_complete(path, encoding, len(headers), name, delimiter)
+    numbered = enumerate(_text_rows(path, encoding, delimiter), start=1)
+    for row_number, _ in numbered:  # on to the row after the header
+        if row_number == number:
+            break
+    export = _header_found(name, layout, encoding, number, headers, known, numbered)
+    export.delimiter = delimiter
+    return export
+
+
+def _tried(delimiters) -> str:
+    """`read as comma-, tab-, semicolon- and pipe-separated text`, for a message."""
+    names = [DELIMITER_NAMES[d] for d in delimiters]
+    return f"read as {', '.join(f'{n}-' for n in names[:-1])} and {names[-1]}-separated text"
+
+
+def _all_known(layout: Layout, headers: list[str]) -> bool:
+    return all(not h or layout.column_for_header(h) or h in layout.ignored_keys() for h in headers)
+
+
+def _search_header(layout: Layout, numbered) -> tuple[tuple | None, list[tuple[int, list[str]]]]:
+    """The header among the first HEADER_SEARCH_ROWS rows — (row number, headers, known columns) — or
+    None, and the rows seen above it."""
+    seen: list[tuple[int, list[str]]] = []
+    ignored = layout.ignored_keys()
     for number, cells in numbered:
         headers = [header_key(text(c) or "") for c in cells]
-        columns = [(i, layout.column_for_header(h)) for i, h in enumerate(headers)]
-        known = [(i, c) for i, c in columns if c is not None]
-        ignored = layout.ignored_keys()
+        known = [(i, c) for i, h in enumerate(headers) if (c := layout.column_for_header(h)) is not None]
         # The header names at least two columns the layout knows (mapped, or ignored such as 序号).
         if known and len(known) + sum(h in ignored for h in headers if h) >= 2:
-            if encoding not in SPREADSHEETS:
-                check_complete(path, encoding, len(headers), name)
-            return _header_found(name, layout, encoding, number, headers, known, numbered)
+            return (number, headers, known), seen
         seen.append((number, [h for h in headers if h]))
         if number >= HEADER_SEARCH_ROWS:
             break
+    return None, seen
+
+
+def _no_header(name: str, layout: Layout, seen: list[tuple[int, list[str]]], how: str = "") -> ExportError:
     if not seen:
-        raise ExportError(name, "is empty: no header row and no data")
+        return ExportError(name, "is empty: no header row and no data")
     expected = ", ".join(c.aliases[0] for c in layout.columns if c.required)
     found = _shown_rows([(k, r) for k, r in seen if r][:3]) or "nothing"
-    raise ExportError(
+    read = f" ({how})" if how else ""
+    return ExportError(
         name,
-        f"has no recognizable header row in its first {HEADER_SEARCH_ROWS} rows; "
+        f"has no recognizable header row in its first {HEADER_SEARCH_ROWS} rows{read}; "
         f"expected headers such as {expected}; found: {found}",
     )
 
@@ -259,7 +346,9 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
         )
     known_idx = {i for i, _ in known}
     unknown = [
-        h for i, h in enumerate(headers) if h and i not in known_idx and h not in layout.ignored_keys()
+        h
+        for i, h in enumerate(headers)
+        if h and i not in known_idx and h not in layout.ignored_keys() and not ROW_INDEX_HEADER.match(h)
     ]
     return ExportFile(
         name=name,

@@ -1,4 +1,4 @@
-"""Decode a GB18030 export into a UTF-8 copy for DuckDB, a large file's two halves at once."""
+"""Decode a GB18030 or UTF-16 export into a UTF-8 copy for DuckDB (a large GB18030 file in two halves)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def utf8_copy(path: Path, encoding: str, target: Path) -> None:
     file of its own, appended afterwards. Memory holds a chunk, whatever the file's size.
     """
     size = path.stat().st_size
-    split = _split_point(path, size) if size >= SPLIT_BYTES else 0
+    # A line feed byte ends a line in GB18030 (no multi-byte character holds one), not in UTF-16.
+    splittable = size >= SPLIT_BYTES and not encoding.startswith("utf-16")
+    split = _split_point(path, size) if splittable else 0
     rest = target.with_name(target.name + ".rest") if split else target
     head = None
     if split:

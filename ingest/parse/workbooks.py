@@ -13,7 +13,6 @@ from xml.sax.saxutils import unescape
 
 from ingest.common.errors import ExportError
 
-SPREADSHEETS = ("xlsx", "xlsm", "xls", "ods")  # Excel 2007+, macro-enabled (macros never run), 97–2003, ODF
 ZIPPED = ("xlsx", "xlsm", "ods")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and how Office stores an encrypted workbook
 MAX_UNPACKED = 4 << 30

@@ -25,6 +25,7 @@ from ingest.parse.fast.lines import Lines
 from ingest.parse.fast.sql import select_typed
 from ingest.parse.fast.write import FastFile, write_file
 from ingest.parse.transcode import Undecodable, utf8_copy
+from ingest.rules.formats import TEXT_FORMATS, extension
 from ingest.rules.layouts import Layout
 from ingest.rules.typing_rules import ARROW_TYPES
 
@@ -42,14 +43,19 @@ class FastResult:
     reasons: Counter = field(default_factory=Counter)
 
 
+# Read by DuckDB as they are, or (TRANSCODED) from a UTF-8 copy: DuckDB's reader has neither here.
+ENCODINGS = ("utf-8", "utf-8-sig")
+TRANSCODED = ("gb18030", "utf-16")
+
+
 def eligible(layout: Layout, path: Path, encoding: str) -> bool:
-    """Only plain layouts of .csv files in UTF-8 or GB18030 take the fast path."""
+    """Only plain layouts of delimited text files in UTF-8, GB18030 or UTF-16 take the fast path."""
     plain = all(
         c.type in ARROW_TYPES and not c.derive and c.default is None and c.errors == "quarantine"
         for c in layout.columns
     )
-    encodings = ("utf-8", "utf-8-sig", "gb18030")
-    return plain and not layout.not_available and path.suffix.lower() == ".csv" and encoding in encodings
+    readable = extension(path.name) in TEXT_FORMATS and encoding in (*ENCODINGS, *TRANSCODED)
+    return plain and not layout.not_available and readable
 
 
 SMALL_FILE = 8 << 20  # files up to this size are scanned for traditional characters first
@@ -73,7 +79,7 @@ def _traditional_characters() -> frozenset[str]:
 def shape(layout: Layout, export) -> tuple:
     """Exports with the same shape (layout, columns, header row) can be typed by one query."""
     columns = tuple((i, col.name) for i, col in export.columns)
-    return layout.source, layout.name, export.width, export.header_row, columns
+    return layout.source, layout.name, export.width, export.header_row, export.delimiter, columns
 
 
 def parse_csv(
@@ -113,7 +119,7 @@ def parse_csvs(
         for i, file in enumerate(files):
             try:
                 source = file.path
-                if file.encoding == "gb18030":
+                if file.encoding in TRANSCODED:
                     source = folder / f"utf8-{i}.csv"
                     _utf8_copy(file.path, file.encoding, source)
                 read[i] = source
@@ -139,7 +145,7 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
             # With many files the class's compile cost is shared: no need to scan them first.
             plain = len(sources) == 1 and _without_traditional(Path(sources[0]))
             typing = partial(select_typed, layout, export, export_date, sources, plain)
-            lines = _create_typed(con, typing, [read[i] for i in indexes], export.header_row)
+            lines = _create_typed(con, typing, [read[i] for i in indexes], export)
         except duckdb.Error as exc:
             raise Declined(f"DuckDB cannot read it: {exc}") from None
         if len(sources) > 1:
@@ -189,11 +195,12 @@ def _parse(files, read, layout, export, export_date, schema, scratch: Path, resu
         con.close()
 
 
-def _create_typed(con, typing, paths: list[Path], header_lines: int) -> list[Lines]:
+def _create_typed(con, typing, paths: list[Path], export) -> list[Lines]:
     """Create the table `typed` with the query `typing(odd_bytes)` while this thread counts the lines
     of the files: the query starts as if none held one of ODD_BYTES, and starts again with the spacing
-    regex at the first one found. DuckDB keeps both cores busy on the query, so the count (a tenth of
-    its time, alone) then costs little."""
+    regex at the first one found (or, in tab-separated files, once the count finds a tab inside a
+    cell). DuckDB keeps both cores busy on the query, so the count (a tenth of its time, alone) then
+    costs little."""
     import duckdb
 
     def create(odd_bytes: bool) -> None:
@@ -211,7 +218,11 @@ def _create_typed(con, typing, paths: list[Path], header_lines: int) -> list[Lin
                 queries.append(pool.submit(create, True))
 
         try:
-            lines = [Lines.of_file(path, header_lines, odd_byte_found) for path in paths]
+            lines = [
+                Lines.of_file(path, export.header_row, odd_byte_found, export.delimiter) for path in paths
+            ]
+            if any(line.tabs_in_cells(export.width) for line in lines):
+                odd_byte_found()
         except BaseException:
             for query in queries:  # a query not started yet is dropped, the running one interrupted
                 query.cancel()
@@ -228,7 +239,7 @@ def _create_typed(con, typing, paths: list[Path], header_lines: int) -> list[Lin
 
 
 def _utf8_copy(path: Path, encoding: str, target: Path) -> None:
-    """Decode a GB18030 file into a UTF-8 copy for DuckDB (whose reader has no GB18030 here)."""
+    """Decode a GB18030 or UTF-16 file into a UTF-8 copy for DuckDB (whose reader has neither here)."""
     try:
         utf8_copy(path, encoding, target)
     except Undecodable as exc:

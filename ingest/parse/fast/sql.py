@@ -261,7 +261,8 @@ def read_sql(export, sources: list[str]) -> str:
     files = "[" + ", ".join(sql_literal(source) for source in sources) + "]"
     return (
         f"read_csv({files}, header = false, skip = {export.header_row}, "
-        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        f"columns = {columns}, delim = {sql_literal(export.delimiter)}, quote = '\"', escape = '\"', "
+        "auto_detect = false, "
         "null_padding = false, ignore_errors = true, store_rejects = true, strict_mode = true)"
     )
 

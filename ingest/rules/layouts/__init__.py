@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from ingest.rules.formats import delimiter_of
+
 HERE = Path(__file__).parent
 SOURCES = ("registry", "membership", "qualifications", "funding")
 
@@ -39,6 +41,7 @@ class Layout:
     columns: tuple[Column, ...]
     sheet: int | str = 0
     encodings: tuple[str, ...] = ("utf-8", "gb18030")
+    delimiter: str | None = None  # a text export's delimiter, pinned (else detected: rules.formats)
     quarantine_threshold: float = 0.05
     quarantine_min_rows: int = 100
     max_shrink: float | None = None
@@ -159,6 +162,7 @@ def _parsed_layout(path: Path, mtime_ns: int, size: int) -> Layout:
         columns=columns,
         sheet=spec.get("sheet", 0),
         encodings=tuple(spec.get("encodings", ("utf-8", "gb18030"))),
+        delimiter=delimiter_of(spec.get("delimiter")),
         quarantine_threshold=float(spec.get("quarantine_threshold", 0.05)),
         quarantine_min_rows=int(spec.get("quarantine_min_rows", 100)),
         max_shrink=None if spec.get("max_shrink") is None else float(spec["max_shrink"]),

@@ -15,6 +15,7 @@ renamed as (
         sha256,
         bytes,
         encoding,
+        delimiter,
         header_row,
         title_rows,
         footer_rows,
