@@ -8,9 +8,21 @@ from pathlib import Path
 
 from ingest.cli.inspect import inspect_command
 from ingest.cli.release import publish_postgres_command, verify_command
-from ingest.cli.run import export_date_arg, run_command
+from ingest.cli.run import export_date_arg, export_dates_arg, run_command
 from ingest.cli.sample import sample_command
 from ingest.rules.layouts import SOURCES
+
+
+def _check_run_args(parser, args) -> None:
+    """`--nights` goes with `--date`, `--to` with `--from` or alone as a range up to it."""
+    if args.nights != 1 and not args.date:
+        parser.error("--nights counts days from --date: give --date")
+    if args.nights < 1:
+        parser.error("--nights must be at least 1")
+    if args.to and getattr(args, "from") and args.to < getattr(args, "from"):
+        parser.error(f"--to {args.to} is before --from {getattr(args, 'from')}")
+    if args.to and (args.date or args.dates or args.all):
+        parser.error("--to goes with --from (the dates held from one date to another)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,12 +45,29 @@ def main(argv: list[str] | None = None) -> int:
         "--nights", type=int, default=1, help="consecutive nights from --date, with changes between them"
     )
 
-    run = commands.add_parser("run", help="run the nightly DAG for one export date")
-    run.add_argument("--date", type=export_date_arg, required=True, help="export date YYYY-MM-DD")
+    run = commands.add_parser(
+        "run",
+        help="run the nightly DAG for an export date, or load an archive of dates in date order",
+        description="Run the socorg_nightly DAG for the nights asked for, one at a time and in date "
+        "order, each on the history of the nights before it. A night already published whose exports are "
+        "unchanged is not run again.",
+    )
+    which = run.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--date", type=export_date_arg, help="export date YYYY-MM-DD (with --nights: the first)"
+    )
+    which.add_argument(
+        "--dates", type=export_dates_arg, metavar="D1,D2,…", help="these export dates (comma-separated)"
+    )
+    which.add_argument(
+        "--from", type=export_date_arg, metavar="DATE", help="every date the exports root holds from DATE on"
+    )
+    which.add_argument("--all", action="store_true", help="every date the exports root holds (an archive)")
+    run.add_argument("--to", type=export_date_arg, metavar="DATE", help="with --from: up to DATE")
     run.add_argument("--exports", help="exports root URL (default $SOCORG_EXPORTS or <data>/exports)")
     run.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's, dbt's and GX's output")
-    run.add_argument("--nights", type=int, default=1, help="run this many consecutive nights from --date")
+    run.add_argument("--nights", type=int, default=1, help="with --date: this many consecutive days from it")
     run.add_argument("--site", type=Path, help="the deployment's site folder (default $SOCORG_SITE)")
 
     run.add_argument("--keep-releases", type=int, help="keep the newest N releases (default: all)")
@@ -78,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     args = parser.parse_args(argv)
+    if args.command == "run":
+        _check_run_args(parser, args)
     if getattr(args, "site", None):  # the stages read it from the environment, as under a scheduler
         os.environ["SOCORG_SITE"] = str(args.site.expanduser().resolve())
     commands_by_name = {

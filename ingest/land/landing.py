@@ -84,6 +84,24 @@ def list_exports(fs, root: str, source: str, export_date: dt.date) -> list[dict]
     return sorted(files, key=lambda e: e["name"])
 
 
+def export_dates(fs, root: str, source: str = "registry") -> list[dt.date]:
+    """The dates the exports root holds export files of a source for (folders `<source>/YYYY-MM-DD/`
+    with at least one file), oldest first; other folder names are not dates and are left out."""
+    folder = f"{root.rstrip('/')}/{source}"
+    if not fs.isdir(folder):
+        return []
+    dates = []
+    for entry in fs.ls(folder, detail=True):
+        name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+        try:
+            day = dt.date.fromisoformat(name)
+        except ValueError:
+            continue
+        if entry["type"] == "directory" and name == day.isoformat() and list_exports(fs, root, source, day):
+            dates.append(day)
+    return sorted(dates)
+
+
 def settle_seconds() -> float:
     """How long an export must have stayed unchanged to count as whole: `SOCORG_SETTLE_SECONDS` (60)."""
     return float(os.environ.get("SOCORG_SETTLE_SECONDS") or 60)

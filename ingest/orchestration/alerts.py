@@ -113,7 +113,7 @@ def _send(payload: dict) -> dict:
 
 def deadline_payload(context: dict, deadline: str) -> dict:
     """dag, run, export date and the reason of a run that was not finished by its deadline."""
-    from ingest.orchestration.stages import export_date_for
+    from ingest.common.dates import export_date_for
 
     run = context.get("dag_run") or {}
     logical = run.get("logical_date")

@@ -9,15 +9,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ingest.common import paths
+from ingest.common.dates import SCHEDULE_TZ, export_date_for, run_time_for  # noqa: F401 (re-exported)
 from ingest.common.errors import SocorgError, StageSkipped
 from ingest.land.storage import EXPORTS_CONN_ID
 
 log = logging.getLogger(__name__)
-
-SCHEDULE_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -32,28 +30,13 @@ class Night:
     registry_deadline: dt.time = dt.time(8, 0)
     keep_releases: int | None = None
     force: bool = False  # rebuild even when the night's release is current
+    backfill: bool = False  # a run of `airflow backfill`: a date without a registry export is skipped
 
     @property
     def deadline(self) -> dt.datetime:
         """When the registry export counts as missing: the deadline's time on D+1, Asia/Shanghai."""
         day = self.export_date + dt.timedelta(days=1)
         return dt.datetime.combine(day, self.registry_deadline, SCHEDULE_TZ)
-
-
-def export_date_for(run_time: dt.datetime) -> dt.date:
-    """The run scheduled at 02:00 on D+1 (Asia/Shanghai) processes the exports of D.
-
-    >>> export_date_for(dt.datetime(2023, 11, 1, 2, 0, tzinfo=SCHEDULE_TZ))
-    datetime.date(2023, 10, 31)
-    """
-    # Via the timestamp: pendulum's DateTime (what Airflow hands over) mis-subtracts across zones.
-    local = dt.datetime.fromtimestamp(run_time.timestamp(), SCHEDULE_TZ)
-    return local.date() - dt.timedelta(days=1)
-
-
-def run_time_for(export_date: dt.date) -> dt.datetime:
-    """The scheduled run time that processes an export date (inverse of export_date_for)."""
-    return dt.datetime.combine(export_date + dt.timedelta(days=1), dt.time(2), SCHEDULE_TZ)
 
 
 def night_from_context(context) -> Night:
@@ -70,7 +53,12 @@ def night_from_context(context) -> Night:
         registry_deadline=dt.time.fromisoformat(deadline),
         keep_releases=keep_releases_setting(params.get("keep_releases")),
         force=bool(params.get("force")),
+        backfill=str(getattr(context.get("dag_run"), "run_type", "")) in BACKFILL_RUN_TYPES,
     )
+
+
+# How a backfill's run type reads (Airflow's DagRunType.BACKFILL_JOB, a str enum).
+BACKFILL_RUN_TYPES = ("backfill", "DagRunType.BACKFILL_JOB")
 
 
 def keep_releases_setting(value: int | str | None = None) -> int | None:
@@ -182,14 +170,22 @@ def lock_wait_setting() -> float | None:
 def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
     """True once the registry export is there and every export of the night is whole (unchanged for
     the settle time, its completion marker there if the source needs one); past the deadline, a
-    registry that is missing or still not whole fails the run."""
+    registry that is missing or still not whole fails the run. A backfill runs the dates the exports
+    root holds: a date without a registry export is skipped (no failure, no alert)."""
     from ingest.common.errors import ExportIncompleteError, ExportMissingError
     from ingest.land.landing import CHANGING, list_exports, source_folder, wait_until_whole
     from ingest.land.storage import open_root
 
     fs, root = open_root(night.exports, night.conn_id)
     late = (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline
-    if list_exports(fs, root, "registry", night.export_date):
+    registry = list_exports(fs, root, "registry", night.export_date)
+    if not registry and night.backfill:
+        raise StageSkipped(
+            f"no registry export for {night.export_date.isoformat()} in "
+            f"{source_folder(night.exports, 'registry', night.export_date)}: a backfill runs only the "
+            "dates the exports root holds"
+        )
+    if registry:
         waiting = wait_until_whole(fs, root, night.export_date, night.data)
         if not waiting:
             return True
