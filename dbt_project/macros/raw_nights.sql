@@ -76,9 +76,10 @@
 
 {# The version of the history state's logic, kept in each night's row of the state: a night built by
    another version is built again. Raise it when a change to int_registry_night_diffs or
-   int_cluster_member_counts_by_night changes what they hold for a night. #}
+   int_cluster_member_counts_by_night changes what they hold for a night (2: organizations keyed by
+   org_id, paired across a change of key). #}
 {% macro history_state_version() -%}
-    {{ return(1) }}
+    {{ return(2) }}
 {%- endmacro %}
 
 {# The audited nights int_registry_night_diffs builds tonight: the night being built, the night after

@@ -25,6 +25,7 @@ from ingest.rules.personal import quarantine_json
 from ingest.rules.typing_rules import (
     INDIVIDUAL_COLUMNS,
     INDIVIDUAL_KIND,
+    NAMED_BY_COLUMN,
     NORMALIZED_SUFFIX,
     unique_key_parts,
 )
@@ -90,16 +91,20 @@ class FileLoad:
         return row
 
 
-def _row_key(layout: Layout, record: dict[str, object]) -> object:
-    """The key that must be unique within one file, per the layout's `unique_key` (see UNIQUE_KEYS)."""
+def _row_keys(layout: Layout, record: dict[str, object]) -> list[tuple[str, object]]:
+    """The keys that must be unique within one file, per the layout's `unique_key` (see UNIQUE_KEYS),
+    each with the column a repeat is named by: one key, or for a key of alternatives named by column
+    (an organization's credit code, organization code, registration number) each one the row has."""
     if not layout.unique_key:
-        return None
+        return []
     parts = unique_key_parts(layout.unique_key)
+    if layout.unique_key in NAMED_BY_COLUMN:
+        return [(column, (column, value)) for column in parts["either"] if (value := record.get(column))]
     either = next((v for c in parts["either"] if (v := record.get(c))), None)
     values = [either, *(record.get(c) for c in parts["and_also"])]
     if not all(values):
-        return None
-    return "|".join(map(str, values)) if len(values) > 1 else either
+        return []
+    return [(layout.unique_key, "|".join(map(str, values)) if len(values) > 1 else either)]
 
 
 def _drop_personal_names(layout: Layout, record: dict) -> None:
@@ -336,10 +341,13 @@ def _parse_python(job: _Job) -> None:
                     raise Rejected(problem, None, None)
                 record = type_record(layout, cells, job.export_date, notes)
                 _drop_personal_names(layout, record)
-                key = _row_key(layout, record)
-                if key is not None and key in seen:
-                    raise Rejected(f"duplicate_{layout.unique_key}", layout.unique_key, key)
-                seen.add(key)
+                keys = _row_keys(layout, record)
+                repeated = next(((column, key) for column, key in keys if key in seen), None)
+                seen.update(key for _, key in keys)  # a repeat's other keys count as seen too
+                if repeated:
+                    column, key = repeated
+                    value = key[1] if isinstance(key, tuple) else key
+                    raise Rejected(f"duplicate_{column}", column, value)
             except Rejected as bad:
                 reasons[bad.reason] += 1
                 rejected.add(

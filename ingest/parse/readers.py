@@ -328,6 +328,12 @@ def _shown_rows(rows: list[tuple[int, list[str]]]) -> str:
     return " | ".join(shown)
 
 
+def _column_with_alternatives(layout: Layout, column: Column) -> str:
+    """`credit_code (统一社会信用代码 / 信用代码) or organization_code (组织机构代码)`, for a message."""
+    others = [c for c in layout.columns if c.name in column.unless]
+    return " or ".join(f"{c.name} ({' / '.join(c.aliases)})" for c in [column, *others])
+
+
 def _header_found(name, layout, encoding, number, headers, known, numbered) -> ExportFile:
     names = [c.name for _, c in known]
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -337,9 +343,11 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
             name,
             f"has more than one column for {', '.join(duplicated)} (headers {', '.join(spelled)})",
         )
-    missing = [c for c in layout.columns if c.required and c.name not in names]
+    missing = [
+        c for c in layout.columns if c.required and c.name not in names and not set(c.unless) & set(names)
+    ]
     if missing:
-        wanted = "; ".join(f"{c.name} ({' / '.join(c.aliases)})" for c in missing)
+        wanted = "; ".join(_column_with_alternatives(layout, c) for c in missing)
         raise ExportError(
             name,
             f"lacks required column {wanted}; header row {number} has: {', '.join(h for h in headers if h)}",

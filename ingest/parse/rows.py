@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ingest.parse import cells as n
 from ingest.parse.workbooks import Formula
-from ingest.rules.creditcode import verify
+from ingest.rules.creditcode import organization_code, verify
 from ingest.rules.layouts import Column, Layout
 from ingest.rules.typing_rules import (
     CREDIT_CODE_CATEGORIES,
@@ -39,10 +39,21 @@ def _credit_code(value: object) -> str | None:
     return verdict.code
 
 
+def _organization_code(value: object) -> str | None:
+    raw = n.text(value)
+    if raw is None:
+        return None
+    code = organization_code(n.halfwidth(raw))
+    if code is None:
+        raise n.CellError("organization_code_invalid", value)
+    return code
+
+
 CELL_PARSERS: dict[str, Callable[[object], object]] = {
     "text": n.text,
     "name": lambda v: n.halfwidth(t) if (t := n.text(v)) else None,
     "credit_code": _credit_code,
+    "org_code": _organization_code,
     "division": _division,
     "date": n.parse_date,
     "amount": n.parse_amount,
@@ -97,7 +108,7 @@ def type_record(
                 raise Rejected(err.reason, col.name, value) from None
             notes[f"{col.name}:{err.reason}"] += 1
             typed = None
-        if typed is None and col.required:
+        if typed is None and col.required and not any(n.text(values.get(u)) for u in col.unless):
             raise Rejected(f"{col.name}_missing", col.name, value)
         if col.not_after_export and typed is not None and typed > export_date:
             raise Rejected("date_in_future", col.name, value)

@@ -16,12 +16,12 @@ class Dataset:
 
 
 DATASETS = {
-    "organizations": Dataset(("credit_code",), "registered organization · 登记的社会组织"),
+    "organizations": Dataset(("org_id",), "registered organization · 登记的社会组织"),
     "organization_history": Dataset(
-        ("credit_code", "version_no"), "version of an organization's registration · 登记信息的一个版本"
+        ("org_id", "version_no"), "version of an organization's registration · 登记信息的一个版本"
     ),
     "registry_changes": Dataset(
-        ("credit_code", "change_type"),
+        ("org_id", "change_type"),
         "change to an organization since the previous night · 较前一夜的一项变更",
     ),
     "memberships": Dataset(

@@ -30,6 +30,8 @@ CHANGE_TYPES = {
     "grade_lowered": "等级下降 · grade lowered",
     "grade_expired": "等级到期 · grade expired",
     "grade_removed": "等级取消 · grade removed",
+    "credit_code_assigned": "赋统一社会信用代码 · credit code assigned",
+    "identifier_changed": "标识变更 · identifier changed",
 }
 CHANGES_LISTED = 10  # the night's changes of a city shown one by one; the rest counted
 CHART_WIDTH = 520
@@ -415,7 +417,7 @@ def _changes_table(changes, code: str) -> str:
         f"{_figure_cell('registry_changes', code, kind, int(n))}</tr>"
         for kind, n in sorted(counts.items())
     )
-    listed = rows.sort_values(["change_type", "credit_code"]).head(CHANGES_LISTED)
+    listed = rows.sort_values(["change_type", "org_id"]).head(CHANGES_LISTED)
     detail = "".join(
         f"<tr><td>{escape(CHANGE_TYPES.get(r.change_type, r.change_type))}</td>"
         f"<td>{escape(_text(r.org_name))}</td>"

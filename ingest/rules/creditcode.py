@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,21 @@ def verify(raw: object) -> Verdict:
     if all(ch in _ORG_CHARS for ch in body) and org_code_check(body) != code[16]:
         return Verdict(code, warning="organization_code_check")
     return Verdict(code)
+
+
+ORGANIZATION_CODE = re.compile(r"[0-9A-Z]{8}[0-9X]")
+
+
+def organization_code(raw: str) -> str | None:
+    """An organization code (组织机构代码, GB 11714) as written on certificates, `50000123-4`, in its
+    plain 9-character form; None when it is not one. Its check character is not enforced (real codes
+    sometimes fail it, as inside credit codes).
+
+    >>> [organization_code(x) for x in ("50000123-4", "5000 0123 4", "71526726x", "5000123")]
+    ['500001234', '500001234', '71526726X', None]
+    """
+    code = re.sub(r"[\s\-－—‐]", "", raw).upper()
+    return code if ORGANIZATION_CODE.fullmatch(code) else None
 
 
 def make_code(department: str, category: str, division: str, rng: random.Random) -> str:

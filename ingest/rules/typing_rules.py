@@ -161,6 +161,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
     "name": pa.string(),
     "credit_code": pa.string(),
+    "org_code": pa.string(),  # organization code (组织机构代码, GB 11714): 8 characters and a check
     "division": pa.string(),
     "date": pa.date32(),
     "amount": pa.decimal128(18, 4),
@@ -181,6 +182,9 @@ CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53"
 # A layout's `unique_key`, when not a single column: the first present of `either`, joined by `|` with
 # each of `and_also` (all of them present, else no key). Repeats within one file are quarantined.
 UNIQUE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    # An organization of a registry: its credit code, or before credit codes its organization code or
+    # registration number. A repeat names the column its key came from (duplicate_credit_code, …).
+    "org_key": {"either": ("credit_code", "organization_code", "registration_number"), "and_also": ()},
     "member_key": {"either": ("member_credit_code", "member_name_normalized"), "and_also": ()},
     "qualification_key": {
         "either": ("credit_code", "enterprise_name_normalized"),
@@ -192,6 +196,11 @@ UNIQUE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "and_also": ("project_name", "purchaser"),
     },
 }
+
+
+# Keys of alternatives whose parts are each unique in a file: a repeat of any of them is quarantined
+# as `duplicate_<its column>` (the first of them, in order, that repeats an earlier row's).
+NAMED_BY_COLUMN = ("org_key",)
 
 
 def unique_key_parts(unique_key: str) -> dict[str, tuple[str, ...]]:

@@ -30,8 +30,10 @@ def night_query(data: Path, source: str, export_date: dt.date) -> str:
         return f"""
             select *, substr(credit_code, 1, 2) || ' ' || org_type as credit_code_category_org_type,
                 substr(credit_code, 3, 6) as credit_code_division,
-                case when credit_code is not null then count(*) over (partition by credit_code) end
-                    as credit_code_occurrences
+                coalesce(credit_code, organization_code, registration_number) as org_key,
+                {_occurrences("credit_code")},
+                {_occurrences("organization_code")},
+                {_occurrences("registration_number", "city_code")}
             from {night}"""
     if source == "membership":
         registry = night_files(data, "registry", export_date)
@@ -47,6 +49,15 @@ def night_query(data: Path, source: str, export_date: dt.date) -> str:
                     as member_occurrences
             from {night} m left join standing s on s.credit_code = m.association_credit_code"""
     return f"select * from {night}"
+
+
+def _occurrences(column: str, *within: str) -> str:
+    """SQL: how often the row's value of `column` occurs in the night (within the same `within`
+    values), null for a row without one."""
+    over = ", ".join([*within, column])
+    return (
+        f"case when {column} is not null then count(*) over (partition by {over}) end as {column}_occurrences"
+    )
 
 
 def night_chunks(

@@ -16,7 +16,7 @@ ROW_ID = ("source_file", "source_row")  # how a failing row is named: its file a
 
 # What a failing row is about, beside where it is (never a personal column): a duplicate names its key.
 ROW_NAME = {
-    "registry": ("credit_code",),
+    "registry": ("credit_code", "organization_code", "registration_number"),
     "membership": ("association_credit_code", "member_credit_code", "member_name_normalized"),
     "qualifications": ("credit_code",),
     "funding": ("provider_credit_code", "provider_name_normalized"),

@@ -29,7 +29,9 @@ EXPORT_YEAR = {"$PARAMETER": "export_year"}
 
 
 def registry__organizations():
-    """The registry batch: valid, unique codes consistent with the type; known enums, divisions, dates."""
+    """The registry batch: every organization named by a credit code (or, before credit codes, an
+    organization code or registration number), each unique in the night; codes valid and consistent
+    with the type; known enums, divisions, dates."""
     import great_expectations.expectations as gxe
 
     from ingest.validate import expectations as socorg
@@ -37,10 +39,13 @@ def registry__organizations():
     return [
         *[
             gxe.ExpectColumnValuesToNotBeNull(column=c, severity=ERROR)
-            for c in ("credit_code", "org_name", "org_type", "status")
+            for c in ("org_key", "org_name", "org_type", "status")
         ],
         socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
-        gxe.ExpectColumnValuesToBeBetween(column="credit_code_occurrences", max_value=1, severity=ERROR),
+        *[
+            gxe.ExpectColumnValuesToBeBetween(column=f"{c}_occurrences", max_value=1, severity=ERROR)
+            for c in ("credit_code", "organization_code", "registration_number")
+        ],
         gxe.ExpectColumnValuesToBeInSet(
             column="credit_code_category_org_type",
             value_set=[f"{category} {org_type}" for category, org_type in CATEGORY_TYPES],

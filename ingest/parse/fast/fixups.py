@@ -12,6 +12,7 @@ from ingest.rules.layouts import Layout
 from ingest.rules.typing_rules import (
     INDIVIDUAL_COLUMNS,
     INDIVIDUAL_KIND,
+    NAMED_BY_COLUMN,
     NORMALIZED_SUFFIX,
     unique_key_parts,
 )
@@ -127,15 +128,15 @@ def mark_duplicates(con, layout: Layout) -> None:
             con.execute(f"update typed set {nulls} where member_kind = '{INDIVIDUAL_KIND}'")
     if not layout.unique_key:
         return
+    if layout.unique_key in NAMED_BY_COLUMN:
+        _mark_repeated_parts(con, [c for c in unique_key_parts(layout.unique_key)["either"] if c in typed])
+        return
     key = _key_sql(layout.unique_key, set(typed))
     repeated = (
         f"select file_index, {key} as k from typed where reason is null and {key} is not null "
         "group by 1, 2 having count(*) > 1"
     )
-    # Counting distinct hashes finds no repeat exactly when there is none (a collision only costs the
-    # update below, which matches keys), in 60 % of the time of grouping the keys.
-    repeats = f"select count(*) - count(distinct hash(file_index, {key})) from typed"
-    if not con.execute(f"{repeats} where reason is null and {key} is not null").fetchall()[0][0]:
+    if not _any_repeat(con, key):
         return
     con.execute(
         f"update typed set reason = 'duplicate_{layout.unique_key}', column_name = '{layout.unique_key}', "
@@ -143,6 +144,35 @@ def mark_duplicates(con, layout: Layout) -> None:
         f"row_number() over (partition by t.file_index, d.k order by t.rowid) as n "
         f"from typed t join ({repeated}) d on t.file_index = d.file_index and {key} = d.k "
         f"where t.reason is null) d where typed.rowid = d.r and d.n > 1"
+    )
+
+
+def _any_repeat(con, key: str) -> bool:
+    """Whether a loaded row repeats an earlier one's `key` in its file. Counting distinct hashes finds
+    no repeat exactly when there is none (a collision only costs the update after), in 60 % of the
+    time of grouping the keys."""
+    repeats = f"select count(*) - count(distinct hash(file_index, {key})) from typed"
+    return bool(con.execute(f"{repeats} where reason is null and {key} is not null").fetchall()[0][0])
+
+
+def _mark_repeated_parts(con, parts: list[str]) -> None:
+    """A key of alternatives named by column (ingest.rules.typing_rules.NAMED_BY_COLUMN): a loaded row
+    that repeats an earlier loaded row's value of any part, `duplicate_<the first such part>`."""
+    parts = [c for c in parts if _any_repeat(con, c)]
+    if not parts:
+        return
+    numbered = ", ".join(
+        f"case when {c} is not null then row_number() over (partition by file_index, {c} order by rowid) end "
+        f"as n_{c}"
+        for c in parts
+    )
+    column = " ".join(f"when n_{c} > 1 then '{c}'" for c in parts)
+    value = " ".join(f"when n_{c} > 1 then {c}" for c in parts)
+    con.execute(
+        f"update typed set reason = 'duplicate_' || d.c, column_name = d.c, value = d.v from ("
+        f"select r, case {column} end as c, case {value} end as v from ("
+        f"select rowid as r, {', '.join(parts)}, {numbered} from typed where reason is null)"
+        f") d where typed.rowid = d.r and d.c is not null"
     )
 
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from ingest.common.sql import sql_literal
 from ingest.parse.cells import traditional_to_simplified
-from ingest.rules.creditcode import ALPHABET, check_character_sql
+from ingest.rules.creditcode import ALPHABET, ORGANIZATION_CODE, check_character_sql
 from ingest.rules.layouts import Column, Layout
 from ingest.rules.typing_rules import (
     ARROW_TYPES,
@@ -102,6 +102,8 @@ def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | No
         return f"regexp_full_match({t}, '{safe}*')", folded
     if kind == "credit_code":
         return f"regexp_full_match({t}, '[{ALPHABET}]{{18}}')", t
+    if kind == "org_code":  # as written plainly; `50000123-4` and other spellings are typed in Python
+        return f"regexp_full_match({t}, '{ORGANIZATION_CODE.pattern}')", t
     if kind == "division":
         return f"regexp_full_match({t}, '\\d{{6}}')", t
     if kind == "date":
@@ -145,7 +147,8 @@ def reason_sql(col: Column, v: str, export_date: dt.date, wrong_check: str | Non
     if col.type == "credit_code" and wrong_check:
         checks.append(f"when {wrong_check} then 'credit_code_check_character'")
     if col.required:
-        checks.append(f"when {v} is null then '{col.name}_missing'")
+        instead = "".join(f" and {other} is null" for other in col.unless)
+        checks.append(f"when {v} is null{instead} then '{col.name}_missing'")
     if col.not_after_export:
         checks.append(f"when {v} > date '{export_date.isoformat()}' then 'date_in_future'")
     return f"(case {' '.join(checks)} end)" if checks else None

@@ -24,6 +24,7 @@ class Column:
     type: str
     aliases: tuple[str, ...]
     required: bool = False
+    unless: tuple[str, ...] = ()  # required, unless the row has one of these columns instead
     personal: bool = False
     not_after_export: bool = False
     derive: str | None = None
@@ -147,6 +148,7 @@ def _parsed_layout(path: Path, mtime_ns: int, size: int) -> Layout:
             type=col["type"],
             aliases=tuple(col.get("aliases", ())),
             required=bool(col.get("required", False)),
+            unless=tuple(col.get("unless", ())),
             personal=bool(col.get("personal", False)),
             not_after_export=bool(col.get("not_after_export", False)),
             derive=col.get("derive"),

@@ -124,7 +124,11 @@ def test_clean_night_passes_every_expectation_and_writes_data_docs(tmp_path):
 LATER = dt.date(2023, 11, 1)
 # case: (source, its rows tonight, the expectation and column that must fail[, how many rows fail: all])
 CASES = {
-    "code missing": ("registry", [org(credit_code=None)], "expect_column_values_to_not_be_null(credit_code)"),
+    "no code, organization code or registration number": (
+        "registry",
+        [org(credit_code=None)],
+        "expect_column_values_to_not_be_null(org_key)",
+    ),
     "name missing": ("registry", [org(org_name=None)], "expect_column_values_to_not_be_null(org_name)"),
     "type missing": ("registry", [org(org_type=None)], "expect_column_values_to_not_be_null(org_type)"),
     "status missing": ("registry", [org(status=None)], "expect_column_values_to_not_be_null(status)"),
@@ -137,6 +141,22 @@ CASES = {
         "registry",
         [org(), org(source_file="registry_320500_20231031.v2.csv")],
         "expect_column_values_to_be_between(credit_code_occurrences)",
+    ),
+    "organization code twice (a snapshot from before credit codes)": (
+        "registry",
+        [
+            org(credit_code=None, organization_code="500001234"),
+            org(credit_code=None, organization_code="500001234"),
+        ],
+        "expect_column_values_to_be_between(organization_code_occurrences)",
+    ),
+    "registration number twice in a city": (
+        "registry",
+        [
+            org(credit_code=None, registration_number="深社证字第1号"),
+            org(credit_code=None, registration_number="深社证字第1号"),
+        ],
+        "expect_column_values_to_be_between(registration_number_occurrences)",
     ),
     "category against type": (
         "registry",

@@ -15,7 +15,8 @@ exhibition_points as (
 coded as (
     select
         *,
-        coalesce(reported_division_code, registrar_code) as division_code
+        -- a snapshot from before credit codes may name no division: the export's city
+        coalesce(reported_division_code, registrar_code, export_city_code) as division_code
     from organizations
 ),
 

@@ -52,6 +52,21 @@ type_changed as (
     where org_type <> previous_org_type
 ),
 
+-- The organization's identifier changed: it got its credit code (a snapshot from before credit codes
+-- compared with one after), or another key.
+key_changed as (
+    select
+        *,
+        case
+            when previous_credit_code is null and credit_code is not null then 'credit_code_assigned'
+            else 'identifier_changed'
+        end as change_type,
+        previous_org_id as value_before,
+        org_id as value_after
+    from known
+    where org_id <> previous_org_id
+),
+
 grade_changed as (
     select
         *,
@@ -77,11 +92,14 @@ changes as (
     union all
     select * from type_changed
     union all
+    select * from key_changed
+    union all
     select * from grade_changed
 ),
 
 final as (
     select
+        org_id,
         credit_code,
         change_type,
         cast(value_before as varchar) as value_before,

@@ -6,7 +6,10 @@ organizations as (
 
 final as (
     select
+        org_id,
         credit_code,
+        organization_code,
+        registration_number,
         org_name,
         org_type,
         status,

@@ -13,7 +13,7 @@ changes as (
 
 changes_per_organization as (
     select
-        credit_code,
+        org_id,
         count(*) filter (
             where change_type = 'registered' and snapshot_date = {{ snapshot_date() }}
         ) as registered_tonight,
@@ -23,7 +23,7 @@ changes_per_organization as (
         count(*) filter (where change_type = 'registered') as registered_this_month,
         count(*) filter (where change_type = 'deregistered') as deregistered_this_month
     from changes
-    group by credit_code
+    group by org_id
 ),
 
 organizations_changed as (
@@ -35,7 +35,7 @@ organizations_changed as (
         coalesce(changes_per_organization.deregistered_this_month, 0) as deregistered_this_month
     from organizations
     left join changes_per_organization
-        on organizations.credit_code = changes_per_organization.credit_code
+        on organizations.org_id = changes_per_organization.org_id
 ),
 
 counted as (

@@ -8,6 +8,8 @@ source as (
 renamed as (
     select
         credit_code,
+        {{ organization_identity('city_code') }},
+        registration_number,
         org_name,
         org_name_normalized,
         org_type,

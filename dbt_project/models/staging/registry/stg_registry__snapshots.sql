@@ -9,6 +9,8 @@ snapshots as (
 renamed as (
     select
         credit_code,
+        {{ organization_identity('city_code') }},
+        registration_number,
         org_name,
         org_type,
         status,
