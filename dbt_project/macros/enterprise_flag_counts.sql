@@ -17,10 +17,11 @@
     {%- endfor %}
 {%- endmacro %}
 
-{# The same columns read from an aggregate that may be missing (a left join), as zeros. #}
-{% macro coalesced_flag_counts(relation) -%}
+{# The same columns read from an aggregate that may be missing (a left join), as zeros; null where
+   `known` (SQL) is not true: a figure whose source was not delivered is unknown, not 0. #}
+{% macro coalesced_flag_counts(relation, known='true') -%}
     {%- for name in enterprise_flags() %}
-    coalesce({{ relation }}.{{ name }}, 0) as {{ name }}
+    case when {{ known }} then coalesce({{ relation }}.{{ name }}, 0) end as {{ name }}
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
 {%- endmacro %}

@@ -119,16 +119,19 @@
     {{ return(nights) }}
 {%- endmacro %}
 
-{# The designated associations as one value (a hash): counts by night made under another designation
-   are counted again. #}
+{# The designated associations, and from when until when each holds, as one value (a hash): counts by
+   night made under another designation are counted again. #}
 {% macro designation_hash() -%}
     {{ return(run_query("select " ~ designation_sql()).columns[0].values()[0]) }}
 {%- endmacro %}
 
 {# SQL: that hash, from the cluster_associations seed. #}
 {% macro designation_sql() -%}
-    md5(coalesce(string_agg(cluster_code || ':' || association_credit_code, ','
-        order by cluster_code, association_credit_code), '')) as hash from {{ ref('cluster_associations') }}
+    md5(coalesce(string_agg(
+        cluster_code || ':' || association_credit_code || ':' || coalesce(cast(valid_from as varchar), '')
+        || ':' || coalesce(cast(valid_until as varchar), ''), ','
+        order by cluster_code, association_credit_code, valid_from), '')) as hash
+    from {{ ref('cluster_associations') }}
 {%- endmacro %}
 
 {# The audited nights int_cluster_member_counts_by_night counts tonight: the night being built, and every

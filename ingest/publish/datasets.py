@@ -9,10 +9,13 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Dataset:
-    """A published dataset: the columns its rows are sorted by (its key) and what one row is."""
+    """A published dataset: the columns its rows are sorted by (its key), what one row is, and the
+    column a night's file is published under (`<dataset>/<partition>=<night>/`): snapshot_date, or for
+    the datasets by year, whose snapshot_date is each row's own snapshot, release_date."""
 
     key: tuple[str, ...]
     grain: str
+    partition: str = "snapshot_date"
 
 
 DATASETS = {
@@ -38,6 +41,14 @@ DATASETS = {
         "city × district × organization type · 城市 × 区县 × 组织类型",
     ),
     "city_summary": Dataset(("city_code",), "city · 城市"),
+    "city_by_year": Dataset(
+        ("city_code", "year"), "city × year (its last snapshot) · 城市 × 年度", "release_date"
+    ),
+    "cluster_by_year": Dataset(
+        ("city_code", "cluster_code", "year"),
+        "city × industrial cluster × year (its last snapshot) · 城市 × 产业集群 × 年度",
+        "release_date",
+    ),
     "province_summary": Dataset(("province_code",), "province · 省份"),
     "funding": Dataset(
         ("publisher", "list_year", "project_name", "purchaser", "provider_name", "amount"),
@@ -53,9 +64,10 @@ DATASETS = {
 }
 
 
-def dataset_path(publish: Path, dataset: str, export_date: dt.date) -> Path:
-    """`publish/<dataset>/snapshot_date=<date>/<dataset>.parquet`."""
-    return publish / dataset / f"snapshot_date={export_date.isoformat()}" / f"{dataset}.parquet"
+def dataset_path(publish: Path, dataset: str, export_date: dt.date | str) -> Path:
+    """`publish/<dataset>/snapshot_date=<date>/<dataset>.parquet` (release_date=… for those by year)."""
+    night = export_date if isinstance(export_date, str) else export_date.isoformat()
+    return publish / dataset / f"{DATASETS[dataset].partition}={night}" / f"{dataset}.parquet"
 
 
 def manifest_path(data: Path) -> Path:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from ingest.common.errors import StateError
 from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
 from ingest.common.sql import sql_path
-from ingest.publish.datasets import DATASETS
+from ingest.publish.datasets import DATASETS, dataset_path
 
 
 def release_dir(publish: Path, export_date: dt.date | str) -> Path:
@@ -239,7 +239,7 @@ def prune(publish: Path, keep: int, scratch: Path) -> list[str]:
             [
                 release_dir(publish, date),
                 publish / "reports" / date,
-                *(publish / d / f"snapshot_date={date}" for d in DATASETS),
+                *(dataset_path(publish, d, date).parent for d in DATASETS),
             ]
         ):
             if folder.exists():

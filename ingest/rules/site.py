@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 from pathlib import Path
 
 import yaml
@@ -70,16 +69,50 @@ def dbt_project_for(data: Path) -> Path:
             link.symlink_to(entry, target_is_directory=entry.is_dir())
     seeds = project / "seeds"
     seeds.mkdir(exist_ok=True)
-    wanted = {p.name: p for p in (DBT_DIR / "seeds").iterdir() if p.is_file()}
-    wanted.update({p.name: p for p in site.glob("*.csv")})
+    wanted = {p.name: p.read_bytes() for p in (DBT_DIR / "seeds").iterdir() if p.is_file()}
+    wanted.update({p.name: site_seed_bytes(p) for p in site.glob("*.csv")})
     for stale in seeds.iterdir():
         if stale.name not in wanted:
             stale.unlink()
-    for name, source in wanted.items():
+    for name, content in wanted.items():
         target = seeds / name
-        if not target.exists() or target.read_bytes() != source.read_bytes():
-            shutil.copyfile(source, target)
+        if not target.exists() or target.read_bytes() != content:
+            target.write_bytes(content)
     return project
+
+
+# Columns a site's reference table may leave out, as written before they existed: its rows then hold
+# from the beginning (an exhibition point's designated_year, the column they replaced, gives its
+# valid_from: 1 January of that year).
+OPTIONAL_SEED_COLUMNS = ("valid_from", "valid_until")
+LEGACY_SEED_COLUMNS = {"exhibition_points.csv": ("designated_year",)}
+
+
+def site_seed_bytes(path: Path) -> bytes:
+    """A site's reference table as dbt loads it: in the bundled seed's columns (missing optional ones
+    added empty), byte for byte as written when it has them all."""
+    import io
+
+    from ingest.common.paths import DBT_DIR
+
+    expected = _header(DBT_DIR / "seeds" / path.name)
+    header = _header(path)
+    if header == expected:
+        return path.read_bytes()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, expected, lineterminator="\n")
+    writer.writeheader()
+    for row in _rows(path):
+        year = (row.get("designated_year") or "").strip()
+        if "valid_from" not in row and year:
+            row["valid_from"] = f"{year}-01-01"
+        writer.writerow({column: row.get(column, "") for column in expected})
+    return out.getvalue().encode("utf-8")
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), [])
 
 
 def site_files() -> list[Path]:
@@ -134,10 +167,16 @@ def _check_seeds() -> None:
         if not (bundled / path.name).exists():
             known = ", ".join(sorted(p.name for p in bundled.glob("*.csv")))
             raise SiteError(f"{path}:1: not a reference table socorg knows (expected one of {known})")
-        with path.open(encoding="utf-8", newline="") as fh, (bundled / path.name).open(encoding="utf-8") as b:
-            header, expected = next(csv.reader(fh), []), next(csv.reader(b))
-        if header != expected:
-            raise SiteError(f"{path}:1: columns {', '.join(header)}; expected {', '.join(expected)}")
+        header, expected = _header(path), _header(bundled / path.name)
+        legacy = LEGACY_SEED_COLUMNS.get(path.name, ())
+        required = [c for c in expected if c not in OPTIONAL_SEED_COLUMNS]
+        kept = [c for c in header if c not in legacy and c not in OPTIONAL_SEED_COLUMNS]
+        if kept != required or not set(header) <= {*expected, *legacy}:
+            optional = ", ".join(c for c in expected if c in OPTIONAL_SEED_COLUMNS)
+            raise SiteError(
+                f"{path}:1: columns {', '.join(header)}; expected {', '.join(expected)} ({optional} may be "
+                "left out: the rows then hold from the beginning)"
+            )
         for number, row in enumerate(_rows(path), start=2):
             if "city_code" in row and path.name != "divisions.csv" and row["city_code"] not in cities:
                 raise SiteError(

@@ -3,7 +3,8 @@
 with
 
 designated as (
-    select * from {{ ref('cluster_associations') }}
+    select * from {{ ref('cluster_associations') }} as associations
+    where {{ held_on('associations', snapshot_date()) }}
 ),
 
 organizations as (

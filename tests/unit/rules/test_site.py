@@ -232,3 +232,41 @@ def test_the_sites_divisions_are_the_ones_the_quality_gate_knows(tmp_path, monke
     assert "330199" in known_divisions()
     monkeypatch.delenv("SOCORG_SITE")
     assert "330199" not in known_divisions()
+
+
+def test_a_site_reference_table_written_before_dates_existed_still_loads(tmp_path, monkeypatch):
+    """A site folder from before valid_from/valid_until: its rows hold from the beginning, and an
+    exhibition point's designated_year (the column they replaced) gives its valid_from."""
+    from ingest.rules.site import dbt_project_for
+
+    site = tmp_path / "site"
+    (site / "seeds").mkdir(parents=True)
+    (site / "seeds" / "cluster_associations.csv").write_text(
+        "city_code,cluster_code,association_credit_code,association_name,is_illustrative\n"
+        "440300,440300-S01,51440300MJL1234567,深圳市甲协会,false\n",
+        encoding="utf-8",
+    )
+    (site / "seeds" / "exhibition_points.csv").write_text(
+        "city_code,point_no,org_name,credit_code,designated_year,point_type,has_mediation_room,is_illustrative\n"
+        "440300,1,深圳市乙中心,5244030030868922XQ,2021,first_batch,false,false\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SOCORG_SITE", str(site))
+    check_site()
+    seeds = dbt_project_for(tmp_path / "data") / "seeds"
+    assert (seeds / "cluster_associations.csv").read_text(encoding="utf-8").splitlines() == [
+        "city_code,cluster_code,association_credit_code,association_name,valid_from,valid_until,is_illustrative",
+        "440300,440300-S01,51440300MJL1234567,深圳市甲协会,,,false",
+    ]
+    assert (seeds / "exhibition_points.csv").read_text(encoding="utf-8").splitlines()[1] == (
+        "440300,1,深圳市乙中心,5244030030868922XQ,first_batch,false,2021-01-01,,false"
+    )
+    (site / "seeds" / "exhibition_points.csv").write_text(
+        "city_code,point_no,org_name,credit_code,opened_on,point_type,has_mediation_room,is_illustrative\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        SiteError,
+        match=r"exhibition_points.csv:1: columns .*opened_on.* \(valid_from, valid_until may be left out",
+    ):
+        check_site()

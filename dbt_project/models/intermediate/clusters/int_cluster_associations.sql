@@ -1,7 +1,8 @@
 with
 
 designated as (
-    select * from {{ ref('cluster_associations') }}
+    select * from {{ ref('cluster_associations') }} as associations
+    where {{ held_on('associations', snapshot_date()) }}
 ),
 
 organizations as (
@@ -10,6 +11,11 @@ organizations as (
 
 funding as (
     select * from {{ ref('int_funding_matched') }}
+),
+
+-- The associations whose member lists came tonight (an association without one: its members unknown).
+delivered as (
+    select distinct association_credit_code from {{ ref('stg_membership__members') }}
 ),
 
 -- Funded: a project of the last 12 months. The lists give a project's year only (年度; when a list
@@ -41,7 +47,8 @@ final as (
         coalesce(organizations.is_active and organizations.is_high_grade, false) as association_is_high_grade,
         case
             when covered_cities.city_code is not null then funded.credit_code is not null
-        end as association_funded
+        end as association_funded,
+        delivered.association_credit_code is not null as delivered_members
     from designated
     left join organizations
         on designated.association_credit_code = organizations.credit_code
@@ -49,6 +56,8 @@ final as (
         on designated.association_credit_code = funded.credit_code
     left join covered_cities
         on designated.city_code = covered_cities.city_code
+    left join delivered
+        on designated.association_credit_code = delivered.association_credit_code
 )
 
 select * from final

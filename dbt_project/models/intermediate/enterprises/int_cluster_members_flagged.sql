@@ -1,7 +1,8 @@
 with
 
 cluster_associations as (
-    select * from {{ ref('cluster_associations') }}
+    select * from {{ ref('cluster_associations') }} as associations
+    where {{ held_on('associations', snapshot_date()) }}
 ),
 
 members as (

@@ -56,7 +56,9 @@ counted as (
         count(distinct members.member_key) as listed_member_count
     from members
     inner join designated
-        on members.association_credit_code = designated.association_credit_code
+        on
+            members.association_credit_code = designated.association_credit_code
+            and {{ held_on('designated', 'members.snapshot_date') }}
     group by designated.cluster_code, members.snapshot_date
 ),
 

@@ -9,7 +9,8 @@ divisions as (
 ),
 
 exhibition_points as (
-    select * from {{ ref('exhibition_points') }}
+    select * from {{ ref('exhibition_points') }} as points
+    where {{ held_on('points', snapshot_date()) }}
 ),
 
 coded as (
@@ -36,7 +37,7 @@ located as (
             end
         ) as city_code,
         exhibition_points.credit_code is not null as is_exhibition_point,
-        exhibition_points.designated_year as exhibition_point_year,
+        cast(year(exhibition_points.valid_from) as integer) as exhibition_point_year,
         exhibition_points.point_type as exhibition_point_type,
         coalesce(exhibition_points.has_mediation_room, false) as has_mediation_room
     from coded

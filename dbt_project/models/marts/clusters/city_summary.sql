@@ -23,8 +23,39 @@ divisions as (
 organization_counts as (
     select
         city_code,
-        {{ active_org_counts() }}
+        {{ active_org_counts() }},
+        -- registered in the snapshot's year, whether still active or not (a full export keeps them)
+        count(*) filter (where year(registered_on) = year({{ snapshot_date() }})) as registered_in_year
     from organizations
+    group by city_code
+),
+
+-- Deregistered or revoked between the audited snapshots of the year (a change is counted on the night
+-- that first shows it): known once an audited snapshot of an earlier year is there to compare with.
+deregistrations as (
+    select
+        city_code,
+        count(*) as deregistered_in_year
+    from {{ ref('int_registry_changes') }}
+    where
+        change_type in ('deregistered', 'revoked')
+        and year(snapshot_date) = year({{ snapshot_date() }})
+        and snapshot_date <= {{ snapshot_date() }}
+    group by city_code
+),
+
+year_compared as (
+    select count(*) > 0 as known
+    from {{ ref('stg_audit__nights') }}
+    where snapshot_date < date_trunc('year', {{ snapshot_date() }})
+),
+
+exhibition_points as (
+    select
+        city_code,
+        count(distinct credit_code) as exhibition_point_count
+    from {{ ref('exhibition_points') }} as points
+    where {{ held_on('points', snapshot_date()) }}
     group by city_code
 ),
 
@@ -47,7 +78,8 @@ association_counts as (
         count(distinct association_credit_code) filter (
             where association_funded
         ) as funded_cluster_association_count,
-        bool_or(association_funded is not null) as funding_known
+        bool_or(association_funded is not null) as funding_known,
+        bool_or(delivered_members) as members_delivered
     from {{ ref('int_cluster_associations') }}
     group by city_code
 ),
@@ -73,6 +105,11 @@ final as (
         organization_counts.social_group_count,
         organization_counts.social_service_org_count,
         organization_counts.foundation_count,
+        organization_counts.registered_in_year,
+        case
+            when (select year_compared.known from year_compared)
+                then coalesce(deregistrations.deregistered_in_year, 0)
+        end as deregistered_in_year,
         case
             when provinces.is_complete
                 then
@@ -95,8 +132,15 @@ final as (
                     cast(association_counts.funded_cluster_association_count as double)
                     / nullif(association_counts.cluster_association_count, 0)
         end as funded_cluster_association_share,
-        coalesce(member_counts.cluster_member_enterprise_count, 0) as cluster_member_enterprise_count,
-        {{ coalesced_flag_counts('member_counts') }},
+        case
+            when coalesce(association_counts.members_delivered, true)
+                then coalesce(member_counts.cluster_member_enterprise_count, 0)
+        end as cluster_member_enterprise_count,
+        {{ coalesced_flag_counts(
+            'member_counts',
+            'coalesce(association_counts.members_delivered, true) and ' ~ qualifications_delivered()
+        ) }},
+        coalesce(exhibition_points.exhibition_point_count, 0) as exhibition_point_count,
         {{ snapshot_date() }} as snapshot_date
     from organization_counts
     left join cluster_counts
@@ -105,6 +149,10 @@ final as (
         on organization_counts.city_code = association_counts.city_code
     left join member_counts
         on organization_counts.city_code = member_counts.city_code
+    left join deregistrations
+        on organization_counts.city_code = deregistrations.city_code
+    left join exhibition_points
+        on organization_counts.city_code = exhibition_points.city_code
     left join divisions
         on organization_counts.city_code = divisions.division_code
     left join provinces

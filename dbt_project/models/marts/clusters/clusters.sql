@@ -1,7 +1,8 @@
 with
 
 clusters as (
-    select * from {{ ref('cluster_taxonomy') }}
+    select * from {{ ref('cluster_taxonomy') }} as taxonomy
+    where {{ held_on('taxonomy', snapshot_date()) }}
 ),
 
 cluster_associations as (
@@ -16,6 +17,7 @@ pairs as (
     from {{ ref('exhibition_point_pairs') }} as pairs
     inner join {{ ref('exhibition_points') }} as points
         on pairs.city_code = points.city_code and pairs.point_no = points.point_no
+    where {{ held_on('pairs', snapshot_date()) }} and {{ held_on('points', snapshot_date()) }}
 ),
 
 cluster_members as (
@@ -68,7 +70,8 @@ association_counts as (
         count(distinct association_credit_code) as association_count,
         max(association_grade) as association_grade,
         bool_or(association_is_high_grade) as association_is_high_grade,
-        bool_or(association_funded) as association_funded
+        bool_or(association_funded) as association_funded,
+        bool_or(delivered_members) as delivered_members
     from cluster_associations
     group by cluster_code
 ),
@@ -81,6 +84,18 @@ member_counts as (
         {{ enterprise_flag_counts('member_key') }}
     from cluster_members
     group by cluster_code
+),
+
+-- Members are known for a cluster without associations (none), or whose associations sent a list.
+known as (
+    select
+        clusters.cluster_code,
+        coalesce(association_counts.delivered_members, true) as members_known,
+        coalesce(association_counts.delivered_members, true) and {{ qualifications_delivered() }}
+            as qualifications_known
+    from clusters
+    left join association_counts
+        on clusters.cluster_code = association_counts.cluster_code
 ),
 
 final as (
@@ -98,9 +113,10 @@ final as (
         association_counts.association_funded,
         pairs.paired_exhibition_point_code,
         pairs.paired_exhibition_point_name,
-        coalesce(member_counts.member_enterprise_count, 0) as member_enterprise_count,
-        coalesce(member_counts.membership_count, 0) as membership_count,
-        {{ coalesced_flag_counts('member_counts') }},
+        case when known.members_known then coalesce(member_counts.member_enterprise_count, 0) end
+            as member_enterprise_count,
+        case when known.members_known then coalesce(member_counts.membership_count, 0) end as membership_count,
+        {{ coalesced_flag_counts('member_counts', 'known.qualifications_known') }},
         growth.listed_tonight - growth.listed_previous_night as member_growth_night,
         growth.listed_tonight - growth.listed_30_days_before as member_growth_30_days,
         {{ snapshot_date() }} as snapshot_date
@@ -115,6 +131,8 @@ final as (
         on clusters.cluster_code = growth.cluster_code
     left join pairs
         on clusters.cluster_code = pairs.cluster_code
+    inner join known
+        on clusters.cluster_code = known.cluster_code
 )
 
 select * from final
