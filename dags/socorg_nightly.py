@@ -21,7 +21,8 @@ retry (a failed check is an answer). `transform` and `publish` share the one-slo
 `socorg_warehouse`, so one process at a time writes the DuckDB file. `publish` updates one Airflow Asset
 per published dataset (`socorg.<dataset>`) for other DAGs to be scheduled on. `publish_postgres` loads
 the release into PostgreSQL when the connection `socorg_postgres` exists, and is skipped otherwise.
-Param `keep_releases` (or `SOCORG_KEEP_RELEASES`) keeps the newest N releases.
+Param `keep_releases` (or `SOCORG_KEEP_RELEASES`) keeps the newest N releases, and the last release of
+every year unless param `keep_year_ends` (or `SOCORG_KEEP_YEAR_ENDS`) is false.
 
 A night whose release is current — the same landed files, the same code and the same earlier
 releases — skips `parse` and everything after it; param `force` rebuilds it anyway.
@@ -87,6 +88,11 @@ def _deadline() -> DeadlineAlert:
         ),
         "registry_deadline": Param(
             None, type=["null", "string"], description="HH:MM on D+1 (Asia/Shanghai) the registry may come by"
+        ),
+        "keep_year_ends": Param(
+            None,
+            type=["null", "boolean"],
+            description="With keep_releases, also keep the last release of every year (default: yes)",
         ),
         "force": Param(False, type="boolean", description="Rebuild even if the night's release is current"),
         "keep_releases": Param(

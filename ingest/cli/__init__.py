@@ -72,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
 
     run.add_argument("--keep-releases", type=int, help="keep the newest N releases (default: all)")
     run.add_argument(
+        "--keep-year-ends",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --keep-releases, also keep the last release of every year (default: yes, or "
+        "$SOCORG_KEEP_YEAR_ENDS)",
+    )
+    run.add_argument(
         "--force", action="store_true", help="rebuild a night even if its release is current (unchanged)"
     )
     run.add_argument(

@@ -32,6 +32,7 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
         counts = [key for key in columns if key not in NOT_SUMMED and all(is_count(c[key]) for c in cities)]
         _print_figures({key: sum(city[key] for city in cities) for key in counts})
     _print_provinces(data, export_date)
+    _print_outside_cities(data, export_date)
     _print_pairs(data, export_date)
     print_changes(data, export_date)
     release = data / "publish" / "releases" / export_date.isoformat() / "index.json"
@@ -113,6 +114,41 @@ def _print_provinces(data: Path, export_date: dt.date) -> None:
         )
 
 
+PLACEMENT_SAID = {
+    "ministry": "registered by the Ministry of Civil Affairs: counted in no city or province",
+    "province": "registered by the province itself: counted in province_summary, in no city",
+    "unlisted_division": "of a county the division list lacks: counted in city",
+}
+
+
+def _print_outside_cities(data: Path, export_date: dt.date) -> None:
+    """Organizations no city's list of divisions holds, and where they are counted
+    (registrar_placements): the ministry's, a province's own, a county the list lacks."""
+    import duckdb
+
+    path = dataset_path(data / "publish", "registrar_placements", export_date)
+    if not path.exists():
+        return
+    rows = duckdb.sql(
+        "select registrar_code, registrar_name, placement, counted_in_city_code, active_org_count, org_count "
+        f"from read_parquet({sql_path(path)}) order by registrar_code"
+    ).fetchall()
+    if not rows:
+        return
+    active = sum(r[4] for r in rows)
+    print(f"\n  outside the cities' divisions: {active:,} active organizations ({path}):")
+    if len(rows) > CITIES_SHOWN:
+        for placement, said in PLACEMENT_SAID.items():
+            kinds = [r for r in rows if r[2] == placement]
+            if kinds:
+                print(f"    {len(kinds)} registrars {said.removesuffix(' in city')}: "
+                      f"{sum(r[4] for r in kinds):,} active")  # fmt: skip
+        return
+    for code, name, placement, city, active, total in rows:
+        where = f"{PLACEMENT_SAID[placement]} {city}" if city else PLACEMENT_SAID[placement]
+        print(f"    {name} {code}: {active:,} active of {total:,}, {where}")
+
+
 def print_changes(data: Path, export_date: dt.date) -> None:
     """The night's registry changes per city, counted by kind."""
     import duckdb
@@ -126,7 +162,7 @@ def print_changes(data: Path, export_date: dt.date) -> None:
     if not rows:
         print("\n  registry changes: none (the first audited night, or nothing changed)")
         return
-    print(f"\n  registry changes since {rows[0][1]}:")
+    print(f"\n  registry changes between {rows[0][1]} and {export_date}:")
     cities = sorted({r[0] for r in rows})
     if len(cities) > CITIES_SHOWN:
         totals: dict[str, int] = {}

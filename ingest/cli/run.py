@@ -329,6 +329,7 @@ def _run_night(args, export_date: dt.date) -> int:
         "exports": night.exports,
         "data": str(night.data),
         "keep_releases": args.keep_releases,
+        "keep_year_ends": args.keep_year_ends,
         "force": args.force,
     }
     log = None if args.verbose else night.data / "runs" / export_date.isoformat() / "airflow.log"

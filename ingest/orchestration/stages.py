@@ -29,6 +29,7 @@ class Night:
     conn_id: str | None = None
     registry_deadline: dt.time = dt.time(8, 0)
     keep_releases: int | None = None
+    keep_year_ends: bool = True  # with keep_releases: the last release of every year is kept too
     force: bool = False  # rebuild even when the night's release is current
     backfill: bool = False  # a run of `airflow backfill`: a date without a registry export is skipped
 
@@ -52,6 +53,7 @@ def night_from_context(context) -> Night:
         conn_id=params.get("exports_conn_id") or EXPORTS_CONN_ID,
         registry_deadline=dt.time.fromisoformat(deadline),
         keep_releases=keep_releases_setting(params.get("keep_releases")),
+        keep_year_ends=keep_year_ends_setting(params.get("keep_year_ends")),
         force=bool(params.get("force")),
         backfill=str(getattr(context.get("dag_run"), "run_type", "")) in BACKFILL_RUN_TYPES,
     )
@@ -158,6 +160,25 @@ def record_failure(night: Night, reason: str) -> bool:
         log.error("could not write %s (%s); the failure was: %s", failure, exc, reason)
         failure.unlink(missing_ok=True)
         return False
+
+
+def keep_year_ends_setting(value: bool | str | None = None) -> bool:
+    """Whether retention keeps the last release of every year beside the newest N (city_by_year and
+    cluster_by_year of later nights read them): the run's param, else `SOCORG_KEEP_YEAR_ENDS`; yes
+    unless told otherwise.
+
+    >>> keep_year_ends_setting(None), keep_year_ends_setting("false"), keep_year_ends_setting(False)
+    (True, False, False)
+    """
+    value = value if value is not None else os.environ.get("SOCORG_KEEP_YEAR_ENDS")
+    if value in (None, ""):
+        return True
+    if isinstance(value, bool):
+        return value
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    if str(value).strip().lower() not in words:
+        raise ValueError(f"SOCORG_KEEP_YEAR_ENDS must be true or false, got {value!r}")
+    return words[str(value).strip().lower()]
 
 
 def lock_wait_setting() -> float | None:
@@ -269,7 +290,9 @@ def publish(night: Night) -> dict:
     from ingest.publish.night import publish_night
     from ingest.publish.retention import keep_raw_nights_setting
 
-    result = publish_night(night.data, night.export_date, night.keep_releases, keep_raw_nights_setting())
+    result = publish_night(
+        night.data, night.export_date, night.keep_releases, keep_raw_nights_setting(), night.keep_year_ends
+    )
     return {
         "release": result["release"],
         "datasets": len(result["files"]),

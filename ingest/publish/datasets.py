@@ -50,6 +50,9 @@ DATASETS = {
         "release_date",
     ),
     "province_summary": Dataset(("province_code",), "province · 省份"),
+    "registrar_placements": Dataset(
+        ("registrar_code",), "registering authority outside the cities' divisions · 城市以外的登记机关"
+    ),
     "funding": Dataset(
         ("publisher", "list_year", "project_name", "purchaser", "provider_name", "amount"),
         "government purchase-of-service project × provider · 政府购买服务项目 × 承接主体",

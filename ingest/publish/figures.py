@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 MISSING = "—"
 
@@ -49,3 +50,8 @@ def plain(value):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+def caption(zh: str, en: str) -> str:
+    """Chinese first, English beside it."""
+    return f'{escape(zh)} <span class="en">· {escape(en)}</span>'

@@ -39,7 +39,11 @@ def scratch_dir(data: Path) -> Path:
 
 
 def publish_night(
-    data: Path, export_date: dt.date, keep_releases: int | None = None, keep_raw_nights: int | None = None
+    data: Path,
+    export_date: dt.date,
+    keep_releases: int | None = None,
+    keep_raw_nights: int | None = None,
+    keep_year_ends: bool = True,
 ) -> dict:
     """Stage every file outside publish/, move the Parquet into place, write the release (index last),
     then — for the newest night — marts.duckdb and latest.json; then versions, retention (releases, and
@@ -109,7 +113,7 @@ def publish_night(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     write_versions(publish)
-    pruned = prune(publish, keep_releases, scratch) if keep_releases else []
+    pruned = prune(publish, keep_releases, scratch, keep_year_ends) if keep_releases else []
     pruned_raw = []
     if keep_raw_nights:
         from ingest.publish.retention import prune_raw_nights

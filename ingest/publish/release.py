@@ -219,13 +219,15 @@ def write_versions(publish: Path) -> None:
     )
 
 
-def prune(publish: Path, keep: int, scratch: Path) -> list[str]:
-    """Keep the newest `keep` releases; drop older ones from versions.json first, then move each one's
+def prune(publish: Path, keep: int, scratch: Path, keep_year_ends: bool = True) -> list[str]:
+    """Keep the newest `keep` releases (and, `keep_year_ends`, the last release of every year: later
+    nights' figures by year read them); drop the others from versions.json first, then move each one's
     folder and partitions out of publish/ in renames and delete them there. Returns the pruned dates."""
     if keep < 1:
         raise ValueError(f"retention must keep at least 1 release, got {keep}")
     dates = releases(publish)
-    doomed = dates[:-keep]
+    year_ends = {max(d for d in dates if d[:4] == year) for year in {d[:4] for d in dates}}
+    doomed = [d for d in dates[:-keep] if not (keep_year_ends and d in year_ends)]
     if not doomed:
         return []
     for date in doomed:

@@ -29,6 +29,12 @@ def sheets(frames: dict) -> dict[str, tuple[str, object]]:
         "产业集群": ("clusters", clusters),
         "集群协会": ("clusters", clusters[clusters.has_association.astype(bool)][ASSOCIATION_COLUMNS]),
         "登记变动": ("registry_changes", frames["changes"]),
+        "历年城市": ("city_by_year", frames["city_by_year"].sort_values(["city_code", "year"])),
+        "历年集群": (
+            "cluster_by_year",
+            frames["cluster_by_year"].sort_values(["city_code", "cluster_code", "year"]),
+        ),
+        "城市以外": ("registrar_placements", frames["registrar_placements"]),
         "数据质量": ("loads", frames["loads"][QUALITY_COLUMNS]),
     }
 

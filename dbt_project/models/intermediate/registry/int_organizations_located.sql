@@ -36,6 +36,12 @@ located as (
                 else substr(coded.division_code, 1, 4) || '00'
             end
         ) as city_code,
+        case
+            when divisions.city_code is not null then 'division'
+            when coded.export_city_code is not null then 'export'
+            when coded.division_code like '__0000' then 'own_registrar'
+            else 'unlisted_division'
+        end as placed_by,
         exhibition_points.credit_code is not null as is_exhibition_point,
         cast(year(exhibition_points.valid_from) as integer) as exhibition_point_year,
         exhibition_points.point_type as exhibition_point_type,
