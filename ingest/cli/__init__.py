@@ -31,7 +31,17 @@ def main(argv: list[str] | None = None) -> int:
 
     sample = commands.add_parser("sample", help="write realistic sample exports for one night")
     sample.add_argument("--out", type=Path, required=True, help="exports root to write into")
-    sample.add_argument("--date", type=export_date_arg, required=True, help="export date YYYY-MM-DD")
+    when = sample.add_mutually_exclusive_group(required=True)
+    when.add_argument(
+        "--date", type=export_date_arg, help="export date YYYY-MM-DD (with --nights: the first)"
+    )
+    when.add_argument(
+        "--dates",
+        type=export_dates_arg,
+        metavar="D1,D2,…",
+        help="an archive: a snapshot for each date (year-ends, say), as exports looked in their year — "
+        "registration numbers before 2016, member and other lists from 2021 (city scale)",
+    )
     sample.add_argument("--city", choices=["suzhou", "shenzhen", "all"], default="all")
     sample.add_argument(
         "--scale",

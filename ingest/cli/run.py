@@ -92,8 +92,7 @@ def run_command(args) -> int:
         print(f"socorg run: NOT run: {exc}", file=sys.stderr)
         return exit_codes.NOTHING_RAN
     progress = Progress(nights)
-    if len(nights) > 1:
-        _say_archive(data, exports, nights, args.force)
+    _say_plan(data, exports, nights, args.force)
     command = _command_line(args, nights)
     while nights:
         export_date = nights[0]
@@ -206,23 +205,29 @@ def _load_postgres_if_latest(data: Path, exports: str, export_date: dt.date) -> 
     print(f"  publish_postgres: loaded {result['rows']:,} rows into schema {result['schema']}")
 
 
-def _say_archive(data: Path, exports: str, nights: list[dt.date], force: bool) -> None:
-    """Before an archive load: how many nights, and which releases published after its first night
-    will be built again once it is in (their history compares with the nights loaded now)."""
+def _say_plan(data: Path, exports: str, nights: list[dt.date], force: bool = False) -> None:
+    """Before the nights run: how many (an archive), and which releases published after the first of
+    them will be built again once it is in (their history compares with the nights loaded now)."""
+    from ingest.publish.fingerprint import current_release
     from ingest.publish.release import releases
 
     first, last = nights[0], nights[-1]
-    print(
-        f"socorg run: {len(nights)} nights from {first} to {last}, in date order, on {exports}",
-        flush=True,
-    )
+    if len(nights) > 1:
+        print(
+            f"socorg run: {len(nights)} nights from {first} to {last}, in date order, on {exports}",
+            flush=True,
+        )
+    building = next((n for n in nights if force or not current_release(data, exports, n)), None)
+    if building is None:
+        return
     asked = {d.isoformat() for d in nights}
-    later = [d for d in releases(data / "publish") if d > first.isoformat() and d not in asked]
+    later = [d for d in releases(data / "publish") if d > building.isoformat() and d not in asked]
     if later:
         shown = ", ".join(later[:5]) + (f" and {len(later) - 5} more" if len(later) > 5 else "")
         print(
-            f"  {len(later)} release(s) published before, after {first}: {shown}; each is built again once, "
-            "in date order, after the nights before it (its history compares with them)",
+            f"socorg run: {len(later)} release(s) published before were built after {building}: {shown}; "
+            "each is built again once, in date order, after the nights before it (its history and figures "
+            "by year compare with them)",
             flush=True,
         )
 

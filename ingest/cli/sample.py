@@ -7,19 +7,28 @@ import sys
 
 
 def sample_command(args) -> int:
-    from ingest.sample.generate import write_nights
+    from ingest.sample.generate import write_dates, write_nights
 
     if args.nights < 1:
         print(f"socorg sample: --nights must be at least 1, got {args.nights}", file=sys.stderr)
         return 2
+    if args.dates and (args.nights != 1 or args.scale != "city"):
+        print(
+            "socorg sample: --dates writes an archive of city samples; drop --nights and --scale",
+            file=sys.stderr,
+        )
+        return 2
     if args.scale != "city":
         return _sample_at_scale(args)
-    truths = write_nights(args.out, args.date, args.nights, args.city, args.seed)
+    if args.dates:
+        truths = write_dates(args.out, args.dates, args.city, args.seed, archive=True)
+    else:
+        truths = write_nights(args.out, args.date, args.nights, args.city, args.seed)
     truth = truths[-1]
-    if args.nights > 1:
+    if len(truths) > 1:
         changes = json.loads((args.out / "_truth" / "changes.json").read_text(encoding="utf-8"))
         print(
-            f"{args.nights} nights {truths[0]['export_date']} … {truth['export_date']}; {len(changes)} "
+            f"{len(truths)} nights {truths[0]['export_date']} … {truth['export_date']}; {len(changes)} "
             f"registry changes, listed in {args.out}/_truth/changes.json"
         )
     for city, figures in truth["cities"].items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass, field
 
 from ingest.common.paths import SEEDS_DIR
@@ -88,6 +89,12 @@ SHENZHEN = CityProfile(
 )
 
 CITIES = {c.key: c for c in (SUZHOU, SHENZHEN)}
+
+
+def held_on(row: dict[str, str], night: dt.date) -> bool:
+    """Whether a reference row (valid_from, valid_until: empty is open) held on a night."""
+    start, end = row.get("valid_from") or "", row.get("valid_until") or ""
+    return (not start or start <= night.isoformat()) and (not end or end >= night.isoformat())
 
 
 def read_seed(name: str) -> list[dict[str, str]]:

@@ -22,6 +22,24 @@ class NamePool:
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.used: set[str] = set()
+        self.organization_codes: set[str] = set()
+        self.registration_serials: dict[str, int] = {}
+
+    def organization_code(self, make) -> str:
+        """A credit code from `make()` whose organization code (characters 9–17) no other organization of
+        the sample has: organization codes are unique nationwide (GB 11714)."""
+        for _ in range(1000):
+            code = make()
+            if code[8:17] not in self.organization_codes:
+                self.organization_codes.add(code[8:17])
+                return code
+        raise RuntimeError("organization codes exhausted")
+
+    def registration_number(self, prefix: str) -> str:
+        """The next registration certificate number of a registrar's series, `深社证字第00012号`."""
+        serial = self.registration_serials.get(prefix, 0) + 1
+        self.registration_serials[prefix] = serial
+        return f"{prefix}第{serial:05d}号"
 
     def _unique(self, make) -> str:
         for _ in range(1000):

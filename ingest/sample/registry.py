@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ingest.rules.creditcode import corrupt_check_character, make_code
 from ingest.sample.cities import CityProfile, read_seed
+from ingest.sample.eras import REGISTRATION_MARKS
 from ingest.sample.exportfile import ExportTable
 from ingest.sample.names import NamePool
 from ingest.sample.spelling import (
@@ -131,6 +132,7 @@ class Org:
     street_no: int = 0
     reported_division: str = ""
     designated: bool = False
+    registration_number: str = ""  # drawn when an archive's export first lists it
 
     def effective_grade(self, snapshot: dt.date) -> int | None:
         """The grade as of a snapshot: none once its validity has passed."""
@@ -163,6 +165,7 @@ def city_orgs(city: CityProfile, rng: random.Random, names: NamePool) -> list[Or
         if row["city_code"] != city.code:
             continue
         code = row.get("association_credit_code") or row["credit_code"]
+        names.organization_codes.add(code[8:17])
         name = names.reserve(row.get("association_name") or row["org_name"])
         district = rng.choice(list(city.districts))
         orgs.append(Org(code, name, types[code[1]], "active", code[2:8], district, designated=True))
@@ -182,20 +185,31 @@ def new_org(city: CityProfile, org_type: str, status: str, rng, names: NamePool)
     registrar, district = _registrar(city, org_type, rng)
     topics, suffixes = TOPICS[org_type]
     name = names.organization(name_prefix(city, registrar), rng.choice(topics), rng.choice(suffixes))
-    code = make_code("5", TYPE_CATEGORY[org_type], registrar, rng)
+    code = names.organization_code(lambda: make_code("5", TYPE_CATEGORY[org_type], registrar, rng))
     return Org(code, name, org_type, status, registrar, district)
 
 
+# How an export from before credit codes heads the columns that name an organization.
+IDENTIFIER_HEADERS = {"registration_number": "登记证号", "organization_code": "组织机构代码"}
+
+
 def registry_table(
-    city: CityProfile, orgs: list[Org], export_date: dt.date, rng: random.Random, names: NamePool
+    city: CityProfile,
+    orgs: list[Org],
+    export_date: dt.date,
+    rng: random.Random,
+    names: NamePool,
+    keys: tuple[str, ...] = ("credit_code",),
 ) -> tuple[ExportTable, list[str]]:
-    """Spell the organizations into the city's registry export; return it and the personal values."""
+    """Spell the organizations into the city's registry export, naming them by `keys` (an archive's
+    export from before credit codes: registration numbers); return it and the personal values."""
     fmt = city.registry_format
     xlsx = fmt == "xlsx"
     date_zh = f"{export_date.year}年{export_date.month}月{export_date.day}日"
+    identifiers = [HEADERS[city.key].get(k) or IDENTIFIER_HEADERS[k] for k in keys]
     table = ExportTable(
         file_name=f"registry_{city.code}_{export_date:%Y%m%d}.{'xlsx' if xlsx else 'csv'}",
-        headers=["序号"] + [HEADERS[city.key][c] for c in REGISTRY_COLUMNS[1:]],
+        headers=["序号", *identifiers, *(HEADERS[city.key][c] for c in REGISTRY_COLUMNS[2:])],
         fmt=fmt,
         title=city.registry_title.format(date_zh=date_zh),
         footer=city.registry_footer,
@@ -204,11 +218,27 @@ def registry_table(
     for org in orgs:
         cells = _org_cells(city, org, export_date, rng, names, xlsx)
         personal += [cells[6], str(cells[15])]
-        table.add(cells)
-    _add_bad_rows(city, table, export_date, rng, names, xlsx)
+        table.add(_keyed(cells, org, keys, names))
+    _add_bad_rows(city, table, export_date, rng, names, xlsx, keys)
     for i, row in enumerate(table.rows, start=1):
         row[0] = i
     return table, personal
+
+
+def _keyed(cells: list[object], org: Org, keys: tuple[str, ...], names: NamePool) -> list[object]:
+    """A row's cells with the organization named by `keys` in place of its credit code alone."""
+    if keys == ("credit_code",):
+        return cells
+    if not org.registration_number:
+        mark = f"{name_prefix_short(org)}{REGISTRATION_MARKS[org.org_type]}证字"
+        org.registration_number = names.registration_number(mark)
+    named = {"credit_code": cells[1], "registration_number": org.registration_number}
+    return [cells[0], *(named[k] for k in keys), *cells[2:]]
+
+
+def name_prefix_short(org: Org) -> str:
+    """The one-character province or city mark of a registration number (深, 苏)."""
+    return org.name[:1]
 
 
 def settle(city, org: Org, export_date: dt.date, rng) -> None:
@@ -260,8 +290,13 @@ def _org_cells(city, org: Org, export_date, rng, names: NamePool, xlsx: bool) ->
     ]
 
 
-def _add_bad_rows(city, table: ExportTable, export_date, rng, names: NamePool, xlsx: bool) -> None:
+def _add_bad_rows(
+    city, table: ExportTable, export_date, rng, names: NamePool, xlsx: bool, keys: tuple[str, ...]
+) -> None:
+    name_at = 1 + len(keys)  # the name's column, after the identifiers
     for reason, count in BAD_ROWS.items():
+        if reason == "credit_code_check_character" and "credit_code" not in keys:
+            continue
         for i in range(count):
             org = new_org(city, "social_group", "active", rng, names)
             cells = _org_cells(city, org, export_date, rng, names, xlsx)
@@ -271,12 +306,12 @@ def _add_bad_rows(city, table: ExportTable, export_date, rng, names: NamePool, x
                 cells[3] = rng.choice(["民间组织", "群众团体", "事业单位"])
             else:
                 cells[7] = UNPARSEABLE_DATES[i % len(UNPARSEABLE_DATES)]
-            table.insert(rng.randrange(len(table.rows) + 1), cells, reason)
+            table.insert(rng.randrange(len(table.rows) + 1), _keyed(cells, org, keys, names), reason)
     for _ in range(DUPLICATES):
         original = rng.randrange(len(table.rows))
         while any(i == original for i, _ in table.bad):
             original = rng.randrange(len(table.rows))
         cells = list(table.rows[original])
         org = new_org(city, "social_group", "active", rng, names)
-        cells[2] = org.name
-        table.insert(rng.randrange(original + 1, len(table.rows) + 1), cells, "duplicate_credit_code")
+        cells[name_at] = org.name
+        table.insert(rng.randrange(original + 1, len(table.rows) + 1), cells, f"duplicate_{keys[0]}")

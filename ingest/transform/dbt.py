@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ingest.common.errors import GateError
 from ingest.common.paths import DBT_DIR
 
 log = logging.getLogger(__name__)
+ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours a unit test's diff for a terminal
 
 
 def _dbt(data: Path, export_date: dt.date, *command: str):
@@ -38,17 +40,22 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
     return dbtRunner().invoke(args)
 
 
+# dbt's unit tests check the models' logic on fixed inputs: they run in `make test` and CI
+# (tests/unit/transform/test_dbt_unit_tests.py), not every night (dbt's advice for production).
+NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test")
+
+
 def build_marts(data: Path, export_date: dt.date) -> dict:
-    """`dbt build` (seeds, models, data and unit tests) for the night; raise GateError on any failure."""
+    """`dbt build` (seeds, models, data tests) for the night; raise GateError on any failure."""
     from ingest.publish.retention import check_state_kept
 
     set_aside_damaged_warehouse(data, export_date)
     check_state_kept(data)
-    result = _dbt(data, export_date, "build")
+    result = _dbt(data, export_date, *NIGHTLY_BUILD)
     if not result.success and _corrupt(_failures(result)):
         set_aside_damaged_warehouse(data, export_date, because=_failures(result))
         check_state_kept(data)
-        result = _dbt(data, export_date, "build")
+        result = _dbt(data, export_date, *NIGHTLY_BUILD)
     if not result.success:
         raise GateError(f"dbt build failed for {export_date.isoformat()}:\n  {_failures(result)}")
     statuses = [str(n.status) for n in result.result.results]
@@ -61,18 +68,41 @@ def _failures(result) -> str:
     problems = []
     for node in getattr(result.result, "results", None) or []:
         if str(node.status) in ("error", "fail", "runtime error"):
-            problems.append(f"{node.node.unique_id}: {str(node.message or '').strip()[:300]}")
+            message = ANSI_COLOURS.sub("", str(node.message or "")).strip()
+            problems.append(f"{node.node.unique_id}: {message[:300]}")
     return "\n  ".join(problems) or str(result.exception)
 
 
 def _docs(data: Path, export_date: dt.date) -> None:
-    """dbt's docs as one static page under <data>/docs/dbt/."""
+    """dbt's docs as one static page under <data>/docs/dbt/, generated again only when the dbt project
+    (models, macros, seeds, tests, a site's seeds) changed since the page was."""
+    from ingest.rules.site import dbt_project_for
+
+    target = data / "docs" / "dbt" / "index.html"
+    stamp = target.with_name(".project-sha256")
+    project = _project_fingerprint(dbt_project_for(data))
+    if target.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == project:
+        return
     result = _dbt(data, export_date, "docs", "generate", "--static")
     page = data / "runs" / "dbt" / "target" / "static_index.html"
     if result.success and page.exists():
-        target = data / "docs" / "dbt" / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(page, target)
+        stamp.write_text(project, encoding="utf-8")
+
+
+def _project_fingerprint(project: Path) -> str:
+    """SHA-256 over a dbt project's own files (its docs change only with them)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [project / "dbt_project.yml"] + [
+        p for folder in ("models", "macros", "seeds", "tests") for p in sorted((project / folder).rglob("*"))
+    ]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(project).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def warehouse_problems(data: Path) -> list[str]:

@@ -196,6 +196,8 @@ def test_the_next_good_night_publishes(warehouse, dbt_failed_night):
     ended = duckdb.sql(f"select distinct valid_to from read_parquet('{history}') where valid_to is not null")
     assert {str(d) for (d,) in ended.fetchall()} <= {"2023-11-06", "2023-11-07"}
     # The association that left the registry on the audited night before is back: one change.
-    assert "registry changes between 2023-11-06 and 2023-11-07:\n    city 440300: registered 1\n" in run.stdout
+    assert (
+        "registry changes between 2023-11-06 and 2023-11-07:\n    city 440300: registered 1\n" in run.stdout
+    )
     # Nothing failed tonight: no alert.
     assert [a for a in warehouse["webhook"].posts if a["body"]["export_date"] == date] == []

@@ -1,5 +1,7 @@
--- The reference list's designated association of each cluster must be in that city's registry tonight;
--- a cluster whose association has vanished would otherwise still count as "having an association".
+-- The reference list's designated association of each cluster must be in that city's registry tonight
+-- (by its credit code, or in a snapshot from before credit codes by the organization code it carries);
+-- a cluster whose association has vanished would otherwise still count as "having an association". A
+-- city whose export names organizations by registration number alone cannot tell: it is not checked.
 with
 
 designated as (
@@ -12,7 +14,9 @@ organizations as (
 ),
 
 cities_tonight as (
-    select distinct city_code from organizations
+    select city_code from organizations
+    group by city_code
+    having count(organization_code) > 0
 )
 
 select
@@ -24,5 +28,7 @@ from designated
 inner join cities_tonight
     on designated.city_code = cities_tonight.city_code
 left join organizations
-    on designated.association_credit_code = organizations.credit_code
-where organizations.credit_code is null
+    on
+        designated.association_credit_code = organizations.credit_code
+        or substr(designated.association_credit_code, 9, 9) = organizations.organization_code
+where organizations.org_id is null

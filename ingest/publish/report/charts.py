@@ -143,17 +143,24 @@ def clusters_chart(clusters, code: str) -> str:
     if rows.empty:
         return _empty(f"clusters-{code}", title, "无产业集群 · no clusters")
     covered = int(rows.has_association.sum())
-    long = pd.DataFrame(
-        [
-            {
-                "集群 cluster": f"{'●' if r.has_association else '○'} {r.cluster_name}",
-                "资质 qualification": label,
-                "企业数 enterprises": int(getattr(r, column)),
-            }
-            for r in rows.itertuples()
-            for column, label in QUALIFICATIONS.items()
-        ]
+    coverage = (
+        f'<p class="coverage">{covered} / {len(rows)} 个集群有对应协会 '
+        f'<span class="en">· clusters with a designated association</span></p>'
     )
+    counted = [  # a count whose source was not delivered tonight is unknown (null): not drawn as 0
+        {
+            "集群 cluster": f"{'●' if r.has_association else '○'} {r.cluster_name}",
+            "资质 qualification": label,
+            "企业数 enterprises": count,
+        }
+        for r in rows.itertuples()
+        for column, label in QUALIFICATIONS.items()
+        if (count := plain(getattr(r, column))) is not None
+    ]
+    if not counted:
+        why = "会员名单或资质名单未报送 · no member or qualification lists tonight"
+        return _empty(f"clusters-{code}", title, why) + coverage
+    long = pd.DataFrame(counted)
     order = [f"{'●' if r.has_association else '○'} {r.cluster_name}" for r in rows.itertuples()]
     # Side by side, not stacked: an enterprise may hold several qualifications.
     chart = (
@@ -169,10 +176,6 @@ def clusters_chart(clusters, code: str) -> str:
             tooltip=["集群 cluster", "资质 qualification", "企业数 enterprises"],
         )
         .properties(width=CHART_WIDTH, height=alt.Step(4))
-    )
-    coverage = (
-        f'<p class="coverage">{covered} / {len(rows)} 个集群有对应协会 '
-        f'<span class="en">· clusters with a designated association</span></p>'
     )
     return _svg(chart, f"clusters-{code}", title) + coverage
 

@@ -32,12 +32,34 @@ def test_dbt_finds_every_unit_test(tmp_path):
     } <= names
 
 
+# A model by year shares its columns with the model it takes each year of, in that model's .yml (YAML
+# anchors reach within one file only): the descriptions of a figure are written once.
+BY_YEAR = {"city_by_year": "city_summary", "cluster_by_year": "clusters"}
+
+
 def test_every_model_has_its_own_yml_describing_it():
     for sql in sorted((PROJECT / "models").rglob("*.sql")):
-        yml = sql.with_suffix(".yml")
+        yml = sql.with_name(f"{BY_YEAR.get(sql.stem, sql.stem)}.yml")
         assert yml.exists(), f"{sql.relative_to(PROJECT)} has no {yml.name} beside it"
         models = [m["name"] for m in yaml.safe_load(yml.read_text(encoding="utf-8")).get("models", [])]
-        assert models == [sql.stem], f"{yml.name} describes {models}, not {sql.stem} alone"
+        expected = [sql.stem] if sql.stem not in BY_YEAR else [BY_YEAR[sql.stem], sql.stem]
+        if sql.stem in BY_YEAR.values():
+            expected = [sql.stem, *(y for y, m in BY_YEAR.items() if m == sql.stem)]
+        assert models == expected, f"{yml.name} describes {models}, not {expected}"
+
+
+def test_a_model_by_year_has_the_columns_of_its_model_and_the_year():
+    for by_year, model in BY_YEAR.items():
+        spec = yaml.safe_load((next(PROJECT.glob(f"models/**/{model}.yml"))).read_text(encoding="utf-8"))
+        columns = {m["name"]: [c["name"] for c in m["columns"]] for m in spec["models"]}
+        descriptions = {
+            m["name"]: {c["name"]: c["description"] for c in m["columns"]} for m in spec["models"]
+        }
+        keys = ["city_code", *(["cluster_code"] if model == "clusters" else [])]
+        figures = [c for c in columns[model] if c not in (*keys, "snapshot_date")]
+        assert columns[by_year] == [*keys, "year", "snapshot_date", *figures, "release_date"]
+        for column in figures:
+            assert descriptions[by_year][column] == descriptions[model][column], column
 
 
 def test_only_staging_reads_sources():

@@ -36,6 +36,14 @@ covered_cities as (
     where city_code is not null
 ),
 
+-- Cities whose export tonight names organizations by a code an association can be found by (a
+-- snapshot from before credit codes listing registration numbers alone cannot tell its grade).
+matchable_cities as (
+    select city_code from organizations
+    group by city_code
+    having count(organization_code) > 0
+),
+
 final as (
     select
         designated.city_code,
@@ -44,20 +52,31 @@ final as (
         coalesce(organizations.org_name, designated.association_name) as association_name,
         organizations.rating as association_grade,
         -- a deregistered association keeps its last grade on record but is not counted as high grade
-        coalesce(organizations.is_active and organizations.is_high_grade, false) as association_is_high_grade,
+        case
+            when matchable_cities.city_code is not null
+                then coalesce(organizations.is_active and organizations.is_high_grade, false)
+        end as association_is_high_grade,
         case
             when covered_cities.city_code is not null then funded.credit_code is not null
         end as association_funded,
         delivered.association_credit_code is not null as delivered_members
     from designated
+    -- by its credit code; in a snapshot from before credit codes, by the organization code it carries
     left join organizations
-        on designated.association_credit_code = organizations.credit_code
+        on
+            designated.association_credit_code = organizations.credit_code
+            or (
+                organizations.credit_code is null
+                and substr(designated.association_credit_code, 9, 9) = organizations.organization_code
+            )
     left join funded
         on designated.association_credit_code = funded.credit_code
     left join covered_cities
         on designated.city_code = covered_cities.city_code
     left join delivered
         on designated.association_credit_code = delivered.association_credit_code
+    left join matchable_cities
+        on designated.city_code = matchable_cities.city_code
 )
 
 select * from final

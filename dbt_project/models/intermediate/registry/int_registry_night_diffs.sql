@@ -1,8 +1,9 @@
 -- The registry's history state: per audited night, every organization that differs from the audited
 -- night before (appeared, changed a tracked attribute or its key, moved city only, vanished), plus one
--- 'night' row naming the night it was compared with (and the state's version). An organization is the
--- same on both nights when its org_id is; failing that, when one night has no credit code for it (a
--- snapshot from before credit codes) and both show the same organization code or registration number. Incremental: a night builds its
+-- 'night' row naming the night it was compared with (and the state's version). An organization is
+-- the same on both nights when its org_id is; failing that, when one night has no credit code for it
+-- (a snapshot from before credit codes) and both show the same organization code or registration
+-- number. Incremental: a night builds its
 -- own differences and those of the night after it (which compare with it): two or three snapshots
 -- read, never every night. A night is built again when it is re-delivered, new to the state, or its
 -- previous night changed (a backfill, or a night that no longer passes the gate); the first build, or

@@ -20,7 +20,7 @@ years as (
 final as (
     select
         city_code,
-        cast(year(snapshot_date) as integer) as year,
+        cast(year(snapshot_date) as integer) as year,  -- noqa: RF04
         snapshot_date,
         {%- for column in columns_of('city_summary', except=['city_code', 'snapshot_date']) %}
         {{ column }},

@@ -52,11 +52,11 @@ year_compared as (
 
 exhibition_points as (
     select
-        city_code,
-        count(distinct credit_code) as exhibition_point_count
+        points.city_code,
+        count(distinct points.credit_code) as exhibition_point_count
     from {{ ref('exhibition_points') }} as points
     where {{ held_on('points', snapshot_date()) }}
-    group by city_code
+    group by points.city_code
 ),
 
 cluster_counts as (
@@ -72,9 +72,10 @@ association_counts as (
     select
         city_code,
         count(distinct association_credit_code) as cluster_association_count,
-        count(distinct association_credit_code) filter (
-            where association_is_high_grade
-        ) as high_grade_cluster_association_count,
+        case
+            when bool_or(association_is_high_grade is not null)
+                then count(distinct association_credit_code) filter (where association_is_high_grade)
+        end as high_grade_cluster_association_count,
         count(distinct association_credit_code) filter (
             where association_funded
         ) as funded_cluster_association_count,
@@ -119,8 +120,10 @@ final as (
         coalesce(cluster_counts.cluster_count, 0) as cluster_count,
         coalesce(cluster_counts.clusters_with_association, 0) as clusters_with_association,
         coalesce(association_counts.cluster_association_count, 0) as cluster_association_count,
-        coalesce(association_counts.high_grade_cluster_association_count, 0)
-            as high_grade_cluster_association_count,
+        case
+            when association_counts.city_code is null then 0
+            else association_counts.high_grade_cluster_association_count
+        end as high_grade_cluster_association_count,
         cast(association_counts.high_grade_cluster_association_count as double)
         / nullif(association_counts.cluster_association_count, 0) as high_grade_cluster_association_share,
         case

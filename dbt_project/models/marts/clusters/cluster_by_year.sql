@@ -21,7 +21,7 @@ final as (
     select
         city_code,
         cluster_code,
-        cast(year(snapshot_date) as integer) as year,
+        cast(year(snapshot_date) as integer) as year,  -- noqa: RF04
         snapshot_date,
         {%- for column in columns_of('clusters', except=['city_code', 'cluster_code', 'snapshot_date']) %}
         {{ column }},

@@ -115,7 +115,8 @@ final as (
         pairs.paired_exhibition_point_name,
         case when known.members_known then coalesce(member_counts.member_enterprise_count, 0) end
             as member_enterprise_count,
-        case when known.members_known then coalesce(member_counts.membership_count, 0) end as membership_count,
+        case when known.members_known then coalesce(member_counts.membership_count, 0) end
+            as membership_count,
         {{ coalesced_flag_counts('member_counts', 'known.qualifications_known') }},
         growth.listed_tonight - growth.listed_previous_night as member_growth_night,
         growth.listed_tonight - growth.listed_30_days_before as member_growth_30_days,

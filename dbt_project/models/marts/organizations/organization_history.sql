@@ -26,14 +26,14 @@ key_changes as (
 keyed as (
     select
         diffs.*,
-        coalesce(third.to_id, second.to_id, first.to_id, diffs.org_id) as history_id
+        coalesce(change_3.to_id, change_2.to_id, change_1.to_id, diffs.org_id) as history_id
     from diffs
-    left join key_changes as first
-        on diffs.org_id = first.from_id
-    left join key_changes as second
-        on first.to_id = second.from_id
-    left join key_changes as third
-        on second.to_id = third.from_id
+    left join key_changes as change_1
+        on diffs.org_id = change_1.from_id
+    left join key_changes as change_2
+        on change_1.to_id = change_2.from_id
+    left join key_changes as change_3
+        on change_2.to_id = change_3.from_id
 ),
 
 numbered as (
