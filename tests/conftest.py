@@ -111,6 +111,37 @@ def _first_night(root: Path) -> dict:
             "stderr": run.stderr}  # fmt: skip
 
 
+# An archive as a bureau keeps it: year-end snapshots from before credit codes (registration numbers
+# alone in 2014, credit codes beside them in 2016), the associations' lists only from 2021, and tonight.
+ARCHIVE = ("2014-12-31", "2016-12-31", "2020-12-31", "2021-12-31", "2022-12-31", FIRST_NIGHT)
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory) -> dict:
+    """Shenzhen's archive (ARCHIVE) loaded with one `socorg run --all`, once per test run; never written
+    into (a test that runs nights works on a copy)."""
+    import subprocess
+
+    built = built_once(tmp_path_factory, "archive", _archive)
+    exports, data = Path(built["exports"]), Path(built["data"])
+    env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    run = subprocess.CompletedProcess(built["args"], built["returncode"], built["stdout"], built["stderr"])
+    truths = {d: json.loads((exports / "_truth" / f"{d}.json").read_text(encoding="utf-8")) for d in ARCHIVE}
+    return {"exports": exports, "data": data, "env": env, "run": run, "truths": truths}
+
+
+def _archive(root: Path) -> dict:
+    exports, data = root / "exports", root / "data"
+    env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    sampled = socorg(
+        "sample", "--out", str(exports), "--dates", ",".join(ARCHIVE), "--city", "shenzhen", env=env
+    )
+    assert sampled.returncode == 0, sampled.stderr
+    run = socorg("run", "--all", env=env)
+    return {"exports": str(exports), "data": str(data), "args": run.args, "returncode": run.returncode,
+            "stdout": run.stdout, "stderr": run.stderr}  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Debian's headless Chromium, which `make test` installs when it is missing."""

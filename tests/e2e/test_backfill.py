@@ -1,5 +1,6 @@
-"""`airflow backfill create` over four sample nights, on a real scheduler, gives exactly the releases
-of running the nights one after the other; and the deadline alert fires for real, but not for backfills.
+"""`airflow backfill create` over five days, four of which the exports root holds, on a real scheduler,
+gives exactly the releases of running the held nights one after the other, skips the day without a
+registry export (no failure, no alert); and the deadline alert fires for real, but not for backfills.
 
 Airflow runs as deployed: API server, scheduler with the LocalExecutor and DAG processor, each its own
 process (tests/airflow_server.py). The reference runs each night's stages in date order, in-process: the
@@ -24,7 +25,9 @@ pytestmark = pytest.mark.e2e
 
 FIRST = dt.date(2023, 11, 1)
 NIGHTS = int(os.environ.get("SOCORG_BACKFILL_NIGHTS", "4"))  # more with `make test-soak`
-MONTH = [FIRST + dt.timedelta(days=k) for k in range(NIGHTS)]
+DAYS = [FIRST + dt.timedelta(days=k) for k in range(NIGHTS + 1)]
+GAP = DAYS[2]  # a day the exports root holds no export for
+MONTH = [day for day in DAYS if day != GAP]  # the nights held
 DAG_ID = "socorg_nightly"
 DEADLINE_LEAD = dt.timedelta(seconds=45)  # how far ahead the deadline of the late manual run lies
 RUN_DEADLINE = dt.time.fromisoformat(os.environ.get("SOCORG_RUN_DEADLINE", "07:00"))  # as the DAG reads it
@@ -35,7 +38,7 @@ def exports(tmp_path_factory):
     """A month of Shenzhen's nightly exports, with registrations, renames, members coming and going."""
     folder = tmp_path_factory.mktemp("backfill") / "exports"
     sampled = socorg(
-        "sample", "--out", str(folder), "--date", FIRST.isoformat(), "--nights", str(NIGHTS),
+        "sample", "--out", str(folder), "--dates", ",".join(d.isoformat() for d in MONTH),
         "--city", "shenzhen", env=dict(os.environ),
     )  # fmt: skip
     assert sampled.returncode == 0, sampled.stderr
@@ -71,7 +74,7 @@ def backfill_started(airflow):
     airflow.cli(
         "backfill", "create", "--dag-id", DAG_ID,
         "--from-date", pipeline.run_time_for(MONTH[0]).isoformat(),
-        "--to-date", pipeline.run_time_for(MONTH[-1]).isoformat(),
+        "--to-date", pipeline.run_time_for(DAYS[-1]).isoformat(),
         "--max-active-runs", "1",
     )  # fmt: skip
     return airflow
@@ -93,7 +96,7 @@ def backfilled(backfill_started, nightly) -> dict[str, str]:
     give_up = time.monotonic() + 300 + 180 * NIGHTS
     while time.monotonic() < give_up:
         runs = dict(backfill_started.query("select run_id, state from dag_run where run_type = 'backfill'"))
-        if len(runs) == NIGHTS and set(runs.values()) <= {"success", "failed"}:
+        if len(runs) == len(DAYS) and set(runs.values()) <= {"success", "failed"}:
             return runs
         time.sleep(5)
     pytest.fail(f"the backfill did not end in time: {runs}; see {backfill_started.home}/scheduler.log")
@@ -104,9 +107,26 @@ def test_the_backfill_runs_every_night_of_the_month_in_order(backfill_started, b
     runs = backfill_started.query(
         "select logical_date, start_date from dag_run where run_type = 'backfill' order by logical_date"
     )
-    assert [pipeline.export_date_for(logical) for logical, _ in runs] == MONTH
+    assert [pipeline.export_date_for(logical) for logical, _ in runs] == DAYS
     starts = [start for _, start in runs]
     assert starts == sorted(starts), "the nights must run oldest first: each builds on the one before"
+
+
+def test_a_day_without_a_registry_export_is_skipped_not_failed_and_raises_no_alert(
+    backfill_started, backfilled, webhook
+):
+    """The backfill covers every day of the range; the exports root holds none for GAP: its run
+    succeeds with every task skipped, nothing is landed or published for it, no alert is posted."""
+    logical = pipeline.run_time_for(GAP)
+    states = dict(backfill_started.query(
+        "select ti.task_id, ti.state from task_instance ti join dag_run r on ti.run_id = r.run_id "
+        "and ti.dag_id = r.dag_id where r.run_type = 'backfill' and r.logical_date = %s", logical,
+    ))  # fmt: skip
+    assert states["wait_for_registry"] == "skipped"
+    assert {states[t] for t in ("land", "parse", "validate", "transform", "publish")} == {"skipped"}
+    assert not (backfill_started.data / "landing" / "registry" / GAP.isoformat()).exists()
+    assert not (backfill_started.data / "publish" / "releases" / GAP.isoformat()).exists()
+    assert [p for p in webhook.posts if p["body"].get("export_date") == GAP.isoformat()] == []
 
 
 def test_the_backfill_gives_the_releases_of_the_nightly_runs(backfill_started, backfilled, nightly):
