@@ -11,7 +11,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history
+.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive
 # Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
@@ -59,7 +59,7 @@ airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG
 bench: install  ## our nightly run vs the floor (DuckDB) and the peer (pandas) at city, province, national size → bench/RESULTS.md
 	$(BIN)/python bench/nightly.py --sizes $(or $(SIZES),city,province,national) --out "$(SOCORG_DATA)/bench/nightly"
 
-bench-ingest: install  ## parse of a 1,000,000-row registry export vs DuckDB's read_csv, and as .xlsx vs openpyxl → bench/RESULTS.md
+bench-ingest: install  ## parse of a 1,000,000-row registry export (commas, tabs, semicolons, pipes, UTF-16) vs DuckDB's read_csv, and as .xlsx vs openpyxl → bench/RESULTS.md
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"
 	$(BIN)/python bench/workbooks.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"
 
@@ -68,6 +68,9 @@ bench-validate: install  ## the quality gate on 1,000,000 registry and 20,000,00
 
 bench-history: install  ## many nights in a row: night N's stages and disk against night 1's (SIZE=city|province|national, NIGHTS) → bench/RESULTS.md
 	$(BIN)/python bench/history.py --size $(or $(SIZE),province) --nights $(or $(NIGHTS),30) --out "$(SOCORG_DATA)/bench/history"
+
+bench-archive: install  ## a year of monthly snapshots through socorg run --all, then an older snapshot delivered after them → bench/RESULTS.md
+	$(BIN)/python bench/archive.py --year $(or $(YEAR),2022) --out "$(SOCORG_DATA)/bench/archive"
 
 lint: install  ## ruff and sqlfluff
 	$(BIN)/ruff check .

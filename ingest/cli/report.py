@@ -47,6 +47,18 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
         print(f"\n  members matched by: {shares}")
     publish = data / "publish"
     print(f"\n  Parquet:    {publish}/<dataset>/snapshot_date={export_date}/")
+    by_year = dataset_path(publish, "city_by_year", export_date)
+    if by_year.exists():
+        years = [
+            y
+            for (y,) in duckdb.sql(
+                f"select distinct year from read_parquet({sql_path(by_year)}) order by 1"
+            ).fetchall()
+        ]
+        span = f"{years[0]} … {years[-1]}" if len(years) > 1 else f"{years[0]}"
+        print(
+            f"  By year:    {by_year.parent}/ and cluster_by_year (years {span}: each year's last snapshot)"
+        )
     print(f"  Release:    {release} (check it: socorg verify {export_date})")
     print(f"  Releases:   {publish / 'versions.json'}")
     print(f"  BI tools:   {publish / 'marts.duckdb'} (read-only; replaced whole each night)")
@@ -114,13 +126,6 @@ def _print_provinces(data: Path, export_date: dt.date) -> None:
         )
 
 
-PLACEMENT_SAID = {
-    "ministry": "registered by the Ministry of Civil Affairs: counted in no city or province",
-    "province": "registered by the province itself: counted in province_summary, in no city",
-    "unlisted_division": "of a county the division list lacks: counted in city",
-}
-
-
 def _print_outside_cities(data: Path, export_date: dt.date) -> None:
     """Organizations no city's list of divisions holds, and where they are counted
     (registrar_placements): the ministry's, a province's own, a county the list lacks."""
@@ -135,18 +140,26 @@ def _print_outside_cities(data: Path, export_date: dt.date) -> None:
     ).fetchall()
     if not rows:
         return
-    active = sum(r[4] for r in rows)
-    print(f"\n  outside the cities' divisions: {active:,} active organizations ({path}):")
-    if len(rows) > CITIES_SHOWN:
-        for placement, said in PLACEMENT_SAID.items():
-            kinds = [r for r in rows if r[2] == placement]
-            if kinds:
-                print(f"    {len(kinds)} registrars {said.removesuffix(' in city')}: "
-                      f"{sum(r[4] for r in kinds):,} active")  # fmt: skip
+    print(f"\n  outside the cities' divisions: {sum(r[4] for r in rows):,} active organizations ({path}):")
+    if len(rows) <= CITIES_SHOWN:
+        for code, name, placement, city, active, total in rows:
+            where = {
+                "ministry": "registered by the ministry: counted in no city or province",
+                "province": "registered by the province itself: counted in province_summary only",
+                "unlisted_division": f"a county the division list lacks: counted in city {city}",
+            }[placement]
+            print(f"    {name} {code}: {active:,} active of {total:,}, {where}")
         return
-    for code, name, placement, city, active, total in rows:
-        where = f"{PLACEMENT_SAID[placement]} {city}" if city else PLACEMENT_SAID[placement]
-        print(f"    {name} {code}: {active:,} active of {total:,}, {where}")
+    said = {
+        "ministry": "registered by the Ministry of Civil Affairs, counted in no city or province",
+        "province": "registered by {n} provinces themselves, counted in province_summary only",
+        "unlisted_division": "in {n} counties the division list lacks, counted in the city of their first "
+        "four digits",
+    }
+    for placement, words in said.items():
+        kind = [r for r in rows if r[2] == placement]
+        if kind:
+            print(f"    {sum(r[4] for r in kind):,} active {words.format(n=len(kind))}")
 
 
 def print_changes(data: Path, export_date: dt.date) -> None:

@@ -120,7 +120,7 @@ df = pd.read_parquet("{escape(path)}")
 import polars as pl
 df = pl.read_parquet("{escape(path)}")
 
-import duckdb  # every night at once: each file carries its snapshot_date
+import duckdb  # every night at once: each file carries its {DATASETS[dataset].partition}
 duckdb.sql("select * from read_parquet('{escape(every)}')")</pre>
 </section>"""
 

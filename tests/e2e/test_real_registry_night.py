@@ -4,6 +4,7 @@ national extract, registered by the ministry, by provinces and by counties the d
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import duckdb
@@ -69,3 +70,38 @@ def test_the_report_names_every_city_and_the_run_sums_the_provinces(night):
         f"{len(provinces)} provinces: {sum(r['active_org_count'] for r in provinces):,} active organizations"
         in night["stdout"]
     )
+
+
+def test_where_the_organizations_outside_the_cities_went_is_said_everywhere(night):
+    """The ministry's, the provinces' own and a county the division list lacks: registrar_placements,
+    `socorg run`'s summary, the report's section and the workbook's sheet all count them."""
+    import openpyxl
+
+    organizations = rows(night["publish"], "organizations")
+    placements = {r["registrar_code"]: r for r in rows(night["publish"], "registrar_placements")}
+    ministry = [o for o in organizations if o["division_code"] == "100000"]
+    assert (
+        placements["100000"]["placement"] == "ministry" and placements["100000"]["registrar_name"] == "民政部"
+    )
+    assert placements["100000"]["org_count"] == len(ministry) > 0
+    assert placements["100000"]["active_org_count"] == sum(o["is_active"] for o in ministry)
+    own = {code for code, r in placements.items() if r["placement"] == "province"}
+    assert own and all(code.endswith("0000") for code in own)
+    unlisted = [r for r in placements.values() if r["placement"] == "unlisted_division"]
+    assert {(r["registrar_code"], r["counted_in_city_code"]) for r in unlisted} >= {("530328", "530300")}
+    # Every organization the lists place in no city, or in a city by the rule, is in one row.
+    outside = [o for o in organizations if o["division_code"] in placements]
+    assert sum(r["org_count"] for r in placements.values()) == len(outside)
+    active = sum(r["active_org_count"] for r in placements.values())
+    assert f"outside the cities' divisions: {active:,} active organizations" in night["stdout"]
+    page = (night["publish"] / "reports" / FIRST_NIGHT / "index.html").read_text(encoding="utf-8")
+    shown = dict(
+        re.findall(
+            r'data-dataset="registrar_placements" data-key="(\d+)" data-column="org_count">([^<]+)<', page
+        )
+    )
+    assert shown == {code: f"{r['org_count']:,}" for code, r in placements.items()}
+    book = night["publish"] / "reports" / FIRST_NIGHT / f"socorg_{FIRST_NIGHT}.xlsx"
+    sheet = openpyxl.load_workbook(book)["城市以外"]
+    codes = [r[0] for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert sorted(codes) == sorted(placements)
