@@ -220,8 +220,7 @@ def _say_plan(data: Path, exports: str, nights: list[dt.date], force: bool = Fal
     building = next((n for n in nights if force or not current_release(data, exports, n)), None)
     if building is None:
         return
-    asked = {d.isoformat() for d in nights}
-    later = [d for d in releases(data / "publish") if d > building.isoformat() and d not in asked]
+    later = [d for d in releases(data / "publish") if d > building.isoformat()]
     if later:
         shown = ", ".join(later[:5]) + (f" and {len(later) - 5} more" if len(later) > 5 else "")
         print(
