@@ -6,15 +6,17 @@ import argparse
 import os
 from pathlib import Path
 
+from ingest.cli.exit_codes import EXIT_CODES
 from ingest.cli.inspect import inspect_command
+from ingest.cli.nights import export_date_arg, export_dates_arg
 from ingest.cli.release import publish_postgres_command, verify_command
-from ingest.cli.run import export_date_arg, export_dates_arg, run_command
+from ingest.cli.run import run_command
 from ingest.cli.sample import sample_command
 from ingest.rules.layouts import SOURCES
 
 
 def _check_run_args(parser, args) -> None:
-    """`--nights` goes with `--date`, `--to` with `--from` or alone as a range up to it."""
+    """`--nights` goes with `--date`, `--to` with `--from`."""
     if args.nights != 1 and not args.date:
         parser.error("--nights counts days from --date: give --date")
     if args.nights < 1:
@@ -26,7 +28,13 @@ def _check_run_args(parser, args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="socorg", description=__doc__)
+    codes = "\n".join(f"  {code}  {name}: {what}" for code, (name, what) in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="socorg",
+        description=__doc__,
+        epilog=f"exit codes (every command):\n{codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     sample = commands.add_parser("sample", help="write realistic sample exports for one night")

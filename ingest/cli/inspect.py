@@ -8,6 +8,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from ingest.cli import exit_codes
 from ingest.common.errors import SocorgError
 
 EXAMPLES = 3
@@ -21,26 +22,26 @@ def inspect_command(args) -> int:
         check_site()
     except SiteError as exc:
         print(f"socorg inspect: the site folder is broken.\n  {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.STOPPED
     target = Path(args.path)
     if target.is_dir():
         if args.date is None:
             print("socorg inspect: a folder needs --date (its <source>/<date>/ files)", file=sys.stderr)
-            return 2
+            return exit_codes.USAGE
         files = _folder_files(target, args.date, args.source)
         if not files:
             print(f"socorg inspect: no exports under {target}/<source>/{args.date}/", file=sys.stderr)
-            return 1
+            return exit_codes.STOPPED
     elif target.is_file():
         files = [(args.source, target)]
     else:
         print(f"socorg inspect: {target} does not exist", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     export_date = args.date or dt.date.today()
     stops = [not inspect_file(path, source, export_date) for source, path in files]
     if len(files) > 1:
         print(f"\n{len(files)} files: {sum(stops)} would stop the night")
-    return 1 if any(stops) else 0
+    return exit_codes.STOPPED if any(stops) else exit_codes.OK
 
 
 def _folder_files(root: Path, export_date: dt.date, only: str | None) -> list[tuple[str, Path]]:

@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ingest.cli.run import export_date_arg, say
+from ingest.cli import exit_codes
+from ingest.cli.nights import export_date_arg
+from ingest.cli.run import say
 from ingest.common import paths
-from ingest.common.errors import SocorgError
+from ingest.common.errors import LockHeldError, SocorgError
 
 
 def verify_command(args) -> int:
@@ -24,7 +26,7 @@ def verify_command(args) -> int:
             snapshot = latest_snapshot(publish)
             if not snapshot:
                 print(f"socorg verify: no release yet ({latest_file(publish)} is missing)", file=sys.stderr)
-                return 1
+                return exit_codes.STOPPED
             folder = release_dir(publish, snapshot)
         elif Path(args.release).is_dir():
             folder = Path(args.release).resolve()
@@ -39,18 +41,18 @@ def verify_command(args) -> int:
             problems += warehouse_problems(data)
     except (SocorgError, argparse.ArgumentTypeError, OSError) as exc:
         print(f"socorg verify {args.release}: FAILED\n  {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.STOPPED
     if problems:
         print(f"socorg verify {folder}: FAILED", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
-        return 1
+        return exit_codes.STOPPED
     index = read_json(folder / "index.json")
     if latest_snapshot(publish) == folder.name and marts_db_record(publish).exists():
         print(f"  {publish / 'marts.duckdb'} matches {marts_db_record(publish).name}")
     checked = len(index["files"]) + len(index.get("reports", []))
     print(f"socorg verify {folder}: OK, {checked} files match index.json")
-    return 0
+    return exit_codes.OK
 
 
 def publish_postgres_command(args) -> int:
@@ -65,18 +67,21 @@ def publish_postgres_command(args) -> int:
             f"socorg publish-postgres: give --dsn or an Airflow connection {POSTGRES_CONN_ID}",
             file=sys.stderr,
         )
-        return 2
+        return exit_codes.USAGE
     data = paths.data_dir(args.data)
     try:
         # Named so that it sorts after every date: nights waiting beside it are not held up by it.
         with data_folder_lock(data, "postgres", "socorg publish-postgres", args.wait, say):
             result = publish_postgres(data, dsn, args.schema, args.release)
+    except LockHeldError as exc:
+        print(f"socorg publish-postgres: {exc}", file=sys.stderr)
+        return exit_codes.LOCKED
     except (SocorgError, OSError, psycopg.Error) as exc:
         print(f"socorg publish-postgres: {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.STOPPED
     rows = sum(result["tables"].values())
     print(
         f"socorg publish-postgres: release {result['snapshot_date']} is now schema {result['schema']} "
         f"({len(result['tables'])} tables, {rows:,} rows)"
     )
-    return 0
+    return exit_codes.OK

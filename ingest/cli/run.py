@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import sys
@@ -10,60 +9,10 @@ import time
 from pathlib import Path
 
 from ingest.cli import exit_codes
+from ingest.cli.nights import NothingToRun, Plan, Progress, nights_asked
 from ingest.cli.report import print_headlines
 from ingest.common import paths
-from ingest.common.dates import FIRST_EXPORT_DATE, run_time_for
-from ingest.common.errors import LockHeldError, SocorgError
-
-
-def export_date_arg(value: str) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
-    if day < FIRST_EXPORT_DATE:
-        raise argparse.ArgumentTypeError(
-            f"{day} is before {FIRST_EXPORT_DATE}, the first export date the nightly DAG runs"
-        )
-    return day
-
-
-def export_dates_arg(value: str) -> list[dt.date]:
-    """`--dates 2019-12-31,2020-12-31`: export dates, separated by commas."""
-    return [export_date_arg(part.strip()) for part in value.split(",") if part.strip()]
-
-
-class NothingToRun(SocorgError):
-    """The dates asked for hold no registry export: no night can run."""
-
-
-def nights_asked(args, exports: str) -> list[dt.date]:
-    """The export dates to run, oldest first: `--date` (with `--nights`, consecutive days), `--dates`,
-    `--from`/`--to` (the dates the exports root holds in that range) or `--all` (every date it holds)."""
-    if args.date:
-        return [args.date + dt.timedelta(days=k) for k in range(args.nights)]
-    from ingest.land.landing import export_dates, list_exports, source_folder
-    from ingest.land.storage import open_root
-
-    fs, root = open_root(exports)
-    if args.dates:
-        missing = [d for d in sorted(set(args.dates)) if not list_exports(fs, root, "registry", d)]
-        if missing:
-            raise NothingToRun(
-                "no registry export for "
-                + ", ".join(f"{d} (in {source_folder(exports, 'registry', d)})" for d in missing)
-                + ": nothing was run"
-            )
-        return sorted(set(args.dates))
-    held = export_dates(fs, root)
-    low, high = getattr(args, "from") or dt.date.min, args.to or dt.date.max
-    chosen = [d for d in held if low <= d <= high]
-    if not chosen:
-        span = "" if args.all else f" from {getattr(args, 'from') or 'the first'} to {args.to or 'the last'}"
-        raise NothingToRun(
-            f"{exports} holds no registry export{span} (registry/YYYY-MM-DD/…): nothing was run"
-        )
-    return chosen
+from ingest.common.errors import EXPORT_MISSING, LockHeldError, SocorgError
 
 
 def run_command(args) -> int:
@@ -77,6 +26,7 @@ def run_command(args) -> int:
     later release that no longer fits is built again.
     """
     from ingest.orchestration.lock import data_folder_lock
+    from ingest.orchestration.stages import describe_failure
     from ingest.rules.site import SiteError, check_site
 
     try:
@@ -88,21 +38,26 @@ def run_command(args) -> int:
     exports = paths.exports_root(args.exports, data)
     try:
         nights = nights_asked(args, exports)
-    except (NothingToRun, OSError) as exc:
+        plan = Plan(data, exports, nights, args.force)
+        plan.say(nights)
+    except NothingToRun as exc:
         print(f"socorg run: NOT run: {exc}", file=sys.stderr)
         return exit_codes.NOTHING_RAN
-    progress = Progress(nights)
-    _say_plan(data, exports, nights, args.force)
+    except Exception as exc:  # an exports root that cannot be read, a damaged release: said, no traceback
+        print(f"socorg run: NOT run.\n{describe_failure(exc)}", file=sys.stderr)
+        return exit_codes.STOPPED
+    progress = Progress(nights, plan.unchanged_at_start)
     command = _command_line(args, nights)
     while nights:
         export_date = nights[0]
         try:
             with data_folder_lock(data, export_date.isoformat(), command, args.wait, say):
                 progress.starting(export_date)
-                code = _run_or_skip(args, data, exports, export_date)
+                code, built = _run_or_skip(args, data, exports, export_date, plan)
             if code is YIELDED:
                 continue
-            progress.done(export_date)
+            progress.done(export_date, built)
+            plan.built_any = plan.built_any or built
             if code:
                 return code
             nights.pop(0)
@@ -118,8 +73,6 @@ def run_command(args) -> int:
             print(f"socorg run {export_date}: NOT run.\n{exc}", file=sys.stderr)
             return exit_codes.LOCKED
         except Exception as exc:  # the lock, Airflow's metadata DB, a full disk: said, not a traceback
-            from ingest.orchestration.stages import describe_failure
-
             print(f"socorg run {export_date}: NOT run.\n{describe_failure(exc)}", file=sys.stderr)
             return exit_codes.STOPPED
     progress.finished()
@@ -136,53 +89,23 @@ def _command_line(args, nights: list[dt.date]) -> str:
 YIELDED = -1  # the night let an earlier one waiting for the data folder go first
 
 
-def _run_or_skip(args, data: Path, exports: str, export_date: dt.date) -> int:
-    """The night, unless its release is current and its exports are those it was built from (then
-    said, and nothing started); a past night without a registry export is not run either; YIELDED
-    when an earlier night waits for the data folder (it goes first)."""
+def _run_or_skip(args, data: Path, exports: str, export_date: dt.date, plan: Plan) -> tuple[int, bool]:
+    """The night's exit code, and whether it was built: not when its release is current and its
+    exports are those it was built from (then said, and Airflow not started); YIELDED when an earlier
+    night waits for the data folder (it goes first)."""
     from ingest.orchestration.lock import waiting_nights
-    from ingest.publish.fingerprint import current_release
 
-    unchanged = None if args.force else current_release(data, exports, export_date)
+    unchanged = plan.unchanged(export_date)
     if unchanged:
-        print(f"socorg run {export_date}: {export_date} is published and its exports are unchanged since "
-              "its release; nothing rebuilt (--force rebuilds)", flush=True)  # fmt: skip
+        print(f"socorg run {export_date}: {unchanged}", flush=True)
         _load_postgres_if_latest(data, exports, export_date)
-        return exit_codes.OK
-    missing = _registry_missing_after_deadline(data, exports, export_date)
-    if missing:
-        print(f"\nsocorg run {export_date}: NOT published (nothing ran).\n{missing}", file=sys.stderr)
-        return exit_codes.NOTHING_RAN
+        return exit_codes.OK, False
     _prepare_airflow(data, export_date)
     earlier = waiting_nights(data, before=export_date.isoformat())
     if earlier:
         print(f"  night {earlier[0]} waits for this data folder too: it goes first", flush=True)
-        return YIELDED
-    return _run_night(args, export_date)
-
-
-def _registry_missing_after_deadline(data: Path, exports: str, export_date: dt.date) -> str | None:
-    """Why a night cannot run at all: its registry export is not there and its deadline has passed
-    (the DAG's sensor would fail at once); None when it may still come or is there."""
-    from ingest.land.landing import list_exports, source_folder
-    from ingest.land.storage import open_root
-    from ingest.orchestration.stages import SCHEDULE_TZ, night_from_context
-
-    params = {"exports": exports, "data": str(data)}
-    night = night_from_context({"logical_date": run_time_for(export_date), "params": params})
-    if dt.datetime.now(SCHEDULE_TZ) < night.deadline:
-        return None
-    try:
-        fs, root = open_root(exports, night.conn_id)
-        if list_exports(fs, root, "registry", export_date):
-            return None
-    except Exception:  # noqa: BLE001 (the DAG's sensor says what is wrong with the exports root)
-        return None
-    return (
-        f"export missing: no registry export for {export_date} in "
-        f"{source_folder(exports, 'registry', export_date)} (its deadline, "
-        f"{night.deadline.isoformat(timespec='minutes')}, has passed)"
-    )
+        return YIELDED, False
+    return _run_night(args, export_date), True
 
 
 def _load_postgres_if_latest(data: Path, exports: str, export_date: dt.date) -> None:
@@ -203,77 +126,6 @@ def _load_postgres_if_latest(data: Path, exports: str, export_date: dt.date) -> 
     except StageSkipped:
         return
     print(f"  publish_postgres: loaded {result['rows']:,} rows into schema {result['schema']}")
-
-
-def _say_plan(data: Path, exports: str, nights: list[dt.date], force: bool = False) -> None:
-    """Before the nights run: how many (an archive), and which releases published after the first of
-    them will be built again once it is in (their history compares with the nights loaded now)."""
-    from ingest.publish.fingerprint import current_release
-    from ingest.publish.release import releases
-
-    first, last = nights[0], nights[-1]
-    if len(nights) > 1:
-        print(
-            f"socorg run: {len(nights)} nights from {first} to {last}, in date order, on {exports}",
-            flush=True,
-        )
-    building = next((n for n in nights if force or not current_release(data, exports, n)), None)
-    if building is None:
-        return
-    later = [d for d in releases(data / "publish") if d > building.isoformat()]
-    if later:
-        shown = ", ".join(later[:5]) + (f" and {len(later) - 5} more" if len(later) > 5 else "")
-        print(
-            f"socorg run: {len(later)} release(s) published before were built after {building}: {shown}; "
-            "each is built again once, in date order, after the nights before it (its history and figures "
-            "by year compare with them)",
-            flush=True,
-        )
-
-
-class Progress:
-    """Night k of n on stderr, with the time taken and an estimate of the time left."""
-
-    def __init__(self, nights: list[dt.date]) -> None:
-        self.total, self.finished_nights, self.started = len(nights), 0, time.monotonic()
-
-    def add(self, _night: dt.date) -> None:
-        self.total += 1
-
-    def starting(self, night: dt.date) -> None:
-        if self.total < 2:
-            return
-        elapsed = time.monotonic() - self.started
-        left, done = "", self.finished_nights
-        if done:
-            left = f", about {_clock(elapsed / done * (self.total - done))} left"
-        print(
-            f"[night {self.finished_nights + 1} of {self.total}] {night} · {_clock(elapsed)} elapsed{left}",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def done(self, _night: dt.date) -> None:
-        self.finished_nights += 1
-
-    def finished(self) -> None:
-        if self.total > 1:
-            print(
-                f"[{self.total} nights done in {_clock(time.monotonic() - self.started)}]",
-                file=sys.stderr,
-                flush=True,
-            )
-
-
-def _clock(seconds: float) -> str:
-    """`1:05:09` or `4:07`.
-
-    >>> _clock(3909), _clock(247)
-    ('1:05:09', '4:07')
-    """
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _prepare_airflow(data: Path, export_date: dt.date) -> None:
@@ -371,7 +223,9 @@ def _run_night(args, export_date: dt.date) -> int:
             file=sys.stderr,
         )
         _say_alert(night)
-        return exit_codes.STOPPED
+        # The registry export that never came (the DAG's sensor said so at its deadline): no night ran.
+        missing = reason.startswith(f"wait_for_registry: {EXPORT_MISSING}")
+        return exit_codes.NOTHING_RAN if missing else exit_codes.STOPPED
     from ingest.land.landing import missing_sources
 
     if outcome == "unchanged":

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import sys
 
+from ingest.cli import exit_codes
+
 
 def sample_command(args) -> int:
     from ingest.sample.generate import write_dates, write_nights
 
     if args.nights < 1:
         print(f"socorg sample: --nights must be at least 1, got {args.nights}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     if args.dates and (args.nights != 1 or args.scale != "city"):
         print(
             "socorg sample: --dates writes an archive of city samples; drop --nights and --scale",
             file=sys.stderr,
         )
-        return 2
+        return exit_codes.USAGE
     if args.scale != "city":
         return _sample_at_scale(args)
     if args.dates:
@@ -40,7 +42,7 @@ def sample_command(args) -> int:
     print(
         f"{len(truth['quarantine'])} bad rows planted; truth in {args.out}/_truth/{truth['export_date']}.json"
     )
-    return 0
+    return exit_codes.OK
 
 
 def _sample_at_scale(args) -> int:
@@ -50,7 +52,7 @@ def _sample_at_scale(args) -> int:
     if args.city != "all" or args.nights != 1:
         message = f"--scale {args.scale} writes one night of many cities; drop --city and --nights"
         print(f"socorg sample: {message}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     truth = write_scale(args.out, args.date, args.scale, args.seed, progress=sys.stderr.isatty())
     rows = truth["rows"]
     print(
@@ -58,4 +60,4 @@ def _sample_at_scale(args) -> int:
         f"{rows['membership']:,} memberships, {rows['qualifications']:,} qualification rows; "
         f"truth in {args.out}/_truth/{truth['export_date']}.json"
     )
-    return 0
+    return exit_codes.OK

@@ -21,7 +21,10 @@ class ExportIncompleteError(ExportError):
 
 
 class ExportMissingError(SocorgError):
-    """The night's required export is not where it should be."""
+    """The night's required export is not where it should be (its message starts EXPORT_MISSING)."""
+
+
+EXPORT_MISSING = "export missing:"
 
 
 class GateError(SocorgError):

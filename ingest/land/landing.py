@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.common.errors import (
+    EXPORT_MISSING,
     DiskFullError,
     ExportError,
     ExportIncompleteError,
@@ -248,7 +249,7 @@ def land_night(
         if not files:
             if source in REQUIRED_SOURCES:
                 raise ExportMissingError(
-                    f"export missing: no {source} export for {export_date.isoformat()} in "
+                    f"{EXPORT_MISSING} no {source} export for {export_date.isoformat()} in "
                     f"{source_folder(exports_root, source, export_date)}"
                 )
             missing.append(source)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ingest.common import paths
 from ingest.common.dates import SCHEDULE_TZ, export_date_for, run_time_for  # noqa: F401 (re-exported)
-from ingest.common.errors import SocorgError, StageSkipped
+from ingest.common.errors import EXPORT_MISSING, SocorgError, StageSkipped
 from ingest.land.storage import EXPORTS_CONN_ID
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,14 @@ def night_from_context(context) -> Night:
         keep_releases=keep_releases_setting(params.get("keep_releases")),
         keep_year_ends=keep_year_ends_setting(params.get("keep_year_ends")),
         force=bool(params.get("force")),
-        backfill=str(getattr(context.get("dag_run"), "run_type", "")) in BACKFILL_RUN_TYPES,
+        backfill=_run_type(context) == "backfill",
     )
 
 
-# How a backfill's run type reads (Airflow's DagRunType.BACKFILL_JOB, a str enum).
-BACKFILL_RUN_TYPES = ("backfill", "DagRunType.BACKFILL_JOB")
+def _run_type(context) -> str:
+    """The run's type as Airflow spells its value (`scheduled`, `manual`, `backfill`, …)."""
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return str(getattr(run_type, "value", run_type) or "")
 
 
 def keep_releases_setting(value: int | str | None = None) -> int | None:
@@ -93,7 +95,7 @@ def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
     name = stage.__name__
     starts_night = stage is wait_for_registry
     if starts_night:
-        from ingest.publish.release import notes_file
+        from ingest.common.notes import notes_file
 
         failure.unlink(missing_ok=True)
         (failure.parent / "alert.json").unlink(missing_ok=True)  # of an earlier run of this night
@@ -192,7 +194,7 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
     """True once the registry export is there and every export of the night is whole (unchanged for
     the settle time, its completion marker there if the source needs one); past the deadline, a
     registry that is missing or still not whole fails the run. A backfill runs the dates the exports
-    root holds: a date without a registry export is skipped (no failure, no alert)."""
+    root holds: a date without a registry export by its deadline is skipped (no failure, no alert)."""
     from ingest.common.errors import ExportIncompleteError, ExportMissingError
     from ingest.land.landing import CHANGING, list_exports, source_folder, wait_until_whole
     from ingest.land.storage import open_root
@@ -200,7 +202,8 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
     fs, root = open_root(night.exports, night.conn_id)
     late = (now or dt.datetime.now(SCHEDULE_TZ)) >= night.deadline
     registry = list_exports(fs, root, "registry", night.export_date)
-    if not registry and night.backfill:
+    # A backfill's night still before its deadline may yet get its export: it waits, as any night does.
+    if not registry and night.backfill and late:
         raise StageSkipped(
             f"no registry export for {night.export_date.isoformat()} in "
             f"{source_folder(night.exports, 'registry', night.export_date)}: a backfill runs only the "
@@ -226,7 +229,7 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
         return False
     if late:
         raise ExportMissingError(
-            f"export missing: no registry export for {night.export_date.isoformat()} in "
+            f"{EXPORT_MISSING} no registry export for {night.export_date.isoformat()} in "
             f"{source_folder(night.exports, 'registry', night.export_date)} by the deadline "
             f"{night.deadline.isoformat(timespec='minutes')}"
         )

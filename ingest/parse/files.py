@@ -98,8 +98,9 @@ def _row_keys(layout: Layout, record: dict[str, object]) -> list[tuple[str, obje
     if not layout.unique_key:
         return []
     parts = unique_key_parts(layout.unique_key)
-    if layout.unique_key in NAMED_BY_COLUMN:
-        return [(column, (column, value)) for column in parts["either"] if (value := record.get(column))]
+    if layout.unique_key in NAMED_BY_COLUMN:  # the first present part, named by its column
+        named = next(((c, v) for c in parts["either"] if (v := record.get(c))), None)
+        return [(named[0], named)] if named else []
     either = next((v for c in parts["either"] if (v := record.get(c))), None)
     values = [either, *(record.get(c) for c in parts["and_also"])]
     if not all(values):
@@ -343,7 +344,7 @@ def _parse_python(job: _Job) -> None:
                 _drop_personal_names(layout, record)
                 keys = _row_keys(layout, record)
                 repeated = next(((column, key) for column, key in keys if key in seen), None)
-                seen.update(key for _, key in keys)  # a repeat's other keys count as seen too
+                seen.update(key for _, key in keys)
                 if repeated:
                     column, key = repeated
                     value = key[1] if isinstance(key, tuple) else key

@@ -15,6 +15,7 @@ from ingest.rules.typing_rules import (
     LABEL_COLUMN_SUFFIX,
     LABELLED_TYPES,
     NORMALIZED_SUFFIX,
+    identifier,
 )
 
 
@@ -52,6 +53,7 @@ def _organization_code(value: object) -> str | None:
 CELL_PARSERS: dict[str, Callable[[object], object]] = {
     "text": n.text,
     "name": lambda v: n.halfwidth(t) if (t := n.text(v)) else None,
+    "identifier": lambda v: identifier(t) if (t := n.text(v)) else None,
     "credit_code": _credit_code,
     "org_code": _organization_code,
     "division": _division,

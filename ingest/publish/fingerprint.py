@@ -123,18 +123,54 @@ def unchanged_release(data: Path, export_date: dt.date) -> str | None:
 
 
 def current_release(data: Path, exports: str, export_date: dt.date, conn_id: str | None = None) -> str | None:
-    """Why the night needs no run at all, or None: the exports root holds the very files its last land
-    step landed (names and sha256) and its release is current (unchanged_release). `socorg run` asks
-    before starting Airflow, so a night loaded before costs a listing and a hash of its files."""
+    """What `socorg run` says of a night that needs no run at all, or None: the exports root holds the
+    very files its last land step landed (names and sha256), and its release is current
+    (unchanged_release) — or was published and then pruned by retention (a night not to publish
+    again only to prune it). Asked before Airflow starts: a night loaded before costs a listing and a
+    hash of its files. Anything that keeps it from telling (an exports root it cannot read, a damaged
+    record) means: run the night, which says what is wrong."""
     from ingest.land.storage import open_root
 
     try:
         fs, root = open_root(exports, conn_id)
         if not exports_landed(fs, root, data, export_date):
             return None
-    except (OSError, StateError):  # the exports root or the landing record cannot say: run the night
+        if unchanged_release(data, export_date):
+            return (
+                f"{export_date} is published and its exports are unchanged since its release; nothing rebuilt"
+            )
+        if pruned_release(data, export_date):
+            return (
+                f"{export_date} was published and pruned since (SOCORG_KEEP_RELEASES), its exports are "
+                "unchanged; not built again"
+            )
+    except Exception:  # noqa: BLE001 (see above: the night's own run reports it)
         return None
-    return unchanged_release(data, export_date)
+    return None
+
+
+def changes_history(data: Path, exports: str, export_date: dt.date, conn_id: str | None = None) -> bool:
+    """Whether building the night makes a release unlike the one it has (none yet, other exports, other
+    code or earlier nights): then each later release, whose history builds on it, is built again."""
+    from ingest.land.storage import open_root
+
+    index = _index(data / "publish", export_date.isoformat())
+    try:
+        fs, root = open_root(exports, conn_id)
+        if not index or not exports_landed(fs, root, data, export_date):
+            return True
+        return index.get("fingerprint") != night_fingerprint(data, export_date)
+    except Exception:  # noqa: BLE001 (cannot tell: say it may)
+        return True
+
+
+def pruned_release(data: Path, export_date: dt.date) -> bool:
+    """Whether the night's release was published and pruned by retention, from the inputs it was built
+    from (release.pruned_releases) — the inputs landed now."""
+    from ingest.publish.release import pruned_releases
+
+    record = pruned_releases(data / "publish").get(export_date.isoformat())
+    return record is not None and record.get("inputs") == night_inputs(data, export_date)
 
 
 def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:

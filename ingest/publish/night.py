@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from ingest.common.files import write_json_atomically
+from ingest.common.notes import night_notes
 from ingest.common.paths import duckdb_memory
 from ingest.common.sql import sql_literal, sql_path
 from ingest.publish.datasets import DATASETS, dataset_docs, dataset_path
@@ -21,7 +22,6 @@ from ingest.publish.release import (
     latest_snapshot,
     marts_db_record,
     night_issues,
-    night_notes,
     prune,
     unknown_labels,
     write_release,

@@ -151,24 +151,6 @@ def history_gaps(data: Path, export_date: dt.date) -> list[dict]:
     ]
 
 
-def night_notes(data: Path, export_date: dt.date) -> list[dict]:
-    """Notes the night's stages left for the release (a warehouse rebuilt, a lock taken over)."""
-    notes = read_json(notes_file(data, export_date), default=[])
-    return [{"level": "info", **note} for note in notes if isinstance(note, dict)]
-
-
-def notes_file(data: Path, export_date: dt.date) -> Path:
-    """`runs/<date>/notes.json`: what a stage wants the night's issues.json to say."""
-    return data / "runs" / export_date.isoformat() / "notes.json"
-
-
-def add_note(data: Path, export_date: dt.date, kind: str, message: str) -> None:
-    """Keep a note for the night's release (issues.json) and the CLI's output."""
-    path = notes_file(data, export_date)
-    notes = [n for n in read_json(path, default=[]) if n.get("kind") != kind]
-    write_json_atomically(path, [*notes, {"kind": kind, "message": message}])
-
-
 def write_release(publish: Path, export_date: dt.date, index: dict, statistics: dict, issues: list) -> Path:
     """statistics.json and issues.json, then index.json last: a release is whole once its index is there."""
     folder = release_dir(publish, export_date)
@@ -230,6 +212,11 @@ def prune(publish: Path, keep: int, scratch: Path, keep_year_ends: bool = True) 
     doomed = [d for d in dates[:-keep] if not (keep_year_ends and d in year_ends)]
     if not doomed:
         return []
+    pruned = pruned_releases(publish)
+    for date in doomed:  # what each was built from, so that an archive load does not publish it again
+        index = read_json(release_dir(publish, date) / "index.json", default={})
+        pruned[date] = {"inputs": index.get("inputs"), "fingerprint": index.get("fingerprint")}
+    write_json_atomically(pruned_file(publish), dict(sorted(pruned.items())))
     for date in doomed:
         # The index goes first so that versions.json (rewritten below) no longer lists the release.
         (release_dir(publish, date) / "index.json").unlink()
@@ -248,6 +235,17 @@ def prune(publish: Path, keep: int, scratch: Path, keep_year_ends: bool = True) 
                 folder.replace(trash / f"{date}-{k}")
     shutil.rmtree(trash, ignore_errors=True)
     return doomed
+
+
+def pruned_file(publish: Path) -> Path:
+    """`publish/pruned.json`: each release retention pruned, with the inputs it was built from."""
+    return publish / "pruned.json"
+
+
+def pruned_releases(publish: Path) -> dict[str, dict]:
+    """The releases retention pruned, by night: {"inputs": …, "fingerprint": …}."""
+    record = read_json(pruned_file(publish), default={})
+    return record if isinstance(record, dict) else {}
 
 
 def verify(folder: Path) -> list[str]:

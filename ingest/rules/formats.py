@@ -21,6 +21,15 @@ TRY_ORDER = {
 }
 
 
+def file_pattern(pattern: str) -> str:
+    """A layout's file name pattern with `{ext}` standing for every extension socorg reads, in any case.
+
+    >>> file_pattern("^registry_.+[.]{ext}$")
+    '^registry_.+[.](?i:csv|tsv|txt|xlsx|xlsm|xls|ods)$'
+    """
+    return pattern.replace("{ext}", f"(?i:{'|'.join(READABLE)})")
+
+
 def extension(name: str) -> str:
     """A file name's extension in lower case, without the dot.
 

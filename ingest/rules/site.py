@@ -182,6 +182,52 @@ def _check_seeds() -> None:
                 raise SiteError(
                     f"{path}:{number}: city_code {row['city_code']!r} is not a city of {divisions.name}"
                 )
+        _check_periods(path)
+
+
+# What a dated reference row is one of: a key may hold over periods that do not overlap.
+PERIOD_KEYS = {
+    "cluster_taxonomy.csv": ("cluster_code",),
+    "cluster_associations.csv": ("association_credit_code",),
+    "exhibition_points.csv": ("credit_code",),
+    "exhibition_point_pairs.csv": ("cluster_code",),
+}
+
+
+def _check_periods(path: Path) -> None:
+    """valid_from and valid_until are dates (YYYY-MM-DD; designated_year a year), the one not after the
+    other, and the periods of one key do not overlap (a row would count twice)."""
+    import datetime as dt
+    from itertools import pairwise
+
+    periods: dict[tuple, list[tuple[str, str, int]]] = {}
+    for number, row in enumerate(_rows(path), start=2):
+        for column in ("valid_from", "valid_until"):
+            value = (row.get(column) or "").strip()
+            try:
+                dt.date.fromisoformat(value) if value else None
+            except ValueError:
+                raise SiteError(f"{path}:{number}: {column} {value!r} is not a date (YYYY-MM-DD)") from None
+        year = (row.get("designated_year") or "").strip()
+        if year and not (year.isdigit() and len(year) == 4):
+            raise SiteError(f"{path}:{number}: designated_year {year!r} is not a year")
+        start = (row.get("valid_from") or "").strip() or (f"{year}-01-01" if year else "")
+        end = (row.get("valid_until") or "").strip()
+        if start and end and end < start:
+            raise SiteError(f"{path}:{number}: valid_until {end} is before valid_from {start}")
+        if path.name in PERIOD_KEYS:
+            key = tuple(row.get(c) for c in PERIOD_KEYS[path.name])
+            periods.setdefault(key, []).append((start, end or "9999-12-31", number))
+    for key, spans in periods.items():
+        spans.sort()
+        for (_, end, first), (start, _, second) in pairwise(spans):
+            if start <= end:
+                named = f"{', '.join(PERIOD_KEYS[path.name])} {', '.join(key)}"
+                until = end if end != "9999-12-31" else "now"
+                raise SiteError(
+                    f"{path}:{second}: {named} holds from {start or 'the beginning'}, while line {first} "
+                    f"still holds it (until {until})"
+                )
 
 
 def _rows(path: Path) -> list[dict]:
@@ -190,13 +236,14 @@ def _rows(path: Path) -> list[dict]:
 
 
 def _check_columns(path: Path, text: str, spec: dict) -> None:
+    from ingest.rules.formats import file_pattern
     from ingest.rules.typing_rules import ARROW_TYPES
 
     for key in ("file_pattern", "columns"):
         if key not in spec:
             raise SiteError(f"{path}:1: the layout has no `{key}:`")
     try:
-        re.compile(spec["file_pattern"])
+        re.compile(file_pattern(spec["file_pattern"]))
     except re.error as exc:
         raise SiteError(
             f"{path}:{_line_of(text, 'file_pattern')}: file_pattern is not a regex ({exc})"

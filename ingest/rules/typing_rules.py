@@ -15,7 +15,7 @@ import unicodedata
 import pyarrow as pa
 
 # A cell that says "nothing here" (after trimming): null, not a value.
-EMPTY_VALUES = {"", "-", "—", "无", "N/A", "NA", "NULL", "null", "None"}
+EMPTY_VALUES = {"", "-", "—", "/", "无", "暂无", "N/A", "NA", "NULL", "null", "None"}
 
 # Evaluation grades (社会组织评估等级) 1A–5A, spelled `5A`, `AAAAA`, `5A级` or `AAAAA级` (compared as
 # labels are, see label_key: `５Ａ级（2021年）` is 5); the spellings of "not evaluated" type as null.
@@ -162,6 +162,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "name": pa.string(),
     "credit_code": pa.string(),
     "org_code": pa.string(),  # organization code (组织机构代码, GB 11714): 8 characters and a check
+    "identifier": pa.string(),  # a number as written (登记证号): half-width, without spaces (IDENTIFIER_SAFE)
     "division": pa.string(),
     "date": pa.date32(),
     "amount": pa.decimal128(18, 4),
@@ -178,6 +179,20 @@ LABEL_COLUMN_SUFFIX = "_label"
 # The second and third characters of a credit code are its registering department and category:
 # 51–59 are civil affairs' social organizations (the layout option `derive: credit_code_category`).
 CREDIT_CODE_CATEGORIES = {"51": "social_group", "52": "social_service_org", "53": "foundation", "59": "other"}
+
+# An identifier cell (a registration certificate number) is compared folded (NFKC) and without spaces:
+# `深社证字第 00012 号` and `深社证字第00012号` are one number. Text of these characters is already so.
+IDENTIFIER_SAFE = r"[\x21-\x7E\x{4E00}-\x{9FFF}]*"
+
+
+def identifier(text: str) -> str:
+    """An identifier as compared (see IDENTIFIER_SAFE).
+
+    >>> identifier("深社证字第 00012 号"), identifier("苏民证字（２０１２）第1号")
+    ('深社证字第00012号', '苏民证字(2012)第1号')
+    """
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
 
 # A layout's `unique_key`, when not a single column: the first present of `either`, joined by `|` with
 # each of `and_also` (all of them present, else no key). Repeats within one file are quarantined.
@@ -198,8 +213,9 @@ UNIQUE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-# Keys of alternatives whose parts are each unique in a file: a repeat of any of them is quarantined
-# as `duplicate_<its column>` (the first of them, in order, that repeats an earlier row's).
+# Keys of alternatives named by the column they came from: a row's key is its first present part, and
+# a repeat is quarantined as `duplicate_<that column>` (a row named by its credit code is not checked
+# for the registration number it also lists).
 NAMED_BY_COLUMN = ("org_key",)
 
 

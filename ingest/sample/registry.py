@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ingest.rules.creditcode import corrupt_check_character, make_code
 from ingest.sample.cities import CityProfile, read_seed
-from ingest.sample.eras import REGISTRATION_MARKS
+from ingest.sample.eras import REGISTRATION_MARKS, WITHOUT_ORGANIZATION_CODE
 from ingest.sample.exportfile import ExportTable
 from ingest.sample.names import NamePool
 from ingest.sample.spelling import (
@@ -232,8 +232,22 @@ def _keyed(cells: list[object], org: Org, keys: tuple[str, ...], names: NamePool
     if not org.registration_number:
         mark = f"{name_prefix_short(org)}{REGISTRATION_MARKS[org.org_type]}证字"
         org.registration_number = names.registration_number(mark)
-    named = {"credit_code": cells[1], "registration_number": org.registration_number}
+    named = {
+        "credit_code": cells[1],
+        "registration_number": org.registration_number,
+        "organization_code": _organization_code(org),
+    }
     return [cells[0], *(named[k] for k in keys), *cells[2:]]
+
+
+def _organization_code(org: Org) -> str:
+    """The organization code an export from before credit codes lists (characters 9–17 of the credit
+    code the organization got later): written `50000123-4` or plain, missing for some (by the code's
+    own digits, so that the same organization is the same every night)."""
+    code = org.code[8:17]
+    if sum(map(ord, code)) % 100 < WITHOUT_ORGANIZATION_CODE * 100:
+        return ""
+    return f"{code[:8]}-{code[8]}" if ord(code[6]) % 2 else code
 
 
 def name_prefix_short(org: Org) -> str:

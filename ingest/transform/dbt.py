@@ -41,7 +41,7 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
 
 
 # dbt's unit tests check the models' logic on fixed inputs: they run in `make test` and CI
-# (tests/unit/transform/test_dbt_unit_tests.py), not every night (dbt's advice for production).
+# (tests/e2e/test_dbt_unit_tests.py), not every night (dbt's advice for production).
 NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test")
 
 
@@ -153,7 +153,7 @@ def set_aside_damaged_warehouse(data: Path, export_date: dt.date, because: str |
     """A warehouse.duckdb DuckDB cannot open (or that dbt found damaged, `because`) is moved aside as
     `warehouse.duckdb.damaged-<time>` with a note for the night: every table in it is derived from raw/
     and is built again by the night's dbt build (unless raw nights were pruned: check_state_kept)."""
-    from ingest.publish.release import add_note
+    from ingest.common.notes import add_note
 
     warehouse = data / "warehouse.duckdb"
     because = because or _damage(warehouse)

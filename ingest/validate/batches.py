@@ -14,6 +14,7 @@ from ingest.common.sql import sql_path
 from ingest.parse.night import partition
 
 CHUNK_ROWS = 1_000_000
+BY_REGISTRATION_NUMBER = "credit_code is null and organization_code is null"
 
 
 def night_files(data: Path, source: str, export_date: dt.date) -> str:
@@ -32,8 +33,8 @@ def night_query(data: Path, source: str, export_date: dt.date) -> str:
                 substr(credit_code, 3, 6) as credit_code_division,
                 coalesce(credit_code, organization_code, registration_number) as org_key,
                 {_occurrences("credit_code")},
-                {_occurrences("organization_code")},
-                {_occurrences("registration_number", "city_code")}
+                {_occurrences("organization_code", named="credit_code is null")},
+                {_occurrences("registration_number", "city_code", named=BY_REGISTRATION_NUMBER)}
             from {night}"""
     if source == "membership":
         registry = night_files(data, "registry", export_date)
@@ -51,13 +52,12 @@ def night_query(data: Path, source: str, export_date: dt.date) -> str:
     return f"select * from {night}"
 
 
-def _occurrences(column: str, *within: str) -> str:
-    """SQL: how often the row's value of `column` occurs in the night (within the same `within`
-    values), null for a row without one."""
-    over = ", ".join([*within, column])
-    return (
-        f"case when {column} is not null then count(*) over (partition by {over}) end as {column}_occurrences"
-    )
+def _occurrences(column: str, *within: str, named: str = "true") -> str:
+    """SQL: how often the row's value of `column` occurs in the night (within the same `within` values)
+    among the rows `named` by it (their key: see UNIQUE_KEYS' org_key), null for the other rows."""
+    over = ", ".join([f"({named})", *within, column])
+    counted = f"count(*) over (partition by {over})"
+    return f"case when {column} is not null and {named} then {counted} end as {column}_occurrences"
 
 
 def night_chunks(

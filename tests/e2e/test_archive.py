@@ -1,6 +1,5 @@
-"""A bureau's archive loaded with one command: year-end snapshots from 2014 (registration numbers, no
-credit codes) to tonight, in date order, one history, the figures of each year in city_by_year and
-cluster_by_year, the report and the workbook; stopped and started again, nothing published is redone."""
+"""A bureau's archive, from 2014 (no credit codes yet) to tonight, loaded with one command: one history,
+the figures of each year, the report and the workbook; stopped and started again, nothing is redone."""
 
 from __future__ import annotations
 

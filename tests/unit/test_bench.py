@@ -101,7 +101,8 @@ def test_the_bench_runs_ours_the_floor_and_the_peer_and_writes_the_results(tmp_p
     assert "| city end to end < 60 s including Airflow |" in text
     result = json.loads((tmp_path / "bench" / "city" / "result.json").read_text(encoding="utf-8"))
     assert result["ours"]["tasks"]["publish"]["state"] == "success"
-    assert result["rerun"]["tasks"]["parse"]["state"] == "skipped"
+    assert result["rerun"]["skipped_before_airflow"] is True
+    assert "exports compared with the release" in text
     assert result["floor"]["rows"]["memberships"] == result["peer"]["rows"]["memberships"] == 15_000
     assert result["floor"]["peak_mib"] > 0 and result["ours"]["peak_mib"] > 0
 

@@ -128,9 +128,6 @@ def mark_duplicates(con, layout: Layout) -> None:
             con.execute(f"update typed set {nulls} where member_kind = '{INDIVIDUAL_KIND}'")
     if not layout.unique_key:
         return
-    if layout.unique_key in NAMED_BY_COLUMN:
-        _mark_repeated_parts(con, [c for c in unique_key_parts(layout.unique_key)["either"] if c in typed])
-        return
     key = _key_sql(layout.unique_key, set(typed))
     repeated = (
         f"select file_index, {key} as k from typed where reason is null and {key} is not null "
@@ -138,9 +135,11 @@ def mark_duplicates(con, layout: Layout) -> None:
     )
     if not _any_repeat(con, key):
         return
+    column = _named_by_sql(layout.unique_key, set(typed))
+    value = "d.k" if layout.unique_key not in NAMED_BY_COLUMN else "substr(d.k, strpos(d.k, ':') + 1)"
     con.execute(
-        f"update typed set reason = 'duplicate_{layout.unique_key}', column_name = '{layout.unique_key}', "
-        f"value = d.k from (select t.rowid as r, d.k, "
+        f"update typed set reason = 'duplicate_' || {column}, column_name = {column}, "
+        f"value = {value} from (select t.rowid as r, d.k, "
         f"row_number() over (partition by t.file_index, d.k order by t.rowid) as n "
         f"from typed t join ({repeated}) d on t.file_index = d.file_index and {key} = d.k "
         f"where t.reason is null) d where typed.rowid = d.r and d.n > 1"
@@ -155,25 +154,13 @@ def _any_repeat(con, key: str) -> bool:
     return bool(con.execute(f"{repeats} where reason is null and {key} is not null").fetchall()[0][0])
 
 
-def _mark_repeated_parts(con, parts: list[str]) -> None:
-    """A key of alternatives named by column (ingest.rules.typing_rules.NAMED_BY_COLUMN): a loaded row
-    that repeats an earlier loaded row's value of any part, `duplicate_<the first such part>`."""
-    parts = [c for c in parts if _any_repeat(con, c)]
-    if not parts:
-        return
-    numbered = ", ".join(
-        f"case when {c} is not null then row_number() over (partition by file_index, {c} order by rowid) end "
-        f"as n_{c}"
-        for c in parts
-    )
-    column = " ".join(f"when n_{c} > 1 then '{c}'" for c in parts)
-    value = " ".join(f"when n_{c} > 1 then {c}" for c in parts)
-    con.execute(
-        f"update typed set reason = 'duplicate_' || d.c, column_name = d.c, value = d.v from ("
-        f"select r, case {column} end as c, case {value} end as v from ("
-        f"select rowid as r, {', '.join(parts)}, {numbered} from typed where reason is null)"
-        f") d where typed.rowid = d.r and d.c is not null"
-    )
+def _named_by_sql(unique_key: str, present: set[str]) -> str:
+    """SQL of the column a repeat is named by: the key, or the first present part of a key named by
+    column (ingest.rules.typing_rules.NAMED_BY_COLUMN)."""
+    if unique_key not in NAMED_BY_COLUMN:
+        return f"'{unique_key}'"
+    parts = [c for c in unique_key_parts(unique_key)["either"] if c in present]
+    return "(case " + " ".join(f"when typed.{c} is not null then '{c}'" for c in parts) + " end)"
 
 
 def _key_sql(unique_key: str, present: set[str]) -> str:
@@ -182,4 +169,7 @@ def _key_sql(unique_key: str, present: set[str]) -> str:
     parts = unique_key_parts(unique_key)
     either = [c for c in parts["either"] if c in present] or ["null"]
     either_sql = either[0] if len(either) == 1 else f"coalesce({', '.join(either)})"
+    if unique_key in NAMED_BY_COLUMN:  # tagged with its column: one part's value never meets another's
+        tagged = [f"'{c}:' || {c}" for c in either]
+        return f"coalesce({', '.join(tagged)})"
     return " || '|' || ".join([either_sql, *(c if c in present else "null" for c in parts["and_also"])])

@@ -27,6 +27,7 @@ from ingest.rules.typing_rules import (
     EXCEL_SERIAL_RANGE,
     FULL_WIDTH_BRACKETS,
     GRADE_SPELLINGS,
+    IDENTIFIER_SAFE,
     LABEL_COLUMN_SUFFIX,
     LABELLED_TYPES,
     NORMALIZED_SUFFIX,
@@ -94,6 +95,8 @@ def _typed_sql(col: Column, t: str, plain_names: bool = False) -> tuple[str | No
     kind = col.type
     if kind == "text":
         return "true", t
+    if kind == "identifier":  # spaces or characters NFKC folds: typed in Python
+        return f"regexp_full_match({t}, '{IDENTIFIER_SAFE}')", t
     if kind == "name":
         folded = t
         for wide, narrow in FULL_WIDTH_BRACKETS.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from ingest.rules.formats import delimiter_of
+from ingest.rules.formats import delimiter_of, file_pattern
 
 HERE = Path(__file__).parent
 SOURCES = ("registry", "membership", "qualifications", "funding")
@@ -160,7 +160,7 @@ def _parsed_layout(path: Path, mtime_ns: int, size: int) -> Layout:
     return Layout(
         source=spec["source"],
         description=spec.get("description", ""),
-        file_pattern=re.compile(spec["file_pattern"]),
+        file_pattern=re.compile(file_pattern(spec["file_pattern"])),
         columns=columns,
         sheet=spec.get("sheet", 0),
         encodings=tuple(spec.get("encodings", ("utf-8", "gb18030"))),

@@ -186,3 +186,22 @@ def test_an_optional_source_not_whole_at_the_deadline_is_left_out(tmp_path, monk
     landed = land_night(str(exports), DATE, data)
     assert [f.source for f in landed] == ["registry"]
     assert missing_sources(data, DATE) == ["membership", "qualifications", "funding"]
+
+
+def test_a_backfill_skips_a_date_without_registry_only_past_its_deadline(tmp_path):
+    from dataclasses import replace
+
+    from ingest.common.errors import StageSkipped
+
+    backfill = replace(
+        night(tmp_path / "exports", tmp_path / "data", dt.datetime(2023, 11, 1, 8, tzinfo=SCHEDULE_TZ)),
+        backfill=True,
+    )
+    # Before the deadline the export may still come: the backfill's night waits like any night.
+    assert wait_for_registry(backfill, now=dt.datetime(2023, 11, 1, 3, tzinfo=SCHEDULE_TZ)) is False
+    with pytest.raises(StageSkipped) as skipped:
+        wait_for_registry(backfill, now=dt.datetime(2023, 11, 1, 9, tzinfo=SCHEDULE_TZ))
+    assert "no registry export for 2023-10-31" in str(skipped.value)
+    assert "a backfill runs only the dates the exports root holds" in str(skipped.value)
+    deliver(tmp_path / "exports", ROWS)
+    assert wait_for_registry(backfill, now=dt.datetime(2023, 11, 1, 9, tzinfo=SCHEDULE_TZ)) is True

@@ -29,6 +29,7 @@ LEGACY = """\
 5,深社证字第00012号,,深圳市戊协会,社会团体,2013-01-01,正常
 6,深社证字第00099号,50000123-4,深圳市己协会,社会团体,2013-01-01,正常
 7,深社证字第00100号,5000-12,深圳市庚协会,社会团体,2013-01-01,正常
+8,深社证字第 00013 号,,深圳市辛协会,社会团体,2013-01-01,正常
 """
 
 
@@ -50,11 +51,11 @@ def legacy(tmp_path) -> Path:
 
 def test_a_snapshot_keyed_by_registration_number_and_organization_code_loads(legacy, tmp_path):
     load, loaded, rejected = outcome(legacy, tmp_path / "fast", fast=True)
-    assert (load.rows_read, load.rows_loaded) == (7, 3)
+    assert (load.rows_read, load.rows_loaded) == (8, 4)
     assert load.quarantine_reasons == {
         "credit_code_missing": 1,  # no identifier at all
-        "duplicate_registration_number": 1,  # 深社证字第00012号 again
-        "duplicate_organization_code": 1,  # 500001234 again
+        "duplicate_organization_code": 1,  # 500001234 again: a row is named by its first identifier
+        "duplicate_registration_number": 1,  # 深社证字第00013号 again, written with spaces
         "organization_code_invalid": 1,  # 5000-12
     }
     keys = [(r["credit_code"], r["organization_code"], r["registration_number"]) for r in loaded]
@@ -62,12 +63,13 @@ def test_a_snapshot_keyed_by_registration_number_and_organization_code_loads(leg
         (None, "500001234", "深社证字第00012号"),
         (None, "500006781", "深民证字第00345号"),
         (None, None, "深社证字第00013号"),
+        (None, None, "深社证字第00012号"),  # named by it alone: not the row named by its organization code
     ]
-    assert {(r["source_row"], r["reason"], r["column_name"]) for r in rejected} == {
-        (6, "credit_code_missing", "credit_code"),
-        (7, "duplicate_registration_number", "registration_number"),
-        (8, "duplicate_organization_code", "organization_code"),
-        (9, "organization_code_invalid", "organization_code"),
+    assert {(r["source_row"], r["reason"], r["column_name"], r["value"]) for r in rejected} == {
+        (6, "credit_code_missing", "credit_code", None),
+        (8, "duplicate_organization_code", "organization_code", "500001234"),
+        (9, "organization_code_invalid", "organization_code", "5000-12"),
+        (10, "duplicate_registration_number", "registration_number", "深社证字第00013号"),
     }
 
 

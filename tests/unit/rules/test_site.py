@@ -270,3 +270,28 @@ def test_a_site_reference_table_written_before_dates_existed_still_loads(tmp_pat
         match=r"exhibition_points.csv:1: columns .*opened_on.* \(valid_from, valid_until may be left out",
     ):
         check_site()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (",,2023/02/01,,false\n", r"exhibition_points.csv:2: valid_from '2023/02/01' is not a date"),
+        (",,2023-02-01,2022-01-01,false\n", r":2: valid_until 2022-01-01 is before valid_from 2023-02-01"),
+        (
+            ",,2021-09-01,,false\n,,2022-07-22,,false\n",
+            r"exhibition_points.csv:3: credit_code 5244030030868922XQ holds from 2022-07-22, while line 2 "
+            r"still holds it \(until now\)",
+        ),
+    ],
+)
+def test_a_site_reference_tables_dates_are_checked_with_the_line(tmp_path, monkeypatch, text, message):
+    site = tmp_path / "site"
+    (site / "seeds").mkdir(parents=True)
+    head = "city_code,point_no,org_name,credit_code,point_type,has_mediation_room,"
+    head += "valid_from,valid_until,is_illustrative\n"
+    row = "440300,1,深圳市乙中心,5244030030868922XQ,first_batch,false,"
+    rows = "".join(row + line[2:] for line in text.splitlines(keepends=True))
+    (site / "seeds" / "exhibition_points.csv").write_text(head + rows, encoding="utf-8")
+    monkeypatch.setenv("SOCORG_SITE", str(site))
+    with pytest.raises(SiteError, match=message):
+        check_site()

@@ -410,13 +410,12 @@ def _orgs(n):
     ]
 
 
-@pytest.mark.parametrize(("tonight", "fails"), [(100, False), (95, False), (94, True), (0, True)])
+@pytest.mark.parametrize(("tonight", "fails"), [(100, False), (95, False), (94, True), (1, True)])
 def test_a_registry_falling_below_the_last_good_snapshot_stops_the_run(tmp_path, tonight, fails):
     before = dt.date(2023, 10, 30)
     night(tmp_path, {"registry": _orgs(100)}, date=before)
     _published(tmp_path, before)
-    rows = _orgs(tonight) or [org(city_code="440300")]
-    night(tmp_path, {"registry": rows, "membership": [], "qualifications": []})
+    night(tmp_path, {"registry": _orgs(tonight), "membership": [], "qualifications": []})
     if not fails:
         assert validate_night(tmp_path, DATE)["failed"] == 0
         return
@@ -425,6 +424,23 @@ def test_a_registry_falling_below_the_last_good_snapshot_stops_the_run(tmp_path,
     assert (
         f"registry: city 320500 has {tonight} organizations tonight but had 100 in the last good snapshot "
         f"(2023-10-30); expected a fall of at most 5%, came {(100 - tonight) / 100:.1%}" in str(err.value)
+    )
+
+
+def test_a_city_that_delivered_nothing_tonight_is_noted_not_stopped_for(tmp_path):
+    from ingest.common.notes import night_notes
+
+    before = dt.date(2023, 10, 30)
+    night(tmp_path, {"registry": _orgs(100)}, date=before)
+    _published(tmp_path, before)
+    shenzhen = org(city_code="440300", credit_code=make_code("5", "1", "440304", random.Random(7)))
+    night(tmp_path, {"registry": [shenzhen], "membership": [], "qualifications": []})
+    assert validate_night(tmp_path, DATE)["failed"] == 0
+    [note] = night_notes(tmp_path, DATE)
+    assert note["kind"] == "cities_not_delivered"
+    assert note["message"] == (
+        "no registry rows tonight from city 320500 (had 100 in the last good snapshot, 2023-10-30): "
+        "its organizations are not in tonight's figures"
     )
 
 

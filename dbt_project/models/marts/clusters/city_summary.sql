@@ -24,8 +24,12 @@ organization_counts as (
     select
         city_code,
         {{ active_org_counts() }},
-        -- registered in the snapshot's year, whether still active or not (a full export keeps them)
-        count(*) filter (where year(registered_on) = year({{ snapshot_date() }})) as registered_in_year
+        -- registered in the snapshot's year, whether still active or not (a full export keeps them);
+        -- unknown for an export without registration dates
+        case
+            when count(registered_on) > 0
+                then count(*) filter (where year(registered_on) = year({{ snapshot_date() }}))
+        end as registered_in_year
     from organizations
     group by city_code
 ),
@@ -34,14 +38,17 @@ organization_counts as (
 -- that first shows it): known once an audited snapshot of an earlier year is there to compare with.
 deregistrations as (
     select
-        city_code,
+        organizations.city_code,
         count(*) as deregistered_in_year
-    from {{ ref('int_registry_changes') }}
+    from {{ ref('int_registry_changes') }} as changes
+    -- in the city the organization is placed in tonight (a full export keeps the deregistered)
+    inner join organizations
+        on changes.org_id = organizations.org_id
     where
-        change_type in ('deregistered', 'revoked')
-        and year(snapshot_date) = year({{ snapshot_date() }})
-        and snapshot_date <= {{ snapshot_date() }}
-    group by city_code
+        changes.change_type in ('deregistered', 'revoked')
+        and year(changes.snapshot_date) = year({{ snapshot_date() }})
+        and changes.snapshot_date <= {{ snapshot_date() }}
+    group by organizations.city_code
 ),
 
 year_compared as (

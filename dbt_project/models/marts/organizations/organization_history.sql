@@ -4,36 +4,77 @@
 -- from before credit codes, then one with its credit code) is one organization, under its latest
 -- org_id. Differences are few after the first night, so the fold costs about the size of the history,
 -- not the number of nights kept.
-with
+with recursive
 
 diffs as (
     select * from {{ ref('int_registry_diffs_up_to_night') }}
 ),
 
--- Each change of key, from the key the night before to tonight's (the latest, when a key changed
--- twice between the same keys).
-key_changes as (
-    select
+-- Each change of key joins the key of the night before with tonight's: keys joined, however often
+-- (a credit code missing from one snapshot and back in the next), are one organization.
+key_links as (
+    select distinct
         previous_org_id as from_id,
-        arg_max(org_id, snapshot_date) as to_id
+        org_id as to_id
     from diffs
     where diff_kind = 'changed' and previous_org_id <> org_id
-    group by previous_org_id
 ),
 
--- A key followed through its changes (three at most: registration number, organization code, credit
--- code) to the organization's latest.
+edges as (
+    select
+        from_id,
+        to_id
+    from key_links
+    union
+    select
+        to_id as from_id,
+        from_id as to_id
+    from key_links
+),
+
+reached (key_id, root_id) as (
+    select
+        from_id as key_id,
+        from_id as root_id
+    from edges
+    union
+    select
+        edges.to_id as key_id,
+        reached.root_id
+    from reached
+    inner join edges
+        on reached.key_id = edges.from_id
+),
+
+components as (
+    select
+        key_id,
+        min(root_id) as component
+    from reached
+    group by key_id
+),
+
+-- An organization's org_id: the key of its latest snapshot.
+latest_keys as (
+    select
+        components.component,
+        arg_max(diffs.org_id, strftime(diffs.snapshot_date, '%Y-%m-%d') || diffs.org_id) as latest_id
+    from diffs
+    inner join components
+        on diffs.org_id = components.key_id
+    where diffs.diff_kind <> 'vanished'
+    group by components.component
+),
+
 keyed as (
     select
         diffs.*,
-        coalesce(change_3.to_id, change_2.to_id, change_1.to_id, diffs.org_id) as history_id
+        coalesce(latest_keys.latest_id, diffs.org_id) as history_id
     from diffs
-    left join key_changes as change_1
-        on diffs.org_id = change_1.from_id
-    left join key_changes as change_2
-        on change_1.to_id = change_2.from_id
-    left join key_changes as change_3
-        on change_2.to_id = change_3.from_id
+    left join components
+        on diffs.org_id = components.key_id
+    left join latest_keys
+        on components.component = latest_keys.component
 ),
 
 numbered as (
