@@ -58,15 +58,26 @@ def reference(data: Path, night: dt.date) -> duckdb.DuckDBPyConnection:
     return con
 
 
+VIEW_OF = {
+    "organization_history": "organization_history",
+    "registry_changes": "int_registry_changes",
+    "membership_changes": "int_membership_changes",
+    "int_cluster_member_counts_by_night": "int_cluster_member_counts_by_night",
+}
+
+
+def reference_columns(data: Path, night: dt.date, dataset: str, columns: list[str]) -> list[str]:
+    """Those of `columns` the reference's view of the dataset has (it predates some), in their order."""
+    held = reference(data, night).sql(f"select * from {VIEW_OF[dataset]} limit 0").columns
+    missing = set(held) - set(columns)
+    assert not missing, f"{dataset} is published without the reference's columns {sorted(missing)}"
+    return [c for c in columns if c in held]
+
+
 def reference_rows(data: Path, night: dt.date, dataset: str, columns: list[str]) -> list[tuple]:
     """A dataset's rows for `night` as the full recompute gives them: `columns` of them, sorted."""
     con = reference(data, night)
-    view = {
-        "organization_history": "organization_history",
-        "registry_changes": "int_registry_changes",
-        "membership_changes": "int_membership_changes",
-        "int_cluster_member_counts_by_night": "int_cluster_member_counts_by_night",
-    }[dataset]
+    view = VIEW_OF[dataset]
     cut = (
         "true"
         if dataset in ("organization_history", "int_cluster_member_counts_by_night")

@@ -14,6 +14,8 @@ import pytest
 from runner import FIRST_NIGHT as DATE
 from runner import published_state, socorg
 
+from ingest.publish.datasets import DATASETS
+
 pytestmark = pytest.mark.e2e
 
 
@@ -141,7 +143,7 @@ def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == 14
+    assert len(files) == len(DATASETS) == 17
     # Nor in the night report: its page and its workbook (every cell string).
     report = night["data"] / "publish" / "reports" / DATE
     page = (report / "index.html").read_text(encoding="utf-8")
@@ -170,22 +172,29 @@ def test_release_index_matches_the_files(night):
     latest = json.loads((publish / "latest.json").read_text())
     index = json.loads((publish / latest["index"]).read_text())
     assert latest["snapshot_date"] == DATE
-    assert {f["dataset"] for f in index["files"]} == {
-        "organizations",
-        "organization_history",
-        "registry_changes",
-        "memberships",
-        "membership_changes",
-        "enterprises",
-        "clusters",
-        "registry_stats",
-        "city_summary",
-        "province_summary",
-        "funding",
-        "loads",
-        "quality",
-        "quarantine_reasons",
-    }
+    assert (
+        {f["dataset"] for f in index["files"]}
+        == set(DATASETS)
+        == {
+            "city_by_year",
+            "cluster_by_year",
+            "registrar_placements",
+            "organizations",
+            "organization_history",
+            "registry_changes",
+            "memberships",
+            "membership_changes",
+            "enterprises",
+            "clusters",
+            "registry_stats",
+            "city_summary",
+            "province_summary",
+            "funding",
+            "loads",
+            "quality",
+            "quarantine_reasons",
+        }
+    )
     assert [r["path"] for r in index["reports"]] == [
         f"reports/{DATE}/index.html",
         f"reports/{DATE}/socorg_{DATE}.xlsx",

@@ -14,7 +14,7 @@ import shutil
 
 import duckdb
 import pytest
-from reference_history import reference_rows
+from reference_history import reference_columns, reference_rows
 from runner import run_night_in_process
 
 from ingest.orchestration import stages as pipeline
@@ -121,10 +121,22 @@ def assert_equals_the_full_recompute(data, night: dt.date) -> None:
     comparing every audited night again (the models before history carried forward) gives."""
     for dataset in HISTORY:
         columns, rows = published_columns(data, dataset, night)
-        assert rows == reference_rows(data, night, dataset, columns), (dataset, night)
+        # The reference predates the keys of organizations without credit codes (issue 31): on nights
+        # where every organization has one, org_id is the credit code and the columns after it agree.
+        if "org_id" in columns:
+            assert all(row[columns.index("org_id")] == row[columns.index("credit_code")] for row in rows)
+        shared = reference_columns(data, night, dataset, columns)
+        path = data / "publish" / dataset / f"snapshot_date={night.isoformat()}" / f"{dataset}.parquet"
+        listed = ", ".join(f'"{c}"' for c in shared)
+        rows = duckdb.sql(f"select {listed} from read_parquet('{path}') order by all").fetchall()
+        assert rows == reference_rows(data, night, dataset, shared), (dataset, night)
     # A copy: the in-process stages of this test process keep the warehouse open.
+    # With its write-ahead log: what the last night wrote may not be checkpointed into the file yet.
     copy = data / "warehouse-copy.duckdb"
     shutil.copyfile(data / "warehouse.duckdb", copy)
+    wal = data / "warehouse.duckdb.wal"
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
     with duckdb.connect(str(copy), read_only=True) as con:
         counts = con.sql(
             "select cluster_code, snapshot_date, listed_member_count "
@@ -134,6 +146,7 @@ def assert_equals_the_full_recompute(data, night: dt.date) -> None:
             "and cluster_code is not null order by all"
         ).fetchall()
     copy.unlink()
+    copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
     columns = ["cluster_code", "snapshot_date", "listed_member_count"]
     assert counts == reference_rows(data, night, "int_cluster_member_counts_by_night", columns)
     assert counts, "no cluster counts: the comparison would prove nothing"
@@ -194,8 +207,9 @@ def test_history_does_not_depend_on_the_order_nights_ran_in(exports, in_order, t
     run_nights(redelivered, shuffled, [1, 2, NIGHTS - 1])  # as `socorg run` rebuilds the nights after it
     for k in (1, 2, NIGHTS - 1):
         assert_equals_the_full_recompute(shuffled, START + dt.timedelta(days=k))
-    _, changes = published_columns(shuffled, "registry_changes", middle)
-    assert any(row[1] == "renamed" and row[2] == old_name for row in changes)
+    columns, changes = published_columns(shuffled, "registry_changes", middle)
+    changes = [dict(zip(columns, row, strict=True)) for row in changes]
+    assert any(c["change_type"] == "renamed" and c["value_before"] == old_name for c in changes)
 
 
 def test_registry_stats_count_the_night_and_the_month(exports, in_order):

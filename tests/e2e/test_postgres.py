@@ -24,7 +24,7 @@ def test_a_release_loads_whole_with_comments_and_a_broken_one_changes_nothing(
     env = {**first_night["env"], "SOCORG_DATA": str(data)}
     loaded = socorg("publish-postgres", "--dsn", postgres_dsn, "--schema", "marts_test", env=env)
     assert loaded.returncode == 0, loaded.stderr
-    assert f"release {FIRST_NIGHT} is now schema marts_test (14 tables" in loaded.stdout
+    assert f"release {FIRST_NIGHT} is now schema marts_test ({len(DATASETS)} tables" in loaded.stdout
 
     publish = data / "publish"
     index = json.loads((publish / "releases" / FIRST_NIGHT / "index.json").read_text(encoding="utf-8"))
@@ -66,7 +66,17 @@ def test_the_dags_publish_postgres_task_loads_the_night_when_the_connection_exis
 ):
     data = shutil.copytree(first_night["data"], tmp_path / "data")
     env = {**first_night["env"], "SOCORG_DATA": str(data), "AIRFLOW_CONN_SOCORG_POSTGRES": postgres_dsn}
-    run = socorg("run", "--date", FIRST_NIGHT, env=env)
+    # The night is published and its exports unchanged: only the connection is new. PostgreSQL is
+    # loaded all the same, without Airflow.
+    unchanged = socorg("run", "--date", FIRST_NIGHT, env=env)
+    assert unchanged.returncode == 0, unchanged.stdout[-2000:] + unchanged.stderr[-2000:]
+    assert "exports are unchanged since its release; nothing rebuilt" in unchanged.stdout
+    assert "publish_postgres: loaded" in unchanged.stdout and "into schema socorg" in unchanged.stdout
+    assert "publish_postgres: success" not in unchanged.stdout
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("drop schema socorg cascade")
+    # Built again through the DAG, whose publish_postgres task loads the night.
+    run = socorg("run", "--date", FIRST_NIGHT, "--force", env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "publish_postgres: success" in run.stdout
     with psycopg.connect(postgres_dsn) as conn:
@@ -78,6 +88,6 @@ def test_the_dags_publish_postgres_task_loads_the_night_when_the_connection_exis
         loaded_at = conn.execute("select loaded_at from socorg._release").fetchone()[0]
     again = socorg("run", "--date", FIRST_NIGHT, env=env)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
-    assert "parse: skipped" in again.stdout and "publish_postgres: skipped" in again.stdout
+    assert "nothing rebuilt" in again.stdout and "publish_postgres" not in again.stdout
     with psycopg.connect(postgres_dsn) as conn:
         assert conn.execute("select loaded_at from socorg._release").fetchone()[0] == loaded_at

@@ -58,9 +58,12 @@ def test_the_page_shows_each_city_by_name_with_non_empty_charts(page, first_nigh
         charts = re.findall(r'<figure class="chart[^"]*" id="([^"]+)">(.*?)</figure>', section, re.S)
         assert [c for c, _ in charts] == [
             f"{kind}-{code}"
-            for kind in ("org-types", "registrations", "clusters", "districts", "associations")
+            for kind in ("years", "org-types", "registrations", "clusters", "districts", "associations")
         ]
-        for chart_id, body in charts:
+        # One night is one year: the chart by year says so rather than drawing a single bar group.
+        assert f'<figure class="chart empty" id="years-{code}">' in section
+        assert "仅一年的快照 · snapshots of one year only" in section
+        for chart_id, body in charts[1:]:
             # Bars drawn, not only axes: the marks' group holds one path per bar.
             marks = body[body.index("rect mark container") :]
             assert marks[: marks.index("</g>")].count("<path") >= 2, chart_id
@@ -80,6 +83,9 @@ def test_every_figure_on_the_page_is_the_published_one(page, first_night):
     for r in rows(data, "city_summary"):
         for column, value in r.items():
             expected[("city_summary", r["city_code"], column)] = format_figure(value)
+    for r in rows(data, "city_by_year"):
+        for column, value in r.items():
+            expected[("city_by_year", f"{r['city_code']}:{r['year']}", column)] = format_figure(value)
     loads = Counter()
     for r in rows(data, "loads"):
         for column in ("rows_read", "rows_loaded", "rows_quarantined"):
@@ -95,6 +101,7 @@ def test_every_figure_on_the_page_is_the_published_one(page, first_night):
     assert shown[("city_summary", "320500", "active_org_count")] == "7,724"
     assert shown[("city_summary", "320500", "funded_cluster_association_share")] == "36.0%"
     assert sum(1 for d, *_ in shown if d == "quarantine_reasons") == len(reasons)
+    assert shown[("city_by_year", "320500:2023", "active_org_count")] == "7,724"
 
 
 def test_the_page_renders_to_a_screenshot_and_works_from_a_static_server(page, chromium, tmp_path):
@@ -133,7 +140,9 @@ def test_the_workbook_reads_back_with_the_published_figures(first_night):
 
     path = first_night["data"] / "publish" / "reports" / FIRST_NIGHT / f"socorg_{FIRST_NIGHT}.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["城市概况", "产业集群", "集群协会", "登记变动", "数据质量"]
+    assert book.sheetnames == [
+        "城市概况", "产业集群", "集群协会", "登记变动", "历年城市", "历年集群", "城市以外", "数据质量",
+    ]  # fmt: skip
     sheet = book["城市概况"]
     assert sheet.freeze_panes == "A3"
     chinese = [c.value for c in sheet[1]]
@@ -162,5 +171,7 @@ def test_the_workbook_reads_back_with_the_published_figures(first_night):
     assert associations.max_row - 2 == sum(
         r["has_association"] for r in rows(first_night["data"], "clusters")
     )
+    assert book["历年城市"].max_row - 2 == len(rows(first_night["data"], "city_by_year")) == 2
+    assert book["历年集群"].max_row - 2 == len(rows(first_night["data"], "cluster_by_year"))
     quality = book["数据质量"]
     assert quality.max_row - 2 == len(rows(first_night["data"], "loads"))

@@ -47,23 +47,36 @@ def tasks(data) -> dict[str, str]:
     return {task: t["state"] for task, t in record["tasks"].items()}
 
 
-def test_an_unchanged_night_skips_everything_after_the_pull(published, tmp_path):
+def test_an_unchanged_night_is_not_run_again(published, tmp_path):
     root, _ = published
     before = published_state(root / "data")
+    record = (root / "data" / "runs" / NIGHT / "run.json").read_bytes()
     data, again = rerun(published, tmp_path)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
-    assert "exports unchanged since its release; nothing rebuilt" in again.stdout
-    assert tasks(data) == {
-        "wait_for_registry": "success",
-        "land": "success",
-        "parse": "skipped",
-        "validate": "skipped",
-        "transform": "skipped",
-        "publish": "skipped",
-        "publish_postgres": "skipped",
-    }
+    assert (
+        f"socorg run {NIGHT}: {NIGHT} is published and its exports are unchanged since its release; "
+        "nothing rebuilt" in again.stdout
+    )
+    assert "wait_for_registry" not in again.stdout  # Airflow was not started
     assert published_state(data) == before  # not a byte touched, index.json's published_at included
-    landed = json.loads(landing_manifest(data, dt.date.fromisoformat(NIGHT)).read_text(encoding="utf-8"))
+    assert (data / "runs" / NIGHT / "run.json").read_bytes() == record
+
+
+def test_the_dags_unchanged_night_skips_everything_after_the_pull(published, tmp_path):
+    """A scheduled run of an unchanged night (the DAG, not the CLI): landed again, then skipped."""
+    from ingest.common.errors import StageSkipped
+    from ingest.orchestration import stages
+
+    root, env = published
+    before = published_state(root / "data")
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    night = stages.Night(dt.date.fromisoformat(NIGHT), env["SOCORG_EXPORTS"], data)
+    stages.land(night)
+    with pytest.raises(StageSkipped) as skipped:
+        stages.parse(night)
+    assert str(skipped.value).startswith(f"exports unchanged since the release of {NIGHT}")
+    assert published_state(data) == before
+    landed = json.loads(landing_manifest(data, night.export_date).read_text(encoding="utf-8"))
     assert landed["files"] and all(f["already_landed"] for f in landed["files"])
 
 
