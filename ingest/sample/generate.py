@@ -237,6 +237,7 @@ def _city_truth(
         return sum(any(e.holds(f, export_date) for f in wanted) for e in everyone.values())
 
     high_grade = sum((o.effective_grade(export_date) or 0) >= 3 for o in active if o.code in cluster_of)
+    listed = {o.code for o in orgs}
     points = [r for r in read_seed("exhibition_points") if r["city_code"] == profile.code]
     summary = {
         "active_org_count": len(active),
@@ -247,8 +248,11 @@ def _city_truth(
         "cluster_count": len(clusters),
         "clusters_with_association": len({cluster_of[a] for a in cluster_of}),
         "cluster_association_count": len(held),
-        # an export naming organizations by registration number alone cannot tell an association's grade
-        "high_grade_cluster_association_count": high_grade if "credit_code" in era.keys or not held else None,
+        # before credit codes, an association not in the export may be there under a key it cannot be
+        # found by: the count is unknown unless each is found (by organization code or name)
+        "high_grade_cluster_association_count": high_grade
+        if "credit_code" in era.keys or all(a["association_credit_code"] in listed for a in held)
+        else None,
         "cluster_member_enterprise_count": len(everyone) if known else None,
         **{f"{flag}_count": flagged(flag) if known else None for flag in FLAGS},
         "exhibition_point_count": sum(held_on(r, export_date) for r in points),

@@ -36,12 +36,55 @@ covered_cities as (
     where city_code is not null
 ),
 
--- Cities whose export tonight names organizations by a code an association can be found by (a
--- snapshot from before credit codes listing registration numbers alone cannot tell its grade).
-matchable_cities as (
+-- An association is found by its credit code; in a snapshot from before credit codes, by the
+-- organization code its credit code carries or, that code left blank, by its name as registered in its
+-- city (one organization each, in that order of preference).
+matches as (
+    select
+        designated.association_credit_code,
+        organizations.org_id,
+        organizations.org_name,
+        organizations.rating,
+        organizations.is_active,
+        organizations.is_high_grade,
+        row_number() over (
+            partition by designated.association_credit_code
+            order by
+                case
+                    when designated.association_credit_code = organizations.credit_code then 1
+                    when substr(designated.association_credit_code, 9, 9) = organizations.organization_code
+                        then 2
+                    else 3
+                end,
+                organizations.org_id
+        ) as preference
+    from designated
+    inner join organizations
+        on
+            designated.association_credit_code = organizations.credit_code
+            or (
+                organizations.credit_code is null
+                and substr(designated.association_credit_code, 9, 9) = organizations.organization_code
+            )
+            or (
+                organizations.credit_code is null
+                and organizations.city_code = designated.city_code
+                and organizations.org_name_normalized
+                = replace(replace(replace(designated.association_name, '（', '('), '）', ')'), ' ', '')
+            )
+),
+
+found as (
+    select * from matches
+    where preference = 1
+),
+
+-- Cities whose export names every organization by its credit code tonight: an association not found
+-- there is not registered. Elsewhere it may be registered under a key it cannot be found by: unknown.
+credit_coded_cities as (
     select city_code from organizations
     group by city_code
-    having count(organization_code) > 0
+    having count(*) = count(credit_code)
 ),
 
 final as (
@@ -49,34 +92,32 @@ final as (
         designated.city_code,
         designated.cluster_code,
         designated.association_credit_code,
-        coalesce(organizations.org_name, designated.association_name) as association_name,
-        organizations.rating as association_grade,
+        coalesce(found.org_name, designated.association_name) as association_name,
+        found.rating as association_grade,
+        case
+            when found.org_id is not null then true
+            when credit_coded_cities.city_code is not null then false
+        end as association_registered,
         -- a deregistered association keeps its last grade on record but is not counted as high grade
         case
-            when matchable_cities.city_code is not null
-                then coalesce(organizations.is_active and organizations.is_high_grade, false)
+            when found.org_id is not null then coalesce(found.is_active and found.is_high_grade, false)
+            when credit_coded_cities.city_code is not null then false
         end as association_is_high_grade,
         case
             when covered_cities.city_code is not null then funded.credit_code is not null
         end as association_funded,
         delivered.association_credit_code is not null as delivered_members
     from designated
-    -- by its credit code; in a snapshot from before credit codes, by the organization code it carries
-    left join organizations
-        on
-            designated.association_credit_code = organizations.credit_code
-            or (
-                organizations.credit_code is null
-                and substr(designated.association_credit_code, 9, 9) = organizations.organization_code
-            )
+    left join found
+        on designated.association_credit_code = found.association_credit_code
     left join funded
         on designated.association_credit_code = funded.credit_code
     left join covered_cities
         on designated.city_code = covered_cities.city_code
     left join delivered
         on designated.association_credit_code = delivered.association_credit_code
-    left join matchable_cities
-        on designated.city_code = matchable_cities.city_code
+    left join credit_coded_cities
+        on designated.city_code = credit_coded_cities.city_code
 )
 
 select * from final

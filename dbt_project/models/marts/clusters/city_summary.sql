@@ -80,7 +80,7 @@ association_counts as (
         city_code,
         count(distinct association_credit_code) as cluster_association_count,
         case
-            when bool_or(association_is_high_grade is not null)
+            when bool_and(association_is_high_grade is not null)
                 then count(distinct association_credit_code) filter (where association_is_high_grade)
         end as high_grade_cluster_association_count,
         count(distinct association_credit_code) filter (
