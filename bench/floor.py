@@ -18,7 +18,17 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.plain import DATASETS, FULLWIDTH, VALUE_MAPS, aliases, arguments, night_files, seed, to_utf8  # noqa: E402
+from bench.plain import (  # noqa: E402
+    DATASETS,
+    FULLWIDTH,
+    SKIP_ROWS,
+    VALUE_MAPS,
+    aliases,
+    arguments,
+    night_files,
+    seed,
+    to_utf8,
+)
 
 MACROS = f"""
 create macro day(s) as case
@@ -43,8 +53,8 @@ def read_exports(con, exports: Path, date: str, raw: Path) -> dict[str, int]:
     """Each source's CSV files, typed in one query per source, into raw/<source>.parquet."""
     scratch = raw / "utf8"
     rows = {}
-    for source, skip in (("registry", 1), ("membership", 0), ("qualifications", 0)):
-        files = [to_utf8(path, scratch) for path in night_files(exports, source, date)]
+    for source, skip in SKIP_ROWS.items():
+        files = [to_utf8(path, scratch) for path in night_files(exports, source, date, scratch)]
         listed = ", ".join(f"'{f}'" for f in files)
         columns = {
             name: f"coalesce({', '.join(_existing(con, files, spellings, skip))})"
@@ -225,7 +235,9 @@ from (
         count(*) filter (where is_active and org_type = 'social_group') as social_group_count,
         count(*) filter (where is_active and org_type = 'social_service_org') as social_service_org_count,
         count(*) filter (where is_active and org_type = 'foundation') as foundation_count
-    from organizations group by 1
+    from organizations
+    where city_code not like '%0000'  -- registered by a province itself: in no city (province_summary)
+    group by 1
 ) o
 left join (select city_code, count(*) as cluster_count,
     count(*) filter (where has_association) as clusters_with_association from clusters group by 1) k

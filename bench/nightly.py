@@ -21,6 +21,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -33,16 +34,22 @@ from ingest.sample.scale import SCALES, Scale, write_scale  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 SIZES = {
     "city": Scale(organizations=8_000, memberships=15_000, province=None, city="320500"),  # Suzhou
-    "province": SCALES["province"],
+    # Jiangsu generated city by city — the hand-made Suzhou sample's quarantine rules are socorg's alone
+    # (its own tests cover them) — with Suzhou's registry as a workbook and the province's own registry:
+    # files the floor and the peer read too, so that all three do the same work.
+    "province": replace(
+        SCALES["province"], suzhou_as_city_sample=False, spreadsheet_city="320500", province_registry=True
+    ),
     "national": SCALES["national"],
 }
 TARGETS = {
-    "ratio_to_floor": 2.0,  # national, ours / floor
+    "ratio_to_floor": 1.8,  # national, ours / floor
     "peak_gib": 6.0,
     "peer_ratio": 5.0,  # national, peer / ours
-    "rerun_share": 0.10,  # unchanged night / full run
-    "city_seconds": 60.0,  # city, end to end with Airflow
+    "rerun_seconds": 5.0,  # an unchanged night
+    "city_seconds": 15.0,  # city, end to end through socorg run
 }
+WARM = ("city", "province")  # sizes whose night is measured in a data folder that has run one before
 
 
 def exports_for(size: str, out: Path, date: dt.date, seed: int) -> tuple[Path, dict]:
@@ -74,9 +81,9 @@ def night_stages(data: Path, date: dt.date) -> tuple[dict, dict]:
     return stages, record["tasks"]
 
 
-def run_ours(exports: Path, data: Path, date: dt.date, env: dict) -> dict:
+def run_ours(exports: Path, data: Path, date: dt.date, env: dict, *extra: str) -> dict:
     """`socorg run` of the night on `data`; wall time, peak memory and each task's seconds."""
-    result = run_measured(socorg_run(date, 1, "--exports", str(exports), "--data", str(data)), env)
+    result = run_measured(socorg_run(date, 1, "--exports", str(exports), "--data", str(data), *extra), env)
     _check(result, "socorg run")
     stages, tasks = night_stages(data, date)
     stages["Airflow and process start-up"] = round(result["wall_seconds"] - sum(stages.values()), 2)
@@ -136,9 +143,9 @@ def city_summaries(path: Path) -> dict[str, tuple]:
     return {row[0]: tuple(int(x) for x in row[1:]) for row in rows}
 
 
-def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dict) -> str:
+def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dict) -> tuple[bool, str]:
     """Whether ours and the plain scripts that finished give every city the same summary figures, and
-    the truth's active counts; the differences otherwise."""
+    the truth's active counts (and how to say it); the differences otherwise."""
     ours = city_summaries(ours_data / "publish" / "city_summary" / f"snapshot_date={date}" / "*.parquet")
     problems, compared = [], ["ours"]
     for name, result in plain.items():
@@ -153,10 +160,10 @@ def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dic
     if {code: figures[0] for code, figures in ours.items()} != active:
         problems.append("ours differs from the generator's active counts")
     if problems:
-        return "; ".join(problems)
+        return False, "; ".join(problems)
     cities = "the city's summary" if len(ours) == 1 else f"{len(ours)} cities' summaries"
     who = "all three agree" if len(compared) == 3 else " and ".join(compared) + " agree"
-    return f"{who} on every figure of {cities}, and with the generator's truth"
+    return True, f"{who} on every figure of {cities}, and with the generator's truth"
 
 
 def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
@@ -165,24 +172,36 @@ def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
     env = {**os.environ, "AIRFLOW_HOME": str(out / "airflow"), "SOCORG_SETTLE_SECONDS": "0"}
     data = out / size / "ours"
     shutil.rmtree(data, ignore_errors=True)
-    print(f"{size}: ours (socorg run)", flush=True)
-    ours = run_ours(exports, data, date, env)
+    first = None
+    if size in WARM:
+        # A deployment's night: its data folder, Airflow metadata DB, dbt's parsed project and docs are
+        # there from the nights before. The first night of a new data folder is measured apart.
+        print(f"{size}: ours, the first night of a new data folder", flush=True)
+        first = run_ours(exports, data, date, env)
+        print(f"{size}: ours (socorg run --force: the night as a deployment runs it)", flush=True)
+        ours = run_ours(exports, data, date, env, "--force")
+    else:
+        print(f"{size}: ours (socorg run)", flush=True)
+        ours = run_ours(exports, data, date, env)
     print(f"{size}: ours again, exports unchanged", flush=True)
     rerun = run_rerun(exports, data, date, env)
     plain = {}
     for name in ("floor", "peer"):
         print(f"{size}: {name}", flush=True)
         plain[name] = run_plain(f"{name}.py", exports, out / size / name, date, env)
+    agree, said = agreement(data, date, plain, truth)
     result = {
         "size": size,
         "run_on": dt.date.today().isoformat(),
         "commit": _commit(),
         "rows": truth["rows"],
         "cities": len(truth["cities"]),
+        **({"first": first} if first else {}),
         "ours": ours,
         "rerun": rerun,
         **plain,
-        "agreement": agreement(data, date, plain, truth),
+        "agree": agree,
+        "agreement": said,
     }
     (out / size / "result.json").write_text(
         json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -247,16 +266,24 @@ def _size_table(r: dict) -> list[str]:
         "| stage | seconds |",
         "|---|---:|",
     ]
-    for who in ("ours", "rerun", "floor", "peer"):
+    for who in ("first", "ours", "rerun", "floor", "peer"):
+        if who not in r:
+            continue
         result = r[who]
         if "failed" in result:
             failure = f"failed — {result['failed'][:200]} (peak {result['peak_mib']:,.0f} MiB)"
             lines.append(f"| **{who}**: {failure} | {result['seconds']:.1f} |")
             continue
-        label = "ours, re-run with unchanged exports" if who == "rerun" else who
+        label = {
+            "rerun": "ours, re-run with unchanged exports",
+            "first": "ours, the first night of a new data folder (not compared)",
+            "ours": "ours" + (", a night of a data folder that ran one before" if "first" in r else ""),
+        }.get(who, who)
         lines.append(f"| **{label}** (peak {result['peak_mib']:,.0f} MiB) | **{result['seconds']:.1f}** |")
         lines += [f"| &nbsp;&nbsp;{stage} | {seconds:.1f} |" for stage, seconds in result["stages"].items()]
     ours = r["ours"]["seconds"]
+    if not r.get("agree", True):
+        return [*lines, "", f"**The three disagree — no ratio is given.** {r['agreement']}.", ""]
     ratios = [
         f"ours/floor **{ours / r['floor']['seconds']:.2f}×**" if "stages" in r["floor"] else "",
         f"peer/ours **{r['peer']['seconds'] / ours:.2f}×**"
@@ -278,7 +305,7 @@ def _targets(results: list[dict]) -> list[str]:
     if "national" in by_size:
         n = by_size["national"]
         ratio = n["ours"]["seconds"] / n["floor"]["seconds"]
-        row("national end to end ≤ 2× the floor", f"{ratio:.2f}×", ratio <= TARGETS["ratio_to_floor"])
+        row("national end to end ≤ 1.8× the floor", f"{ratio:.2f}×", ratio <= TARGETS["ratio_to_floor"])
         if "failed" in n["peer"]:
             row("pandas peer ≥ 5× slower at national size (or out of memory)", n["peer"]["failed"][:60], True)
         else:
@@ -289,17 +316,23 @@ def _targets(results: list[dict]) -> list[str]:
                 peer >= TARGETS["peer_ratio"],
             )
     peak = max(max(r["ours"]["peak_mib"], r["rerun"]["peak_mib"]) for r in results) / 1024
-    row("peak memory of ours < 6 GiB (largest size run)", f"{peak:.2f} GiB", peak < TARGETS["peak_gib"])
-    largest = results[-1]
-    share = largest["rerun"]["seconds"] / largest["ours"]["seconds"]
-    row(
-        f"unchanged night re-run < 10 % of a full run ({largest['size']})",
-        f"{share:.1%}",
-        share < TARGETS["rerun_share"],
-    )
+    row("peak memory of ours ≤ 6 GiB (largest size run)", f"{peak:.2f} GiB", peak <= TARGETS["peak_gib"])
+    for r in results:
+        seconds = r["rerun"]["seconds"]
+        row(f"unchanged night ≤ 5 s ({r['size']})", f"{seconds:.1f} s", seconds <= TARGETS["rerun_seconds"])
     if "city" in by_size:
         seconds = by_size["city"]["ours"]["seconds"]
-        row("city end to end < 60 s including Airflow", f"{seconds:.1f} s", seconds < TARGETS["city_seconds"])
+        row(
+            "city night ≤ 15 s end to end through socorg run",
+            f"{seconds:.1f} s",
+            seconds <= TARGETS["city_seconds"],
+        )
+    for r in results:
+        row(
+            f"{r['size']}: the three agree (equal work)",
+            "yes" if r.get("agree", True) else "no",
+            r.get("agree", True),
+        )
     return [*lines, ""]
 
 
@@ -319,12 +352,16 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown sizes {sorted(unknown)}; choose from {', '.join(SIZES)}")
     args.out = args.out.resolve()
+    disagreeing = []
     for size in [] if args.report else sizes:
-        bench_size(size, args.out, args.date, args.seed)
+        if not bench_size(size, args.out, args.date, args.seed)["agree"]:
+            disagreeing.append(size)
     # Sizes benched by earlier invocations stay in the section, each with its date and commit.
     command = "python bench/nightly.py --sizes city,province,national"
     write_section(args.results, "Nightly run", render(saved_results(args.out), command))
     print(f"written: {args.results}")
+    if disagreeing:  # a ratio over unequal work is no measurement
+        raise SystemExit(f"the three runs disagree at size {', '.join(disagreeing)}: see {args.results}")
 
 
 if __name__ == "__main__":

@@ -19,16 +19,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.plain import (  # noqa: E402
     DATASETS,
     FULLWIDTH,
+    SKIP_ROWS,
     VALUE_MAPS,
     aliases,
     arguments,
     file_code,
+    in_a_city,
     is_utf8,
     night_files,
     seed,
 )
 
-SKIP_ROWS = {"registry": 1, "membership": 0, "qualifications": 0}
 FILE_KEY = {"registry": "city_code", "membership": "association_credit_code"}
 DATES = ("registered_on", "rating_valid_until", "joined_on", "valid_until")
 CODES = ("credit_code", "member_credit_code", "division_code")
@@ -36,11 +37,11 @@ NAMES = ("org_name", "member_name", "enterprise_name")
 HALFWIDTH = str.maketrans(*FULLWIDTH)
 
 
-def read_source(exports: Path, source: str, date: str) -> pd.DataFrame:
+def read_source(exports: Path, source: str, date: str, scratch: Path) -> pd.DataFrame:
     """Every file of the source read whole, its headers renamed to the canonical names, concatenated."""
     rename = {spelling: name for name, spellings in aliases(source).items() for spelling in spellings}
     frames = []
-    for path in night_files(exports, source, date):
+    for path in night_files(exports, source, date, scratch):
         encoding = "utf-8-sig" if is_utf8(path) else "gb18030"
         frame = pd.read_csv(path, skiprows=SKIP_ROWS[source], dtype=str, encoding=encoding)
         frame = frame.rename(columns=rename)
@@ -201,7 +202,7 @@ def build_marts(raw: dict[str, pd.DataFrame], date: str) -> dict[str, pd.DataFra
     )
     stats = stats.reset_index()
 
-    live = orgs[orgs["is_active"]]
+    live = orgs[orgs["is_active"] & orgs["city_code"].map(in_a_city)]
     summary = live.groupby("city_code").size().to_frame("active_org_count")
     for org_type in ("social_group", "social_service_org", "foundation"):
         summary[f"{org_type}_count"] = live[live["org_type"] == org_type].groupby("city_code").size()
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> dict:
     stages, started = {}, time.perf_counter()
     raw = {}
     for source in SKIP_ROWS:
-        raw[source] = clean(read_source(args.exports, source, args.date))
+        raw[source] = clean(read_source(args.exports, source, args.date, args.out / "sheets"))
         raw[source].to_parquet(args.out / "raw" / f"{source}.parquet", index=False)
     stages["read exports → Parquet"] = time.perf_counter() - started
     started = time.perf_counter()

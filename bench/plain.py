@@ -51,14 +51,61 @@ def aliases(source: str) -> dict[str, list[str]]:
     return {name: spec["aliases"] for name, spec in layout["columns"].items() if name not in PERSONAL}
 
 
-def night_files(exports: Path, source: str, export_date: str) -> list[Path]:
-    """The CSV exports of a source and night."""
-    return sorted((exports / source / export_date).glob("*.csv"))
+# Rows above the header in each source's CSV exports (a registry's title line).
+SKIP_ROWS = {"registry": 1, "membership": 0, "qualifications": 0}
+SPREADSHEETS = (".xlsx", ".xls")
+DATE_COLUMNS = ("registered_on", "rating_valid_until", "joined_on", "valid_until")
+
+
+def night_files(exports: Path, source: str, export_date: str, scratch: Path) -> list[Path]:
+    """Every export of a source and night as a CSV shaped like the source's CSV exports: the CSV files
+    themselves, and a CSV written into `scratch` of each spreadsheet (a bureau's .xlsx registry, an
+    association's .xlsx member list) — the files socorg reads, so that all three do the same work."""
+    folder = exports / source / export_date
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", *SPREADSHEETS))
+    return [_spreadsheet_as_csv(p, source, scratch) if p.suffix.lower() in SPREADSHEETS else p for p in files]
+
+
+def _spreadsheet_as_csv(path: Path, source: str, scratch: Path) -> Path:
+    """The first sheet from its header row on (found by the layout's header spellings), with the
+    source's title lines above it, Excel's serial dates as dates and whole numbers without `.0`."""
+    import csv
+    import datetime as dt
+
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    spellings = {s: name for name, names in aliases(source).items() for s in names}
+    header_at = next(i for i, row in enumerate(rows) if sum(str(c).strip() in spellings for c in row) >= 2)
+    header = [str(c).strip() for c in rows[header_at]]
+    dates = {i for i, h in enumerate(header) if spellings.get(h) in DATE_COLUMNS}
+
+    def cell(i: int, value) -> str:
+        if isinstance(value, float) and i in dates:
+            return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return "" if value is None else str(value)
+
+    out = scratch / f"{path.stem}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerows([["title"]] * SKIP_ROWS[source])
+        writer.writerow(header)
+        writer.writerows([cell(i, v) for i, v in enumerate(row)] for row in rows[header_at + 1 :])
+    return out
 
 
 def file_code(path: Path) -> str:
     """The city code of a registry file, or the association's credit code of a membership file."""
     return re.match(r"^[a-z]+_([0-9A-Za-z]+)_\d{8}\.csv$", path.name).group(1)
+
+
+def in_a_city(city_code: str | None) -> bool:
+    """Whether organizations placed in this code count in a city's figures: socorg counts those a
+    province registered itself (placed in the province's code, `320000`) in province_summary only."""
+    return bool(city_code) and not city_code.endswith("0000")
 
 
 def is_utf8(path: Path) -> bool:

@@ -41,9 +41,11 @@ import pendulum
 from airflow.sdk import DeadlineAlert, DeadlineReference, Param, SyncCallback, dag, task
 
 from ingest.common.dates import first_run_time
-from ingest.orchestration.airflow_home import WAREHOUSE_POOL
+from ingest.orchestration.airflow_home import WAREHOUSE_POOL, rendering
 from ingest.orchestration.alerts import on_deadline_missed, on_failure
 from ingest.orchestration.assets import published_assets
+from ingest.orchestration.model_tasks import dbt_model_tasks, stage_task
+from ingest.transform.graph import load_graph
 
 # Read when Airflow parses the file (a sensor's poke interval and the DAG's deadline are part of its
 # definition); everything else a task needs is read when the task runs (ingest.orchestration.stages).
@@ -111,14 +113,14 @@ def socorg_nightly():
 
         return stages.run_stage(stages.wait_for_registry, context)
 
-    @task(retries=4, **BACKOFF)
+    @stage_task(retries=4, **BACKOFF)
     def land(**context) -> dict:
         """Copy the night's exports into landing/, byte for byte."""
         from ingest.orchestration import stages
 
         return stages.run_stage(stages.land, context)
 
-    @task
+    @stage_task
     def parse(**context) -> dict:
         """Type the landed files into raw/; bad rows quarantined with a reason."""
         from ingest.orchestration import stages
@@ -126,21 +128,21 @@ def socorg_nightly():
         return stages.run_stage(stages.parse, context)
 
     # The gate and the build are not retried: a failed check is an answer, not an accident.
-    @task(retries=0)
+    @stage_task(retries=0)
     def validate(**context) -> dict:
         """Great Expectations on the night's raw batches: an error stops the run."""
         from ingest.orchestration import stages
 
         return stages.run_stage(stages.validate, context)
 
-    @task(retries=0, pool=WAREHOUSE_POOL)
+    @stage_task(retries=0, pool=WAREHOUSE_POOL)
     def transform(**context) -> dict:
         """dbt builds and tests the marts in DuckDB (one writer at a time: the pool has one slot)."""
         from ingest.orchestration import stages
 
         return stages.run_stage(stages.transform, context)
 
-    @task(pool=WAREHOUSE_POOL, outlets=published_assets())
+    @stage_task(pool=WAREHOUSE_POOL, outlets=published_assets())
     def publish(**context) -> dict:
         """Parquet per dataset, the release, marts.duckdb, latest.json and the catalog."""
         from ingest.orchestration import stages
@@ -148,14 +150,22 @@ def socorg_nightly():
         return stages.run_stage(stages.publish, context)
 
     # Also after a publish skipped for an unchanged night: PostgreSQL may not hold that release yet.
-    @task(retries=3, trigger_rule="none_failed", **BACKOFF)
+    @stage_task(retries=3, trigger_rule="none_failed", **BACKOFF)
     def publish_postgres(**context) -> dict:
         """The release into PostgreSQL, when the connection socorg_postgres exists."""
         from ingest.orchestration import stages
 
         return stages.run_stage(stages.publish_postgres, context)
 
-    wait_for_registry() >> land() >> parse() >> validate() >> transform() >> publish() >> publish_postgres()
+    built = wait_for_registry() >> land() >> parse() >> validate() >> transform()
+    published = publish()
+    if rendering() == "models":  # a task per dbt model in the UI, each with its state, log and lineage
+        first, last = dbt_model_tasks(load_graph())
+        built >> first
+        last >> published
+    else:
+        built >> published
+    published >> publish_postgres()
 
 
 dag = socorg_nightly()

@@ -100,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         "--force", action="store_true", help="rebuild a night even if its release is current (unchanged)"
     )
     run.add_argument(
+        "--model-tasks",
+        action="store_true",
+        help="run the DAG drawn with a task per dbt model, as the scheduler shows it (about 0.1 s more "
+        "a model; by default dbt is one task that reports each model as it finishes)",
+    )
+    run.add_argument(
         "--wait",
         type=float,
         metavar="SECONDS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,10 @@ def run_command(args) -> int:
         return exit_codes.STOPPED
     data = paths.data_dir(args.data)
     exports = paths.exports_root(args.exports, data)
+    from ingest.orchestration.airflow_home import RENDERING
+
+    # Read when the DAG is parsed: dbt as one task, unless asked to draw a task per model.
+    os.environ[RENDERING] = "models" if args.model_tasks else "one"
     try:
         nights = nights_asked(args, exports)
         plan = Plan(data, exports, nights, args.force)
@@ -208,7 +213,7 @@ def _run_night(args, export_date: dt.date) -> int:
     record = {"state": state if outcome != "nothing_ran" else outcome, "outcome": outcome}
     _write_run_record(run_record(night), {**record, "seconds": seconds, "tasks": tasks})
     if tasks:
-        print("  " + "  ".join(f"{task}: {t['state']} ({t['seconds']:.1f} s)" for task, t in tasks.items()))
+        print("  " + "  ".join(task_summary(tasks)))
     if outcome == "nothing_ran":
         print(
             f"\nsocorg run {export_date}: NOT published (nothing ran).\nAirflow ran no task of the "
@@ -239,6 +244,28 @@ def _run_night(args, export_date: dt.date) -> int:
 
         print(f"  {export_date} was published, but its figures cannot be shown: {describe_failure(exc)}")
     return exit_codes.OK
+
+
+def task_summary(tasks: dict[str, dict]) -> list[str]:
+    """`land: success (0.2 s)` per task; the dbt model tasks (drawn per model) counted by state.
+
+    >>> task_summary({"transform": {"state": "success", "seconds": 6.1},
+    ...               "dbt.a": {"state": "success", "seconds": 0.1},
+    ...               "dbt.b": {"state": "failed", "seconds": 0}})
+    ['transform: success (6.1 s)', 'dbt models: 1 success, 1 failed']
+    """
+    from collections import Counter
+
+    shown, models = [], Counter()
+    for task, t in tasks.items():
+        if task.startswith("dbt."):
+            if not models:
+                shown.append("")  # where the models go, in the DAG's order
+            models[t["state"]] += 1
+        else:
+            shown.append(f"{task}: {t['state']} ({t['seconds']:.1f} s)")
+    counted = ", ".join(f"{n} {state}" for state, n in models.items())
+    return [line or f"dbt models: {counted}" for line in shown]
 
 
 RAN = {"success", "failed", "upstream_failed", "up_for_retry", "skipped"}  # states of a task that ran

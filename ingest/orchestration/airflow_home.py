@@ -13,6 +13,18 @@ from ingest.common.paths import DAGS_DIR, PROJECT_ROOT
 
 DAG_ID = "socorg_nightly"
 WAREHOUSE_POOL = "socorg_warehouse"  # one slot: one task at a time writes the DuckDB file
+RENDERING = "SOCORG_DBT_TASKS"  # read when the DAG is parsed: `models` (default) or `one`
+RENDERINGS = ("models", "one")
+
+
+def rendering() -> str:
+    """How the DAG draws dbt: `models`, a task per model and seed after `transform` (the Airflow UI
+    shows each); `one`, `transform` alone, reporting each model from dbt's results (what `socorg run`
+    uses: in-process, a task costs about 0.1 s, forty of them a good part of a city night)."""
+    value = (os.environ.get(RENDERING) or "models").strip().lower()
+    if value not in RENDERINGS:
+        raise ValueError(f"{RENDERING} must be one of {', '.join(RENDERINGS)}, got {value!r}")
+    return value
 
 
 def configure() -> None:
@@ -158,14 +170,22 @@ def test_run(run_time: dt.datetime, conf: dict, log: Path | None = None) -> tupl
 
 @contextlib.contextmanager
 def output_to(log: Path | None):
-    """Point the process's stdout and stderr (file descriptors too) at a log file, then back."""
+    """Point the process's stdout and stderr (file descriptors too) at a log file, then back; the
+    night's progress lines still reach the terminal's stderr."""
+    from ingest.common import progress
+
     if log is None:
-        yield
+        progress.attach(2)
+        try:
+            yield
+        finally:
+            progress.detach()
         return
     log.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
+    progress.attach(saved[1])
     with log.open("ab") as fh:
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
@@ -184,3 +204,4 @@ def output_to(log: Path | None):
                 os.dup2(saved[1], 2)
                 os.close(saved[0])
                 os.close(saved[1])
+                progress.detach()

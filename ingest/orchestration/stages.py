@@ -96,10 +96,13 @@ def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
     starts_night = stage is wait_for_registry
     if starts_night:
         from ingest.common.notes import notes_file
+        from ingest.transform.results import forget_record
 
         failure.unlink(missing_ok=True)
         (failure.parent / "alert.json").unlink(missing_ok=True)  # of an earlier run of this night
         notes_file(night.data, night.export_date).unlink(missing_ok=True)
+        forget_record(night.data, night.export_date)  # the model tasks report this run's build only
+        (failure.parent / "postgres.json").unlink(missing_ok=True)
     log.info(
         "stage %s for export date %s (run time %r)",
         name,
@@ -133,6 +136,40 @@ def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
 
             raise AirflowFailException(describe_failure(exc)) from exc
         raise
+
+
+def run_model_task(model: str, context) -> dict:
+    """A dbt model's task (the DAG drawn per model): how the night's build went for the model and its
+    tests — a failure fails the task, naming the test. Cleared and run again (a later try), or reached
+    after the models it depends on were built again, it builds the model and its tests itself, holding
+    the data folder's lock."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from ingest.orchestration.lock import data_folder_lock
+    from ingest.transform.dbt import build_node
+    from ingest.transform.graph import load_graph
+    from ingest.transform.results import outcome, read_record
+
+    night = night_from_context(context)
+    node = load_graph()["nodes"][model]
+    record = read_record(night.data, night.export_date)
+    if record is None:
+        raise AirflowSkipException("the night's dbt build did not run (see transform): nothing to report")
+    built = record["nodes"].get(node["id"], {})
+    try_number = getattr(context.get("ti"), "try_number", 1) or 1
+    if try_number > 1 or built.get("status") == "skipped":
+        run_id = getattr(context.get("dag_run"), "run_id", None) or "?"
+        with data_folder_lock(
+            night.data, night.export_date.isoformat(), f"Airflow run {run_id}, task dbt.{model}",
+            wait=lock_wait_setting(), say=log.warning,
+        ):  # fmt: skip
+            build_node(night.data, night.export_date, model)
+        record = read_record(night.data, night.export_date) or record
+    passed, message = outcome(record, node)
+    if not passed:
+        record_failure(night, f"dbt.{model}: {message}")
+        raise AirflowFailException(f"{node['schema']}.{model}: {message}")
+    return {"model": model, "outcome": message}
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -329,4 +366,21 @@ def publish_postgres(night: Night) -> dict:
     if loaded_index_sha256(dsn, schema) == sha256_of(index):
         raise StageSkipped(f"PostgreSQL schema {schema} already holds release {latest}")
     result = load(night.data, dsn, schema, latest)
+    _note_postgres_load(night, dsn, result)
     return {"schema": result["schema"], "rows": sum(result["tables"].values())}
+
+
+def _note_postgres_load(night: Night, dsn: str, result: dict) -> None:
+    """`runs/<date>/postgres.json`: where the night's release was loaded (no credentials), for lineage."""
+    from urllib.parse import urlsplit
+
+    from ingest.common.files import write_json_atomically
+
+    parts = urlsplit(dsn) if "://" in dsn else None
+    where = {
+        "host": (parts.hostname if parts else None) or "localhost",
+        "port": (parts.port if parts else None) or 5432,
+        "database": (parts.path.lstrip("/") if parts else "") or "postgres",
+    }
+    record = {**where, "schema": result["schema"], "tables": result["tables"]}
+    write_json_atomically(night.data / "runs" / night.export_date.isoformat() / "postgres.json", record)

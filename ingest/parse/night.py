@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.common import progress
 from ingest.common.errors import ExportError
 from ingest.land.landing import LandedFile, read_manifest
 from ingest.parse.files import QUARANTINE_SCHEMA, FileLoad, ParseJob, empty_raw_file, parse_files
@@ -78,6 +79,7 @@ def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:
                     loads.append(outcome)
                 else:
                     errors.append(outcome)
+                progress.step("parse", len(loads) + len(errors), len(landed), "files")
             empty_raw_file(canonical, out / "_empty.parquet")
             quarantine.mkdir(parents=True, exist_ok=True)
             pq.write_table(QUARANTINE_SCHEMA.empty_table(), quarantine / "_empty.parquet")

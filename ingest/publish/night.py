@@ -7,6 +7,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from ingest.common import progress
 from ingest.common.files import write_json_atomically
 from ingest.common.notes import night_notes
 from ingest.common.paths import duckdb_memory
@@ -50,6 +51,9 @@ def publish_night(
     raw nights the history state carries), the catalog."""
     import duckdb
 
+    from ingest.transform.results import check_built
+
+    check_built(data, export_date)  # write–audit–publish: only a build whose every node passed
     publish = data / "publish"
     scratch = scratch_dir(data)
     staging = scratch / f"publish-{uuid.uuid4().hex[:8]}"
@@ -59,7 +63,10 @@ def publish_night(
         # and DuckDB refuses a second configuration. The pool lets one writer at a time in.
         with duckdb.connect(str(data / "warehouse.duckdb")) as con:
             con.execute(f"set memory_limit = {sql_literal(duckdb_memory())}")
-            staged = {d: _export(con, d, staging, export_date) for d in DATASETS}
+            staged = {}
+            for done, dataset in enumerate(DATASETS, 1):
+                staged[dataset] = _export(con, dataset, staging, export_date)
+                progress.step("publish", done, len(DATASETS), "datasets", dataset)
             files, statistics = [], {"datasets": {}}
             for dataset, (relative, columns) in staged.items():
                 files.append(describe_file(dataset, staging / relative, relative.as_posix()))

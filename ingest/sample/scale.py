@@ -40,6 +40,9 @@ class Scale:
     # other cities (and the province's own registrations) sized so that Suzhou is SUZHOU_SHARE of it.
     # `organizations` is then ignored.
     suzhou_as_city_sample: bool = False
+    # This city's registry delivered as an Excel workbook (.xlsx, its title row kept), as bureaus often do.
+    spreadsheet_city: str | None = None
+    province_registry: bool = False  # with `province`: also the province's own registrations' export
 
 
 SCALES = {
@@ -138,6 +141,11 @@ def write_scale(
         weights = [len(c.districts) for c in cities]
         org_counts = shares(scale.organizations, weights)
         membership_counts = shares(scale.memberships, weights)
+        if scale.province and scale.province_registry:  # the province's own registrations, in no city
+            province_city = City(scale.province, _province_name(scale.province), [scale.province])
+            cities, active_targets = [*cities, province_city], [*active_targets, None]
+            org_counts = [*org_counts, round(scale.organizations * PROVINCE_OWN_SHARE)]
+            membership_counts = [*membership_counts, 0]
     with (
         tqdm(
             total=sum(org_counts) + sum(membership_counts),
@@ -153,6 +161,9 @@ def write_scale(
         ):
             writer = _CityWriter(out, export_date, city, index, rng, bar, lists)
             made = writer.write(orgs, memberships, active)
+            if city.code == scale.spreadsheet_city:
+                name = f"registry_{city.code}_{export_date:%Y%m%d}.csv"
+                _as_workbook(out / "registry" / export_date.isoformat() / name, writer.registry_format)
             if city.code == scale.province:  # registered by the province itself: in no city
                 truth["province_registered"] = made
             else:
@@ -215,6 +226,7 @@ class _CityWriter:
         # The city's designated cluster associations (a seed: Suzhou's, Shenzhen's) are its first.
         self.designated = [a for a in read_seed("cluster_associations") if a["city_code"] == city.code]
         self.codes = {a["association_credit_code"] for a in self.designated}
+        self.registry_format = REGISTRY_FORMATS[index % len(REGISTRY_FORMATS)]
 
     def write(self, orgs: int, memberships: int, active_target: int | None = None) -> dict:
         wanted = max(1, round(memberships / MEMBERS_PER_ASSOCIATION), len(self.designated))
@@ -247,7 +259,7 @@ class _CityWriter:
         inactive: set[int] = set()
         if active_target is not None:
             inactive = set(self.rng.sample(range(associations + 1, orgs + 1), orgs - active_target))
-        fmt = REGISTRY_FORMATS[self.index % len(REGISTRY_FORMATS)]
+        fmt = self.registry_format
         spelled = HEADERS[("suzhou", "shenzhen")[self.index % 2]]
         date_zh = f"{self.export_date.year}年{self.export_date.month}月{self.export_date.day}日"
         active = dict.fromkeys(TYPE_SHARES, 0)
@@ -360,6 +372,21 @@ def _brand(n: int) -> str:
     """Three name characters unique for n below 60³: 华恒瑞, 恒恒瑞, …"""
     size = len(BRAND)
     return BRAND[n % size] + BRAND[n // size % size] + BRAND[n // size // size % size]
+
+
+def _as_workbook(path: Path, encoding: str) -> Path:
+    """The CSV export written again as an .xlsx workbook beside it (row for row, all text), the CSV gone."""
+    import xlsxwriter
+
+    book_path = path.with_suffix(".xlsx")
+    book = xlsxwriter.Workbook(str(book_path), {"constant_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet()
+    with path.open(encoding=encoding, newline="") as fh:
+        for r, row in enumerate(csv.reader(fh)):
+            sheet.write_row(r, 0, row)
+    book.close()
+    path.unlink()
+    return book_path
 
 
 @contextlib.contextmanager

@@ -13,10 +13,9 @@ from ingest.common.errors import GateError
 from ingest.common.paths import DBT_DIR
 
 log = logging.getLogger(__name__)
-ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours a unit test's diff for a terminal
 
 
-def _dbt(data: Path, export_date: dt.date, *command: str):
+def _dbt(data: Path, export_date: dt.date, *command: str, callbacks: list | None = None):
     from dbt.cli.main import dbtRunner
 
     from ingest.rules.site import dbt_project_for
@@ -33,11 +32,13 @@ def _dbt(data: Path, export_date: dt.date, *command: str):
         str(runs / "target"),
         "--log-path",
         str(runs / "logs"),
+        "--log-level-file",
+        "info",  # the SQL of every node is in target/run; debug lines cost a night a second
     ]
     # The night, read by the macro snapshot_date() when dbt executes: not a --vars, whose every new
     # value would make dbt parse the whole project again.
     os.environ["SOCORG_SNAPSHOT_DATE"] = export_date.isoformat()
-    return dbtRunner().invoke(args)
+    return dbtRunner(callbacks=callbacks or []).invoke(args)
 
 
 # dbt's unit tests check the models' logic on fixed inputs: they run in `make test` and CI
@@ -46,30 +47,79 @@ NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test")
 
 
 def build_marts(data: Path, export_date: dt.date) -> dict:
-    """`dbt build` (seeds, models, data tests) for the night; raise GateError on any failure."""
+    """`dbt build` (seeds, models, data tests) for the night, each model told as it finishes; every
+    node's result kept for the model tasks (runs/<date>/dbt_nodes.json); GateError on any failure."""
     from ingest.publish.retention import check_state_kept
+    from ingest.transform.results import node_results, write_record
 
     set_aside_damaged_warehouse(data, export_date)
     check_state_kept(data)
-    result = _dbt(data, export_date, *NIGHTLY_BUILD)
+    result = _dbt(data, export_date, *NIGHTLY_BUILD, callbacks=[LiveLines()])
     if not result.success and _corrupt(_failures(result)):
         set_aside_damaged_warehouse(data, export_date, because=_failures(result))
         check_state_kept(data)
-        result = _dbt(data, export_date, *NIGHTLY_BUILD)
+        result = _dbt(data, export_date, *NIGHTLY_BUILD, callbacks=[LiveLines()])
+    nodes = node_results(result)
+    write_record(data, export_date, nodes, fresh=True)
     if not result.success:
         raise GateError(f"dbt build failed for {export_date.isoformat()}:\n  {_failures(result)}")
-    statuses = [str(n.status) for n in result.result.results]
+    statuses = [n["status"] for n in nodes.values()]
     _docs(data, export_date)
     return {"nodes": len(statuses), "passed": statuses.count("pass") + statuses.count("success")}
 
 
+def build_node(data: Path, export_date: dt.date, name: str) -> bool:
+    """One model or seed built again with its data tests (its task cleared in Airflow), its results
+    written over the night's record; whether dbt succeeded."""
+    from ingest.transform.results import node_results, write_record
+
+    result = _dbt(data, export_date, *NIGHTLY_BUILD, "--select", name, callbacks=[LiveLines()])
+    write_record(data, export_date, node_results(result), fresh=False)
+    return bool(result.success)
+
+
+class LiveLines:
+    """dbt's events as `socorg run` shows them while the build runs: a line per model and seed as it
+    finishes (k of n), and a line per test that does not pass."""
+
+    def __init__(self) -> None:
+        self.done, self.total = 0, 0
+
+    def __call__(self, event) -> None:
+        from ingest.common import progress
+
+        name = event.info.name
+        if name == "FoundStats":
+            found = {kind: int(n) for n, kind in re.findall(r"(\d+) (model|seed)s?\b", event.data.stat_line)}
+            self.total = sum(found.values())
+        elif name in ("LogModelResult", "LogSeedResult"):
+            self.done += 1
+            node = event.data.node_info
+            where = (
+                f"{node.node_relation.schema}.{node.node_name}"
+                if node.node_relation.schema
+                else node.node_name
+            )
+            status = str(event.data.status).upper()
+            progress.say(
+                f"  dbt {self.done:>3} of {self.total or '?'}  {status:<6} {where} "
+                f"({event.data.execution_time:.2f} s)"
+            )
+        elif name == "LogTestResult" and str(event.data.status) not in ("pass", "success"):
+            rows = f", {event.data.num_failures} rows" if event.data.num_failures else ""
+            on = f" on {event.data.attached_node.split('.')[-1]}" if event.data.attached_node else ""
+            progress.say(f"  dbt      {str(event.data.status).upper():<6} test {event.data.name}{on}{rows}")
+
+
 def _failures(result) -> str:
     """The failing nodes of a dbt result with their messages, else its exception."""
-    problems = []
-    for node in getattr(result.result, "results", None) or []:
-        if str(node.status) in ("error", "fail", "runtime error"):
-            message = ANSI_COLOURS.sub("", str(node.message or "")).strip()
-            problems.append(f"{node.node.unique_id}: {message[:300]}")
+    from ingest.transform.results import PASSED, node_results
+
+    problems = [
+        f"{uid}: {n['message'][:300]}"
+        for uid, n in node_results(result).items()
+        if n["status"] not in PASSED and n["status"] != "skipped"
+    ]
     return "\n  ".join(problems) or str(result.exception)
 
 

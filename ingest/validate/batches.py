@@ -24,6 +24,14 @@ def night_files(data: Path, source: str, export_date: dt.date) -> str:
     )
 
 
+def night_rows(data: Path, source: str, export_date: dt.date) -> int:
+    """Rows of one source's raw partition of the night (from the Parquet footers)."""
+    import pyarrow.parquet as pq
+
+    folder = partition(data, source, export_date)
+    return sum(pq.read_metadata(f).num_rows for f in folder.glob("*.parquet")) if folder.exists() else 0
+
+
 def night_query(data: Path, source: str, export_date: dt.date) -> str:
     """SQL of one source's night with its derived columns."""
     night = night_files(data, source, export_date)

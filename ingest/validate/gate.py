@@ -10,10 +10,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+from ingest.common import progress
 from ingest.common.errors import GateError
 from ingest.parse.night import partition
 from ingest.rules.layouts import SOURCES
-from ingest.validate.batches import night_chunks
+from ingest.validate.batches import night_chunks, night_rows
 from ingest.validate.checks import check_batches
 from ingest.validate.context import checkpoint_for, open_context
 from ingest.validate.results import (
@@ -54,7 +55,10 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
         frames = night_chunks(
             data, source, export_date, sorted(columns | {*ROW_ID, *ROW_NAME.get(source, ())})
         )
+        rows, checked = night_rows(data, source, export_date), 0
         for chunk, frame in enumerate(frames):
+            checked += len(frame)
+            progress.step("validate", checked, rows, f"{source} rows")
             run_id = RunIdentifier(run_name=f"{export_date.isoformat()}-{source}-chunk{chunk + 1}")
             outcome = checkpoint.run(
                 batch_parameters={"dataframe": frame},

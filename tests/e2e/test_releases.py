@@ -26,9 +26,10 @@ def read(path):
 def republish_as(data, night: dt.date, keep_releases: int | None = None) -> dict:
     """Publish the warehouse's marts again under another night (its landing record copied along):
     enough to exercise releases, retention and the marts.duckdb swap without another run."""
-    landed = data / "runs" / night.isoformat() / "landed.json"
-    landed.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(data / "runs" / FIRST_NIGHT / "landed.json", landed)
+    for record in ("landed.json", "dbt_nodes.json"):
+        copy = data / "runs" / night.isoformat() / record
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(data / "runs" / FIRST_NIGHT / record, copy)
     return publish_night(data, night, keep_releases)
 
 

@@ -15,8 +15,11 @@ from ingest.sample.scale import Scale, write_scale
 
 DATE = dt.date(2023, 10, 31)
 BENCH = PROJECT_ROOT / "bench"
-# Thirteen Jiangsu cities: registries in UTF-8, GB18030 and UTF-8 with BOM; Suzhou's clusters.
-TINY = Scale(organizations=2_000, memberships=8_000, province="320000")
+# Thirteen Jiangsu cities: registries in UTF-8, GB18030 and UTF-8 with BOM, Suzhou's as a workbook;
+# Suzhou's clusters; the province's own registrations (in no city).
+TINY = Scale(
+    organizations=2_000, memberships=8_000, province="320000", spreadsheet_city="320500", province_registry=True
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,9 @@ def summaries(marts) -> dict[str, tuple]:
 def test_the_plain_scripts_reproduce_the_generated_truth(exports, script, tmp_path):
     out, truth = exports
     report = run_script(script, out, tmp_path / "out")
-    assert report["rows"]["registry"] == report["rows"]["organizations"] == TINY.organizations
+    assert (out / "registry" / DATE.isoformat() / "registry_320500_20231031.xlsx").exists()
+    assert report["rows"]["registry"] == report["rows"]["organizations"] == truth["rows"]["registry"]
+    assert truth["rows"]["registry"] == TINY.organizations + 40  # 2 % registered by the province itself
     assert report["rows"]["membership"] == report["rows"]["memberships"] == TINY.memberships
     assert set(report["stages"]) == {"read exports → Parquet", "marts → Parquet"}
     figures = summaries(report["marts"])
@@ -67,6 +72,7 @@ def test_the_plain_scripts_reproduce_the_generated_truth(exports, script, tmp_pa
         active = (city["active_org_count"], city["social_group_count"], city["social_service_org_count"])
         assert figures[code][:3] == active, code
     assert figures["320500"][4] == 25  # Suzhou's designated cluster associations, all registered
+    assert "320000" not in figures  # the province's own registrations count in no city
 
 
 def test_the_floor_and_the_peer_agree_on_every_figure(exports, tmp_path):
@@ -98,9 +104,12 @@ def test_the_bench_runs_ours_the_floor_and_the_peer_and_writes_the_results(tmp_p
     text = run_bench("nightly.py", tmp_path, "--sizes", "city")
     assert "### city: 1 city, 8,000 organizations, 15,000 memberships" in text
     assert "all three agree on every figure of the city's summary, and with the generator's truth" in text
-    assert "| city end to end < 60 s including Airflow |" in text
+    assert "| city night ≤ 15 s end to end through socorg run |" in text
+    assert "| city: the three agree (equal work) | yes | met |" in text
+    assert "ours, the first night of a new data folder (not compared)" in text
     result = json.loads((tmp_path / "bench" / "city" / "result.json").read_text(encoding="utf-8"))
     assert result["ours"]["tasks"]["publish"]["state"] == "success"
+    assert result["first"]["tasks"]["publish"]["state"] == "success" and result["agree"] is True
     assert result["rerun"]["skipped_before_airflow"] is True
     assert "exports compared with the release" in text
     assert result["floor"]["rows"]["memberships"] == result["peer"]["rows"]["memberships"] == 15_000

@@ -18,6 +18,9 @@ def month_window(export_date: dt.date) -> dt.date:
 # The chart of organizations night by night shows the night and the nights published just before it, up
 # to this many (the years are in city_by_year's chart).
 NIGHTS_SHOWN = 31
+# Up to this many cities the report has a section per city with its charts; beyond (a national night),
+# a section per province with a table of its cities.
+CITY_SECTIONS_UP_TO = 40
 
 
 def read_night(publish: Path, export_date: dt.date, tonight: dict[str, Path]) -> dict:
@@ -41,18 +44,24 @@ def read_night(publish: Path, export_date: dt.date, tonight: dict[str, Path]) ->
         return duckdb.sql(f"select * from read_parquet([{listed}], union_by_name = true)").df()
 
     start = month_window(export_date).isoformat()
-    return {
-        "city_summary": night("city_summary"),
-        "city_history": kept("city_summary", last=NIGHTS_SHOWN - 1),
+    summary = night("city_summary")
+    common = {
+        "city_summary": summary,
         "city_by_year": night("city_by_year"),
         "cluster_by_year": night("cluster_by_year"),
         "registrar_placements": night("registrar_placements"),
         "clusters": night("clusters"),
-        "registry_stats": night("registry_stats"),
-        "registered": night("organizations", f"registered_on >= '{start}'"),
         "changes": night("registry_changes"),
-        "changes_kept": kept("registry_changes", month_window(export_date)),
         "loads": night("loads"),
         "quarantine_reasons": night("quarantine_reasons"),
         "quality": night("quality"),
+    }
+    if len(summary) > CITY_SECTIONS_UP_TO:  # a table of cities per province; no chart per city
+        return {**common, "province_summary": night("province_summary")}
+    return {
+        **common,
+        "city_history": kept("city_summary", last=NIGHTS_SHOWN - 1),
+        "registry_stats": night("registry_stats"),
+        "registered": night("organizations", f"registered_on >= '{start}'"),
+        "changes_kept": kept("registry_changes", month_window(export_date)),
     }

@@ -50,7 +50,6 @@ figure { margin: 1rem 0; } figcaption { font-weight: 600; margin-bottom: .3rem; 
 def render_report(frames: dict, export_date: dt.date, docs: dict[str, dict], workbook: str) -> str:
     """The page's HTML: a section per city, then the night's quality."""
     date = export_date.isoformat()
-    summary = frames["city_summary"].sort_values("city_code")
     parts = [
         "<!doctype html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -60,6 +59,18 @@ def render_report(frames: dict, export_date: dt.date, docs: dict[str, dict], wor
         f'<p>数据表格 · Spreadsheet: <a href="{escape(workbook)}">{escape(workbook)}</a>. '
         f'发布文件 · Release files: <a href="../../releases/{date}/index.json">index.json</a>. '
         f'数据集说明 · Dataset catalog: <a href="../../../docs/index.html">docs/index.html</a>.</p>',
+        *(_by_province(frames, docs) if "province_summary" in frames else _by_city(frames, docs)),
+        _outside_cities_section(frames["registrar_placements"]),
+        _quality_section(frames),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _by_city(frames: dict, docs: dict[str, dict]) -> list[str]:
+    """A list of the cities, then each city's section."""
+    summary = frames["city_summary"].sort_values("city_code")
+    return [
         '<nav><ul class="cities">',
         *(
             f'<li><a href="#city-{escape(r.city_code)}">{escape(r.city_name)}</a> '
@@ -68,11 +79,53 @@ def render_report(frames: dict, export_date: dt.date, docs: dict[str, dict], wor
         ),
         "</ul></nav>",
         *(_city_section(frames, row, docs) for row in summary.to_dict("records")),
-        _outside_cities_section(frames["registrar_placements"]),
-        _quality_section(frames),
-        "</body></html>",
     ]
-    return "\n".join(parts) + "\n"
+
+
+# A province's table of cities (a night of many cities): these figures of each.
+PROVINCE_TABLE = (
+    "active_org_count", "social_group_count", "social_service_org_count", "foundation_count",
+    "registered_in_year", "cluster_association_count", "cluster_member_enterprise_count",
+)  # fmt: skip
+
+
+def _by_province(frames: dict, docs: dict[str, dict]) -> list[str]:
+    """A night of many cities: a list of the provinces, then a section per province — its totals
+    (province_summary) and a table of its cities' headline figures (city_summary)."""
+    summary = frames["city_summary"].sort_values("city_code")
+    provinces = frames["province_summary"].sort_values("province_code")
+    columns = docs.get("city_summary", {}).get("columns", {})
+    head = "".join(
+        f'<th>{escape(zh)} <span class="en">· {escape(en)}</span></th>'
+        for c in PROVINCE_TABLE
+        for zh, en in [bilingual(columns.get(c, c))]
+    )
+    sections = []
+    for p in provinces.itertuples():
+        cities = summary[summary.city_code.str[:2] == p.province_code[:2]]
+        rows = "".join(
+            f'<tr><td>{escape(c["city_name"])} <span class="code">{escape(c["city_code"])}</span></td>'
+            + "".join(_figure_cell("city_summary", c["city_code"], k, plain(c[k])) for k in PROVINCE_TABLE)
+            + "</tr>"
+            for c in cities.to_dict("records")
+        )
+        delivered = f"{p.city_count} / {p.expected_city_count}"
+        totals = (
+            "<table><tr><th>社会组织总数 · active organizations</th>"
+            "<th>已报送城市 · cities delivered</th></tr>"
+            f"<tr>{_figure_cell('province_summary', p.province_code, 'active_org_count', p.active_org_count)}"
+            f'<td class="num">{delivered}</td></tr></table>'
+        )
+        sections.append(
+            f'<section class="city" id="province-{escape(p.province_code)}">'
+            f'<h2>{escape(p.province_name)} <span class="code">{escape(p.province_code)}</span></h2>'
+            f"{totals}<table><tr><th>城市 · city</th>{head}</tr>{rows}</table></section>"
+        )
+    nav = "".join(
+        f'<li><a href="#province-{escape(p.province_code)}">{escape(p.province_name)}</a></li>'
+        for p in provinces.itertuples()
+    )
+    return [f'<nav><ul class="cities">{nav}</ul></nav>', *sections]
 
 
 def _figure_cell(dataset: str, key: str, column: str, value) -> str:
