@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -17,9 +18,8 @@ DATE = dt.date(2023, 10, 31)
 BENCH = PROJECT_ROOT / "bench"
 # Thirteen Jiangsu cities: registries in UTF-8, GB18030 and UTF-8 with BOM, Suzhou's as a workbook;
 # Suzhou's clusters; the province's own registrations (in no city).
-TINY = Scale(
-    organizations=2_000, memberships=8_000, province="320000", spreadsheet_city="320500", province_registry=True
-)
+TINY = Scale(organizations=2_000, memberships=8_000, province="320000")
+TINY = replace(TINY, spreadsheet_city="320500", province_registry=True)
 
 
 @pytest.fixture(scope="module")
