@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from runner import FIRST_NIGHT, socorg
+from runner import FIRST_NIGHT, Webhook, socorg
 
+OPENLINEAGE_SETTING = "AIRFLOW__OPENLINEAGE__TRANSPORT"  # Airflow's OpenLineage provider reads it
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SOCORG_SHARED", PROJECT.parent / "shared"))
 
@@ -97,18 +98,29 @@ def first_night(tmp_path_factory) -> dict:
     env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
     run = subprocess.CompletedProcess(built["args"], 0, built["stdout"], built["stderr"])
     truth = json.loads((exports / "_truth" / f"{FIRST_NIGHT}.json").read_text(encoding="utf-8"))
-    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth}
+    return {"exports": exports, "data": data, "env": env, "run": run, "truth": truth,
+            "lineage": Path(built["lineage"]), "lineage_posts": Path(built["lineage_posts"])}  # fmt: skip
 
 
 def _first_night(root: Path) -> dict:
+    """Run with OpenLineage configured the standard way: events to a file and to a receiver on loopback
+    that answers where Marquez does (tests/e2e/test_lineage.py reads both)."""
     exports, data = root / "exports", root / "data"
     env = {**os.environ, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
     sampled = socorg("sample", "--out", str(exports), "--date", FIRST_NIGHT, env=env)
     assert sampled.returncode == 0, sampled.stderr
-    run = socorg("run", "--date", FIRST_NIGHT, env=env)
+    with Webhook() as marquez:
+        transports = [
+            {"type": "file", "log_file_path": str(root / "lineage.jsonl"), "append": True},
+            {"type": "http", "url": marquez.url.removesuffix("/alerts"), "endpoint": "api/v1/lineage"},
+        ]
+        lineage = {"type": "composite", "transports": transports}
+        run = socorg("run", "--date", FIRST_NIGHT, env={**env, OPENLINEAGE_SETTING: json.dumps(lineage)})
+        (root / "lineage-posts.json").write_text(json.dumps(marquez.posts, ensure_ascii=False), "utf-8")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return {"exports": str(exports), "data": str(data), "args": run.args, "stdout": run.stdout,
-            "stderr": run.stderr}  # fmt: skip
+            "stderr": run.stderr, "lineage": str(root / "lineage.jsonl"),
+            "lineage_posts": str(root / "lineage-posts.json")}  # fmt: skip
 
 
 # An archive as a bureau keeps it: year-end snapshots from before credit codes (registration numbers

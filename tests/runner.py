@@ -74,7 +74,13 @@ class Webhook:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                posts.append({"path": self.path, "body": json.loads(body.decode("utf-8"))})
+                posts.append(
+                    {
+                        "path": self.path,
+                        "content_type": self.headers.get("Content-Type"),
+                        "body": json.loads(body.decode("utf-8")),
+                    }
+                )
                 self.send_response(204)
                 self.end_headers()
 

@@ -48,8 +48,8 @@ _prepared_homes: set[str] = set()
 
 
 def prepare() -> None:
-    """Metadata DB current (`airflow db migrate` when it is not), our DAGs serialized and the one-slot
-    pool that lets one task at a time write the DuckDB file; once per process and home.
+    """Metadata DB current (`airflow db migrate` when it is not) and the one-slot pool that lets one task
+    at a time write the DuckDB file; once per process and home.
 
     Checked and serialized in this process: the `airflow` commands would each start an interpreter
     and import Airflow again (about 20 s of a city night's run).
@@ -61,8 +61,7 @@ def prepare() -> None:
     if not _known_migrated(home) and not _migrated():
         airflow_command("db", "migrate")
     _remember_migrated(home)
-    reserialize()
-    ensure_pool()
+    ensure_pool()  # the DAG itself dag.test() parses and writes to the metadata DB, every run
     _prepared_homes.add(home)
 
 
@@ -101,26 +100,6 @@ def _migrated() -> bool:
     except Exception:  # TimeoutError when behind; OperationalError when there is no DB yet
         return False
     return True
-
-
-def reserialize() -> None:
-    """What `airflow dags reserialize` does: every DAG bundle parsed and written to the metadata DB."""
-    from airflow.dag_processing.bundles.base import unpack_bundle_version
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        manager = DagBundlesManager()
-        manager.sync_bundles_to_db(session=session)
-        session.commit()
-        for bundle in manager.get_all_dag_bundles():
-            bundle.initialize()
-            bag = BundleDagBag(bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
-            if bag.import_errors:
-                raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-            version, version_data = unpack_bundle_version(bundle.get_current_version(), bundle)
-            sync_bag_to_db(bag, bundle.name, version, version_data=version_data, session=session)
 
 
 def ensure_pool() -> None:

@@ -34,16 +34,48 @@ def test_house_rules(dagbag):
         for task in dag.tasks:
             assert task.owner == "socorg"
             no_retry = {"wait_for_registry", "validate", "transform"}
-            assert task.retries >= (0 if task.task_id in no_retry else 1)
+            # A model's task reports the build; cleared, it builds again: a retry would only repeat a verdict.
+            reports = task.task_id.startswith("dbt.")
+            assert task.retries >= (0 if task.task_id in no_retry or reports else 1)
 
 
 def test_nightly_schedule_and_order(dagbag):
     dag = dagbag.dags[DAG_ID]
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone) == "Asia/Shanghai"
-    order = ["wait_for_registry", "land", "parse", "validate", "transform", "publish"]
+    order = ["wait_for_registry", "land", "parse", "validate", "transform"]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
+
+
+def test_each_dbt_model_is_a_task_in_the_graphs_order_between_transform_and_publish(dagbag):
+    from ingest.transform.graph import load_graph
+
+    dag = dagbag.dags[DAG_ID]
+    nodes = load_graph()["nodes"]
+    assert {t for t in dag.task_ids if t.startswith("dbt.")} == {f"dbt.{n}" for n in nodes}
+    for name, node in nodes.items():
+        upstream = dag.get_task(f"dbt.{name}").upstream_task_ids
+        assert upstream == ({f"dbt.{p}" for p in node["parents"]} or {"transform"}), name
+    leaves = {n for n in nodes} - {p for node in nodes.values() for p in node["parents"]}
+    assert dag.get_task("publish").upstream_task_ids == {f"dbt.{n}" for n in leaves}
+    tested = dag.get_task("dbt.organizations")
+    assert tested.retries == 0 and "data tests" in tested.doc_md
+
+
+def test_one_task_rendering_draws_transform_then_publish_and_no_model_tasks():
+    """`SOCORG_DBT_TASKS=one` (what `socorg run` sets): the build's own task reports each model."""
+    code = (
+        "import sys, runpy; dag = runpy.run_path(sys.argv[1])['dag'];"
+        "print(sorted(dag.get_task('publish').upstream_task_ids), len(dag.task_ids))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS_DIR / "socorg_nightly.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOCORG_DBT_TASKS": "one"},
+    )
+    assert done.stdout.strip().splitlines()[-1] == "['transform'] 7", done.stderr[-2000:]
 
 
 def test_no_heavy_imports_at_parse_time():

@@ -108,3 +108,15 @@ def yaml_accepted_values(node):
     elif isinstance(node, list):
         for item in node:
             yield from yaml_accepted_values(item)
+
+
+def test_the_committed_graph_the_dag_draws_is_the_project_as_it_is(tmp_path):
+    from ingest.transform.graph import load_graph, parsed_graph
+
+    now = parsed_graph(tmp_path)
+    committed = load_graph()
+    assert committed == now, (
+        "dbt_project/graph.json is stale: the DAG would draw models the project no longer has (or miss "
+        "new ones); run `make dbt-graph` and commit the file"
+    )
+    assert "organizations" in now["nodes"] and now["nodes"]["clusters"]["parents"]

@@ -68,7 +68,7 @@ matches as (
             )
             or (
                 organizations.credit_code is null
-                and organizations.city_code = designated.city_code
+                and designated.city_code = organizations.city_code
                 and organizations.org_name_normalized
                 = replace(replace(replace(designated.association_name, '（', '('), '）', ')'), ' ', '')
             )
