@@ -11,7 +11,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive dbt-graph
+.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive bench-scheduler dbt-graph
 # Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
 
@@ -71,6 +71,9 @@ bench-history: install  ## many nights in a row: night N's stages and disk again
 
 bench-archive: install  ## a year of monthly snapshots through socorg run --all, then an older snapshot delivered after them → bench/RESULTS.md
 	$(BIN)/python bench/archive.py --year $(or $(YEAR),2022) --out "$(SOCORG_DATA)/bench/archive"
+
+bench-scheduler: install system-deps  ## a city night under the real scheduler with dbt as one task and a task per model; DAG parse time → bench/RESULTS.md
+	$(BIN)/python bench/scheduler.py --out "$(SOCORG_DATA)/bench/scheduler"
 
 dbt-graph: install  ## dbt_project/graph.json (the models the DAG draws as tasks) from the project; run after changing a model
 	$(BIN)/python -m ingest.transform.graph

@@ -100,7 +100,7 @@ class LiveLines:
                 if node.node_relation.schema
                 else node.node_name
             )
-            status = str(event.data.status).upper()
+            status = str(event.data.status).upper().replace("SUCCESS", "OK")  # a seed's, as dbt prints it
             progress.say(
                 f"  dbt {self.done:>3} of {self.total or '?'}  {status:<6} {where} "
                 f"({event.data.execution_time:.2f} s)"

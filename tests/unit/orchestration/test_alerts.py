@@ -32,7 +32,9 @@ def test_an_alert_is_posted_as_json():
     with Webhook() as webhook:
         payload = {"dag": "socorg_nightly", "task": "validate", "reason": "质量检查未通过"}
         assert post(webhook.url, payload) == 204
-    assert webhook.posts == [{"path": "/alerts", "body": payload}]
+    assert webhook.posts == [
+        {"path": "/alerts", "content_type": "application/json; charset=utf-8", "body": payload}
+    ]
 
 
 def test_a_missed_deadline_posts_an_alert_naming_the_night(monkeypatch):
