@@ -21,6 +21,19 @@ def dagbag():
     return DagBag(dag_folder=str(DAGS_DIR))
 
 
+def parsed_with(expression: str, **settings: str) -> str:
+    """`expression` (of `dag`) printed by a fresh process that parsed the DAG file with `settings`."""
+    code = f"import sys, runpy; dag = runpy.run_path(sys.argv[1])['dag']; print({expression})"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS_DIR / "socorg_nightly.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **settings},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
     assert DAG_ID in dagbag.dag_ids
@@ -65,17 +78,10 @@ def test_each_dbt_model_is_a_task_in_the_graphs_order_between_transform_and_publ
 
 def test_one_task_rendering_draws_transform_then_publish_and_no_model_tasks():
     """`SOCORG_DBT_TASKS=one` (what `socorg run` sets): the build's own task reports each model."""
-    code = (
-        "import sys, runpy; dag = runpy.run_path(sys.argv[1])['dag'];"
-        "print(sorted(dag.get_task('publish').upstream_task_ids), len(dag.task_ids))"
+    drawn = parsed_with(
+        "(sorted(dag.get_task('publish').upstream_task_ids), len(dag.task_ids))", SOCORG_DBT_TASKS="one"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(DAGS_DIR / "socorg_nightly.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SOCORG_DBT_TASKS": "one"},
-    )
-    assert done.stdout.strip().splitlines()[-1] == "['transform'] 7", done.stderr[-2000:]
+    assert drawn == "(['transform'], 7)"
 
 
 def test_no_heavy_imports_at_parse_time():
@@ -121,16 +127,7 @@ def test_production_shape_retries_pool_and_deadline(dagbag):
 
 
 def test_the_run_deadline_is_configurable():
-    code = (
-        "import sys, runpy; g = runpy.run_path(sys.argv[1]);print(g['socorg_nightly']().deadline[0].interval)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(DAGS_DIR / "socorg_nightly.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SOCORG_RUN_DEADLINE": "09:30"},
-    )
-    assert done.stdout.strip().splitlines()[-1] == "7:30:00", done.stderr[-2000:]
+    assert parsed_with("dag.deadline[0].interval", SOCORG_RUN_DEADLINE="09:30") == "7:30:00"
 
 
 def test_the_sensor_gives_its_slot_back_while_it_waits(dagbag):
