@@ -148,7 +148,7 @@ def run_model_task(model: str, context) -> dict:
     from ingest.orchestration.lock import data_folder_lock
     from ingest.transform.dbt import build_node
     from ingest.transform.graph import load_graph
-    from ingest.transform.results import outcome, read_record
+    from ingest.transform.results import data_test_lines, outcome, read_record
 
     night = night_from_context(context)
     node = load_graph()["nodes"][model]
@@ -166,6 +166,9 @@ def run_model_task(model: str, context) -> dict:
             build_node(night.data, night.export_date, model)
         record = read_record(night.data, night.export_date) or record
     passed, message = outcome(record, node)
+    log.info("%s.%s: %s", node["schema"], model, message)
+    for line in data_test_lines(record, node):
+        log.info("  %s", line)
     if not passed:
         record_failure(night, f"dbt.{model}: {message}")
         raise AirflowFailException(f"{node['schema']}.{model}: {message}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.common.errors import GateError
 from ingest.common.paths import DBT_DIR
+from ingest.transform.results import row_count
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class LiveLines:
                 f"({event.data.execution_time:.2f} s)"
             )
         elif name == "LogTestResult" and str(event.data.status) not in ("pass", "success"):
-            rows = f", {event.data.num_failures} rows" if event.data.num_failures else ""
+            rows = f", {row_count(event.data.num_failures)}" if event.data.num_failures else ""
             on = f" on {event.data.attached_node.split('.')[-1]}" if event.data.attached_node else ""
             progress.say(f"  dbt      {str(event.data.status).upper():<6} test {event.data.name}{on}{rows}")
 

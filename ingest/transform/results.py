@@ -69,7 +69,7 @@ def outcome(record: dict, node: dict) -> tuple[bool, str]:
         if result is None or result["status"] in PASSED:
             continue
         on = f"({test['column']})" if test["column"] else ""
-        rows = f": {result['failures']} rows" if result.get("failures") else f": {result['message']}"
+        rows = f": {row_count(result['failures'])}" if result.get("failures") else f": {result['message']}"
         failed.append(f"test {test['name']}{on} {result['status']}{rows}")
     if failed:
         return False, "; ".join(failed)
@@ -77,6 +77,25 @@ def outcome(record: dict, node: dict) -> tuple[bool, str]:
     return True, f"{built['status']} in {built['seconds']:.2f} s" + (
         f", {tests} tests passed" if tests else ""
     )
+
+
+def data_test_lines(record: dict, node: dict) -> list[str]:
+    """A line per data test of a drawn node, as its task's log shows them: name, column, status, rows."""
+    lines = []
+    for test in node["tests"]:
+        result = record["nodes"].get(test["id"])
+        on = f"({test['column']})" if test["column"] else ""
+        if result is None:
+            lines.append(f"test {test['name']}{on}: not run tonight")
+            continue
+        rows = f", {row_count(result['failures'])}" if result.get("failures") else ""
+        lines.append(f"test {test['name']}{on}: {result['status']}{rows} ({result['seconds']:.2f} s)")
+    return lines
+
+
+def row_count(n: int) -> str:
+    """n rows in words: 1 row, 3 rows."""
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def check_built(data: Path, export_date: dt.date) -> None:

@@ -1,0 +1,59 @@
+"""How a model's task reads the night's dbt results: its own status and each of its data tests."""
+
+from __future__ import annotations
+
+from ingest.transform.results import data_test_lines, outcome
+
+NODE = {
+    "id": "model.socorg.organizations",
+    "type": "model",
+    "tests": [
+        {"id": "test.socorg.unique_org", "name": "unique", "column": "org_id"},
+        {"id": "test.socorg.registered", "name": "designated_associations_are_registered", "column": None},
+    ],
+}
+
+
+def record(**tests) -> dict:
+    nodes = {
+        "model.socorg.organizations": {
+            "status": "success",
+            "message": "OK",
+            "seconds": 0.12,
+            "failures": None,
+        }
+    }
+    for uid, (status, failures) in tests.items():
+        nodes[f"test.socorg.{uid}"] = {
+            "status": status,
+            "message": status,
+            "seconds": 0.01,
+            "failures": failures,
+        }
+    return {"nodes": nodes}
+
+
+def test_a_model_whose_tests_pass_reports_its_time_and_tests():
+    night = record(unique_org=("pass", 0), registered=("pass", 0))
+    assert outcome(night, NODE) == (True, "success in 0.12 s, 2 tests passed")
+    assert data_test_lines(night, NODE) == [
+        "test unique(org_id): pass (0.01 s)",
+        "test designated_associations_are_registered: pass (0.01 s)",
+    ]
+
+
+def test_a_failing_test_fails_the_model_naming_the_test_and_its_rows():
+    night = record(unique_org=("pass", 0), registered=("fail", 3))
+    passed, message = outcome(night, NODE)
+    assert not passed and message == "test designated_associations_are_registered fail: 3 rows"
+    assert (
+        data_test_lines(night, NODE)[1]
+        == "test designated_associations_are_registered: fail, 3 rows (0.01 s)"
+    )
+
+
+def test_a_model_not_built_tonight_or_skipped_says_so():
+    assert outcome({"nodes": {}}, NODE) == (False, "not in tonight's dbt build")
+    skipped = {"nodes": {NODE["id"]: {"status": "skipped", "message": "", "seconds": 0, "failures": None}}}
+    assert outcome(skipped, NODE) == (False, "not built: a model it depends on failed")
+    assert data_test_lines(skipped, NODE)[0] == "test unique(org_id): not run tonight"
