@@ -223,8 +223,9 @@ def _publish_postgres(night, _ti):
     return [], outputs
 
 
-def table_rows(data: Path) -> dict[str, int]:
-    """Rows of each table of the warehouse (views left out), by name; {} when it cannot be read."""
+def table_rows(data: Path, names: set[str] | None = None) -> dict[str, int]:
+    """Rows of each table of the warehouse (views left out), or of those `names`, by name; {} when it
+    cannot be read."""
     import duckdb
 
     warehouse = str(data / "warehouse.duckdb")
@@ -239,7 +240,8 @@ def table_rows(data: Path) -> dict[str, int]:
         tables = con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = 'warehouse'"
         ).fetchall()
-        return {t: con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+        counted = [(s, t) for s, t in tables if names is None or t in names]
+        return {t: con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in counted}
 
 
 def model_datasets(night, graph: dict, name: str, rows: dict[str, int], record: dict | None):
@@ -276,8 +278,9 @@ def model_lineage(name: str, task_instance):
     from ingest.transform.results import read_record
 
     night = _night(task_instance)
+    rows = table_rows(night.data, {name})  # a task per model: each counts its own table only
     inputs, outputs = model_datasets(
-        night, load_graph(), name, table_rows(night.data), read_record(night.data, night.export_date)
+        night, load_graph(), name, rows, read_record(night.data, night.export_date)
     )
     return _lineage(inputs, outputs)
 

@@ -57,7 +57,8 @@ class DbtModelOperator(BaseOperator):
 def dbt_model_tasks(graph: dict) -> tuple[list[BaseOperator], list[BaseOperator]]:
     """A task per model and seed in the task group `dbt`, wired as dbt's graph; (the first tasks, which
     follow `transform`, and the last, which `publish` follows). The first run whether transform
-    succeeded or failed (a failed build's models still report), not when it was skipped."""
+    succeeded or failed (a failed build's models still report; with no build at all they fail,
+    so the run fails too), not when it was skipped."""
     tasks: dict[str, BaseOperator] = {}
     with TaskGroup("dbt", tooltip="each dbt model and seed with its data tests"):
         for name, node in graph["nodes"].items():

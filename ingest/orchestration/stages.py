@@ -143,7 +143,7 @@ def run_model_task(model: str, context) -> dict:
     tests — a failure fails the task, naming the test. Cleared and run again (a later try), or reached
     after the models it depends on were built again, it builds the model and its tests itself, holding
     the data folder's lock."""
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from ingest.orchestration.lock import data_folder_lock
     from ingest.transform.dbt import build_node
@@ -154,7 +154,11 @@ def run_model_task(model: str, context) -> dict:
     node = load_graph()["nodes"][model]
     record = read_record(night.data, night.export_date)
     if record is None:
-        raise AirflowSkipException("the night's dbt build did not run (see transform): nothing to report")
+        # transform failed before dbt ran, or never ran because a task before it failed: the night
+        # failed, and so does this task (a skip would carry on to publish and end the run green).
+        raise AirflowFailException(
+            "the night's dbt build did not run: a task before it failed (see the run's failed task)"
+        )
     built = record["nodes"].get(node["id"], {})
     try_number = getattr(context.get("ti"), "try_number", 1) or 1
     if try_number > 1 or built.get("status") == "skipped":

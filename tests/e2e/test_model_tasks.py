@@ -147,3 +147,23 @@ def test_every_task_of_the_scheduled_night_emits_its_lineage(scheduled):
     assert output["name"] == "warehouse.marts.organizations"
     assert output["outputFacets"]["outputStatistics"]["rowCount"] > 7000
     assert {f["name"] for f in output["facets"]["schema"]["fields"]} >= {"org_id", "credit_code", "org_name"}
+
+
+def test_a_night_that_fails_before_the_build_fails_with_its_model_tasks_drawn(tmp_path):
+    """Drawn a task per model, a night without its registry export fails (it does not end green with
+    the model tasks skipped and publish skipped), and says why."""
+    exports = tmp_path / "exports"
+    (exports / "registry").mkdir(parents=True)
+    env = {**os.environ, "SOCORG_EXPORTS": str(exports), "SOCORG_DATA": str(tmp_path / "data")}
+    run = socorg("run", "--date", NIGHT.isoformat(), "--model-tasks", env=env)
+    assert run.returncode == 4, run.stdout[-2000:]  # no exports for the date: nothing ran (exit_codes)
+    assert "NOT published (run state failed)" in run.stderr
+    assert "no registry export for 2023-10-31" in run.stderr
+    nodes = load_graph()["nodes"]
+    roots = sum(not n["parents"] for n in nodes.values())  # they fail; the rest never run
+    assert f"dbt models: {roots} failed, {len(nodes) - roots} upstream_failed" in run.stdout
+    record = json.loads((tmp_path / "data" / "runs" / NIGHT.isoformat() / "run.json").read_text())
+    assert record["state"] == "failed"
+    states = {t["state"] for name, t in record["tasks"].items() if name.startswith("dbt.")}
+    assert states <= {"failed", "upstream_failed"} and "failed" in states
+    assert record["tasks"]["publish"]["state"] == "upstream_failed"
