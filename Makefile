@@ -12,8 +12,9 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
 .PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive bench-scheduler dbt-graph
-# Debian packages the tests use for real: a PostgreSQL server, headless Chromium and a CJK font for it.
-SYSTEM_PACKAGES := postgresql chromium fonts-wqy-zenhei
+# Debian packages the tests use for real: a PostgreSQL server, a Redis server (the Celery broker),
+# headless Chromium and a CJK font for it.
+SYSTEM_PACKAGES := postgresql redis-server chromium fonts-wqy-zenhei
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -22,9 +23,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed
 
-system-deps:  ## Debian's postgresql, chromium and a CJK font, installed with apt-get when missing
+system-deps:  ## Debian's postgresql, redis-server, chromium and a CJK font, installed with apt-get when missing
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing="$$missing fonts-wqy-zenhei"; \
 	if [ -n "$$missing" ]; then \

@@ -3,8 +3,10 @@
 
 An example of a downstream DAG: it is scheduled on the Airflow Assets that socorg's `publish` task
 updates (`socorg.city_summary` and `socorg.organizations`), so it runs after every night that
-published, and never after one that did not. It reads the release `latest.json` points at and logs the
-active organizations per city — replace the task with your own report, extract or refresh.
+published, and never after one that did not. It reads the release the Asset event names — from object
+storage when socorg uploads its releases there (the event's `extra` carries the URL; credentials from
+the connection `socorg_publish`), else from the data folder — and logs the active organizations per
+city. Replace the task with your own report, extract or refresh.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from ingest.orchestration.assets import published_asset
 def socorg_example_consumer():
     @task
     def active_organizations_by_city(**context) -> dict[str, int]:
-        from ingest.orchestration.consumer import active_organizations_by_city
+        from ingest.orchestration.consumer import active_organizations_by_city, triggering_release
 
-        return active_organizations_by_city((context.get("params") or {}).get("data"))
+        data = (context.get("params") or {}).get("data")
+        return active_organizations_by_city(data, triggering_release(context))
 
     active_organizations_by_city()
 

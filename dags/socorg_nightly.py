@@ -18,9 +18,13 @@ A run not finished by `SOCORG_RUN_DEADLINE` (default 07:00 on D+1) posts a deadl
 
 Production shape: `land` (the pull) retries with exponential backoff; `validate` and `transform` never
 retry (a failed check is an answer). `transform` and `publish` share the one-slot pool
-`socorg_warehouse`, so one process at a time writes the DuckDB file. `publish` updates one Airflow Asset
-per published dataset (`socorg.<dataset>`) for other DAGs to be scheduled on. `publish_postgres` loads
-the release into PostgreSQL when the connection `socorg_postgres` exists, and is skipped otherwise.
+`socorg_warehouse`, so one process at a time writes the DuckDB file. `publish_remote` uploads the
+release to object storage when `SOCORG_PUBLISH_URL` (or param `publish_url`) is set — credentials from
+the connection `socorg_publish` — latest.json last, and then updates one Airflow Asset per published
+dataset (`socorg.<dataset>`; the event's `extra` names the release and its URL) for other DAGs to be
+scheduled on. `publish_postgres` loads the release into PostgreSQL when the connection `socorg_postgres`
+exists, and is skipped otherwise. Every task runs on the Celery queue `SOCORG_CELERY_QUEUE` (default
+`socorg`): serve it with workers that see the data folder.
 Param `keep_releases` (or `SOCORG_KEEP_RELEASES`) keeps the newest N releases, and the last release of
 every year unless param `keep_year_ends` (or `SOCORG_KEEP_YEAR_ENDS`) is false.
 
@@ -54,6 +58,10 @@ POKE_SECONDS = int(os.environ.get("SOCORG_POKE_SECONDS", "300"))
 RUN_DEADLINE = dt.time.fromisoformat(os.environ.get("SOCORG_RUN_DEADLINE", "07:00"))
 # The pull and the PostgreSQL load talk to other machines: retry them, waiting longer each time.
 BACKOFF = {"retry_exponential_backoff": 2.0, "max_retry_delay": dt.timedelta(minutes=30)}
+# How long a failed task waits before its retry (the pull and the uploads back off from it).
+RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("SOCORG_RETRY_DELAY_SECONDS", "60")))
+# The upload to object storage retries like the pull (`socorg run` sets 0: its user runs it again).
+REMOTE_RETRIES = int(os.environ.get("SOCORG_REMOTE_RETRIES", "3"))
 
 
 def _deadline() -> DeadlineAlert:
@@ -79,7 +87,9 @@ def _deadline() -> DeadlineAlert:
     default_args={
         "owner": "socorg",
         "retries": 1,
-        "retry_delay": dt.timedelta(minutes=1),
+        "retry_delay": RETRY_DELAY,
+        # Every task on the queue of the workers that see the data folder (CeleryExecutor).
+        "queue": os.environ.get("SOCORG_CELERY_QUEUE", "socorg"),
         "on_failure_callback": on_failure,
     },
     params={
@@ -99,6 +109,11 @@ def _deadline() -> DeadlineAlert:
         "force": Param(False, type="boolean", description="Rebuild even if the night's release is current"),
         "keep_releases": Param(
             None, type=["null", "integer"], minimum=1, description="Keep the newest N releases (default: all)"
+        ),
+        "publish_url": Param(
+            None,
+            type=["null", "string"],
+            description="Object storage the release is uploaded to (fsspec URL)",
         ),
     },
     doc_md=__doc__,
@@ -142,12 +157,26 @@ def socorg_nightly():
 
         return stages.run_stage(stages.transform, context)
 
-    @stage_task(pool=WAREHOUSE_POOL, outlets=published_assets())
+    @stage_task(pool=WAREHOUSE_POOL)
     def publish(**context) -> dict:
         """Parquet per dataset, the release, marts.duckdb, latest.json and the catalog."""
         from ingest.orchestration import stages
 
         return stages.run_stage(stages.publish, context)
+
+    # The last step of publishing, so it updates the Assets: a consumer never reads a release that is
+    # not whole where it reads it. Also after a publish skipped for an unchanged night: an upload cut
+    # in an earlier run is finished (only what is missing is sent).
+    @stage_task(retries=REMOTE_RETRIES, trigger_rule="none_failed", outlets=published_assets(), **BACKOFF)
+    def publish_remote(**context) -> dict:
+        """The release onto object storage (SOCORG_PUBLISH_URL), latest.json last; the Asset events."""
+        from ingest.orchestration import stages
+        from ingest.orchestration.assets import record_events
+
+        published_tonight = context["ti"].xcom_pull(task_ids="publish") is not None
+        result = stages.run_stage(stages.publish_remote, context, published_tonight)
+        record_events(context, result)
+        return result
 
     # Also after a publish skipped for an unchanged night: PostgreSQL may not hold that release yet.
     @stage_task(retries=3, trigger_rule="none_failed", **BACKOFF)
@@ -165,7 +194,7 @@ def socorg_nightly():
         last >> published
     else:
         built >> published
-    published >> publish_postgres()
+    published >> [publish_remote(), publish_postgres()]
 
 
 dag = socorg_nightly()

@@ -1,4 +1,5 @@
-"""A throwaway Airflow for tests: API server, scheduler (LocalExecutor) and DAG processor, as deployed."""
+"""A throwaway Airflow for tests: API server, scheduler and DAG processor (LocalExecutor), or the
+components of deploy/docker-compose.yaml with Celery workers, each a process as deployed."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from postgres_server import free_port
 from ingest.common.paths import DAGS_DIR
 from ingest.orchestration.airflow_home import WAREHOUSE_POOL
 
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+# The LocalExecutor's components: name → the arguments after `airflow`.
+COMPONENTS = {"api-server": ["api-server"], "scheduler": ["scheduler"], "dag-processor": ["dag-processor"]}
 
 
 class AirflowServer:
@@ -26,12 +28,22 @@ class AirflowServer:
 
     The metadata database is a fresh one on the PostgreSQL server `postgres_dsn` (as in production:
     SQLite locks up under a scheduler and a CLI at once). `env` adds to the components' environment
-    (data folders, connections). Everything is stopped, with its children, on exit; the components'
-    output is in `home/<component>.log`.
+    (data folders, connections); `components` (name → the arguments after `airflow`) replaces the
+    LocalExecutor's three, and `component_env` adds to one component's environment. Everything is
+    stopped, with its children, on exit; the components' output is in `home/<component>.log`.
     """
 
-    def __init__(self, home: Path, postgres_dsn: str, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        home: Path,
+        postgres_dsn: str,
+        env: dict[str, str],
+        components: dict[str, list[str]] | None = None,
+        component_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.home = home
+        self.components = components or COMPONENTS
+        self.component_env = component_env or {}
         self.port = free_port()
         self.metadata_dsn = _new_database(postgres_dsn, "airflow_" + secrets.token_hex(4))
         address = self.metadata_dsn.split("://", 1)[1]
@@ -69,12 +81,12 @@ class AirflowServer:
         self.home.mkdir(parents=True, exist_ok=True)
         self.cli("db", "migrate")
         self.cli("pools", "set", WAREHOUSE_POOL, "1", "one writer of the socorg DuckDB warehouse")
-        for component in COMPONENTS:
+        for component, args in self.components.items():
             log = (self.home / f"{component}.log").open("wb")
             self.processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "airflow", component],
-                    env=self.env,
+                    [sys.executable, "-m", "airflow", *args],
+                    env={**self.env, **self.component_env.get(component, {})},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -87,7 +99,7 @@ class AirflowServer:
         url = f"http://127.0.0.1:{self.port}/api/v2/monitor/health"
         give_up = time.monotonic() + timeout
         while time.monotonic() < give_up:
-            for process, component in zip(self.processes, COMPONENTS, strict=True):
+            for process, component in zip(self.processes, self.components, strict=True):
                 if process.poll() is not None:
                     raise RuntimeError(f"airflow {component} exited: see {self.home / f'{component}.log'}")
             try:
@@ -112,6 +124,21 @@ class AirflowServer:
         """Read the metadata database directly (`%s` placeholders)."""
         with psycopg.connect(self.metadata_dsn) as con:
             return con.execute(sql, params or None).fetchall()
+
+    def component_running(self, pid: int) -> str | None:
+        """Which component the process `pid` runs under (a task under a Celery worker), if any."""
+        for component, process in zip(self.components, self.processes, strict=True):
+            if pid in _processes_in_sessions({process.pid}):
+                return component
+        return None
+
+    def kill(self, component: str) -> None:
+        """SIGKILL a component and every process it started (its tasks too): a machine gone."""
+        process = self.processes[list(self.components).index(component)]
+        for pid in _processes_in_sessions({process.pid}):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
     def __exit__(self, *exc) -> None:
         for process in self.processes:

@@ -9,7 +9,7 @@ from pathlib import Path
 from ingest.cli.exit_codes import EXIT_CODES
 from ingest.cli.inspect import inspect_command
 from ingest.cli.nights import export_date_arg, export_dates_arg
-from ingest.cli.release import publish_postgres_command, verify_command
+from ingest.cli.release import publish_postgres_command, publish_remote_command, verify_command
 from ingest.cli.run import run_command
 from ingest.cli.sample import sample_command
 from ingest.rules.layouts import SOURCES
@@ -121,8 +121,23 @@ def main(argv: list[str] | None = None) -> int:
     inspect.add_argument("--site", type=Path, help="the deployment's site folder (default $SOCORG_SITE)")
 
     verify = commands.add_parser("verify", help="re-hash a release's files against its index.json")
-    verify.add_argument("release", help="a release folder, a snapshot date YYYY-MM-DD, or 'latest'")
+    verify.add_argument(
+        "release",
+        help="a release folder, a snapshot date YYYY-MM-DD, 'latest', or a URL on object storage "
+        "(s3://bucket/prefix for its latest release, …/releases/YYYY-MM-DD for one)",
+    )
     verify.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+
+    remote = commands.add_parser(
+        "publish-remote", help="upload a release to object storage, latest.json last (only what is missing)"
+    )
+    remote.add_argument("--url", help="fsspec URL, e.g. s3://bucket/socorg (default $SOCORG_PUBLISH_URL)")
+    remote.add_argument("--release", type=export_date_arg, help="snapshot date YYYY-MM-DD (default: latest)")
+    remote.add_argument("--keep-releases", type=int, help="keep the newest N releases there (default: all)")
+    remote.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
+    remote.add_argument(
+        "--wait", type=float, metavar="SECONDS", help="how long to wait for a run holding the data folder"
+    )
 
     postgres = commands.add_parser(
         "publish-postgres", help="load a release into a PostgreSQL schema, swapped in one transaction"
@@ -147,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": run_command,
         "inspect": inspect_command,
         "verify": verify_command,
+        "publish-remote": publish_remote_command,
         "publish-postgres": publish_postgres_command,
     }
     return commands_by_name[args.command](args)

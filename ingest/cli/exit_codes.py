@@ -9,5 +9,6 @@ EXIT_CODES = {
     2: ("usage", "an unknown option, or a value the command cannot take"),
     3: ("locked", "another run holds the data folder (and --wait ran out)"),
     4: ("nothing_ran", "no exports for the date(s) asked for, or Airflow ran no task: nothing was published"),
+    5: ("not_uploaded", "published locally, but not uploaded to object storage (run it again to finish)"),
 }
-OK, STOPPED, USAGE, LOCKED, NOTHING_RAN = range(5)
+OK, STOPPED, USAGE, LOCKED, NOTHING_RAN, NOT_UPLOADED = range(6)

@@ -1,8 +1,9 @@
-"""`socorg verify` and `socorg publish-postgres`: check a release, load it into PostgreSQL."""
+"""`socorg verify`, `publish-remote`, `publish-postgres`: check, upload, load into PostgreSQL a release."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,8 @@ def verify_command(args) -> int:
     from ingest.publish.release import latest_file, latest_snapshot, marts_db_record, release_dir, verify
     from ingest.transform.dbt import warehouse_problems
 
+    if "://" in args.release:
+        return _verify_remote(args.release)
     publish = paths.data_dir(args.data) / "publish"
     try:
         if args.release == "latest":
@@ -52,6 +55,62 @@ def verify_command(args) -> int:
         print(f"  {publish / 'marts.duckdb'} matches {marts_db_record(publish).name}")
     checked = len(index["files"]) + len(index.get("reports", []))
     print(f"socorg verify {folder}: OK, {checked} files match index.json")
+    return exit_codes.OK
+
+
+def _verify_remote(url: str) -> int:
+    """`socorg verify s3://bucket/prefix` (its latest release) or `…/releases/<date>` (that one)."""
+    from ingest.publish.remote import verify_remote, without_credentials
+
+    one = re.fullmatch(r"(.+)/releases/(\d{4}-\d{2}-\d{2})/?", url)
+    root, date = (one.group(1), one.group(2)) if one else (url.rstrip("/"), None)
+    shown = without_credentials(url)
+    try:
+        found, problems, checked = verify_remote(root, date)
+    except SocorgError as exc:
+        print(f"socorg verify {shown}: FAILED\n  {exc}", file=sys.stderr)
+        return exit_codes.STOPPED
+    if problems:
+        print(f"socorg verify {shown}: FAILED", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return exit_codes.STOPPED
+    print(
+        f"socorg verify {without_credentials(root)}/releases/{found}: OK, {checked} files match the release"
+    )
+    return exit_codes.OK
+
+
+def publish_remote_command(args) -> int:
+    """Upload a local release to object storage (what the DAG's publish_remote task does)."""
+    from ingest.orchestration.airflow_home import configure
+    from ingest.orchestration.lock import data_folder_lock
+    from ingest.publish.release import latest_snapshot
+    from ingest.publish.remote import URL_SETTING, publish_remote, publish_url
+
+    url = publish_url(args.url)
+    if not url:
+        print(f"socorg publish-remote: give --url or set {URL_SETTING}", file=sys.stderr)
+        return exit_codes.USAGE
+    data = paths.data_dir(args.data)
+    date = args.release or latest_snapshot(data / "publish")
+    if not date:
+        print(f"socorg publish-remote: nothing published yet in {data / 'publish'}", file=sys.stderr)
+        return exit_codes.STOPPED
+    configure()  # the bucket's credentials may be the Airflow connection socorg_publish
+    try:
+        with data_folder_lock(data, "remote", "socorg publish-remote", args.wait, say):
+            result = publish_remote(data, str(date), url, args.keep_releases)
+    except LockHeldError as exc:
+        print(f"socorg publish-remote: {exc}", file=sys.stderr)
+        return exit_codes.LOCKED
+    except SocorgError as exc:
+        print(f"socorg publish-remote {date}: NOT uploaded.\n  {exc}", file=sys.stderr)
+        return exit_codes.NOT_UPLOADED
+    print(
+        f"socorg publish-remote: release {date} is on {result['url']} ({result['sent']} files sent, "
+        f"{result['kept']} there already{', latest.json moved' if result['latest'] else ''})"
+    )
     return exit_codes.OK
 
 

@@ -39,8 +39,10 @@ def run_command(args) -> int:
     exports = paths.exports_root(args.exports, data)
     from ingest.orchestration.airflow_home import RENDERING
 
-    # Read when the DAG is parsed: dbt as one task, unless asked to draw a task per model.
+    # Read when the DAG is parsed: dbt as one task, unless asked to draw a task per model; an upload
+    # that fails is not retried here (the person at the terminal runs the night again to finish it).
     os.environ[RENDERING] = "models" if args.model_tasks else "one"
+    os.environ["SOCORG_REMOTE_RETRIES"] = "0"
     try:
         nights = nights_asked(args, exports)
         plan = Plan(data, exports, nights, args.force)
@@ -104,7 +106,7 @@ def _run_or_skip(args, data: Path, exports: str, export_date: dt.date, plan: Pla
     if unchanged:
         print(f"socorg run {export_date}: {unchanged}", flush=True)
         _load_postgres_if_latest(data, exports, export_date)
-        return exit_codes.OK, False
+        return _upload_if_missing(data, exports, export_date), False
     _prepare_airflow(data, export_date)
     earlier = waiting_nights(data, before=export_date.isoformat())
     if earlier:
@@ -173,6 +175,29 @@ def _outdated_later_releases(args, export_date: dt.date, queued: list[dt.date]) 
     return []
 
 
+def _upload_if_missing(data: Path, exports: str, export_date: dt.date) -> int:
+    """An unchanged night whose upload to object storage was cut finishes it (as the DAG's
+    publish_remote does after a skipped publish): only what is missing is sent."""
+    from ingest.common.errors import StageSkipped
+    from ingest.orchestration import stages
+    from ingest.orchestration.airflow_home import configure
+    from ingest.publish.remote import publish_url
+
+    if not publish_url():
+        return exit_codes.OK
+    night = stages.Night(export_date, exports, data)
+    configure()  # the bucket's connection may be in the local Airflow's metadata DB
+    try:
+        result = stages.publish_remote(night, published_tonight=False)
+    except StageSkipped:
+        return exit_codes.OK
+    except SocorgError as exc:
+        print(f"\nsocorg run {export_date}: published locally, NOT uploaded.\n{exc}", file=sys.stderr)
+        return exit_codes.NOT_UPLOADED
+    print(f"  publish_remote: {result['sent']} files sent to {result['url']}")
+    return exit_codes.OK
+
+
 def _run_night(args, export_date: dt.date) -> int:
     from ingest.orchestration.airflow_home import test_run
     from ingest.orchestration.stages import (
@@ -221,6 +246,15 @@ def _run_night(args, export_date: dt.date) -> int:
             file=sys.stderr,
         )
         return exit_codes.NOTHING_RAN
+    if outcome == "not_uploaded":
+        reason = _failure_reason(failure, log, export_date)
+        print(
+            f"\nsocorg run {export_date}: published locally in {night.data / 'publish'}, NOT uploaded to "
+            f"object storage.\n{reason}\nRun the night again to upload what is missing "
+            f"(socorg run --date {export_date}).",
+            file=sys.stderr,
+        )
+        return exit_codes.NOT_UPLOADED
     if outcome == "failed":
         reason = _failure_reason(failure, log, export_date)
         print(
@@ -274,7 +308,7 @@ RAN = {"success", "failed", "upstream_failed", "up_for_retry", "skipped"}  # sta
 def night_outcome(state: str, tasks: dict[str, dict]) -> str:
     """What a DAG run of one night came to: `published` (its publish task succeeded), `unchanged`
     (it pulled the exports and found its release current), `nothing_ran` (Airflow ran no task: never
-    "published"), or `failed`.
+    "published"), `not_uploaded` (published here, its upload to object storage failed), or `failed`.
 
     >>> night_outcome("success", {})
     'nothing_ran'
@@ -285,7 +319,8 @@ def night_outcome(state: str, tasks: dict[str, dict]) -> str:
     if not RAN.intersection(states.values()):
         return "nothing_ran"
     if state != "success":
-        return "failed"
+        uploading = states.get("publish_remote") == "failed"
+        return "not_uploaded" if uploading and states.get("publish") in ("success", "skipped") else "failed"
     if states.get("publish") == "success":
         return "published"
     if states.get("land") == "success" and states.get("parse") == "skipped":

@@ -17,3 +17,13 @@ def published_asset(dataset: str):
 def published_assets() -> list:
     """Every published dataset's Asset: a night's publish task updates all of them."""
     return [published_asset(d) for d in DATASETS]
+
+
+def record_events(context, result: dict) -> None:
+    """What each Asset event of the night says (`extra`): the snapshot date, and where the release is
+    — its URL on object storage when it was uploaded there (`url`, `latest`), else its local index."""
+    extra = {"snapshot_date": result["snapshot_date"], "release": result["release"]}
+    if result.get("url"):
+        extra.update(url=result["url"], latest=f"{result['url']}/latest.json")
+    for asset in published_assets():
+        context["outlet_events"][asset].extra = extra

@@ -144,6 +144,7 @@ def stage_lineage(stage: str, task_instance):
         "validate": _validate,
         "transform": _transform,
         "publish": _publish,
+        "publish_remote": _publish_remote,
         "publish_postgres": _publish_postgres,
     }
     inputs, outputs = builders[stage](night, task_instance) if stage in builders else ([], [])
@@ -186,25 +187,43 @@ def _transform(night, task_instance):
     return inputs, outputs
 
 
-def _publish(night, _ti):
+def _release_files(night) -> list[dict]:
+    """The night's release's Parquet files, as its index lists them ([] before it is published)."""
     from ingest.publish.release import release_dir
 
     index_path = release_dir(night.data / "publish", night.export_date) / "index.json"
     if not index_path.exists():
-        return [], []
-    index = json.loads(index_path.read_text(encoding="utf-8"))
+        return []
+    return json.loads(index_path.read_text(encoding="utf-8"))["files"]
+
+
+def _with_schema(dataset, entry: dict):
+    """A published file's dataset with the schema and rows its index gives."""
+    dataset.facets.update(schema_facet([(c["name"], c["type"]) for c in entry["schema"]]))
+    dataset.outputFacets.update(rows_facet(entry["rows"], entry["bytes"]))
+    return dataset
+
+
+def _publish(night, _ti):
+    files = _release_files(night)
     warehouse = night.data / "warehouse.duckdb"
-    inputs = [table_dataset(warehouse, "marts", f["dataset"]) for f in index["files"]]
-    outputs = [
-        file_dataset(
-            night.data / "publish" / f["path"],
-            "output",
-            schema_facet([(c["name"], c["type"]) for c in f["schema"]]),
-            rows_facet(f["rows"], f["bytes"]),
-        )
-        for f in index["files"]
+    inputs = [table_dataset(warehouse, "marts", f["dataset"]) for f in files]
+    return inputs, [
+        _with_schema(file_dataset(night.data / "publish" / f["path"], "output"), f) for f in files
     ]
-    return inputs, outputs
+
+
+def _publish_remote(night, _ti):
+    """The release's files read here and written to object storage (when this night uploaded them)."""
+    from ingest.publish.remote import ledger_file, publish_url
+
+    ledger = ledger_file(night.data, night.export_date.isoformat())
+    if not ledger.exists() or not publish_url(night.publish_url):
+        return [], []
+    url = json.loads(ledger.read_text(encoding="utf-8"))["url"]
+    files = _release_files(night)
+    inputs = [file_dataset(night.data / "publish" / f["path"]) for f in files]
+    return inputs, [_with_schema(url_dataset(f"{url}/{f['path']}", "output"), f) for f in files]
 
 
 def _publish_postgres(night, _ti):

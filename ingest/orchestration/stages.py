@@ -32,6 +32,7 @@ class Night:
     keep_year_ends: bool = True  # with keep_releases: the last release of every year is kept too
     force: bool = False  # rebuild even when the night's release is current
     backfill: bool = False  # a run of `airflow backfill`: a date without a registry export is skipped
+    publish_url: str | None = None  # object storage the release is uploaded to (SOCORG_PUBLISH_URL)
 
     @property
     def deadline(self) -> dt.datetime:
@@ -56,6 +57,7 @@ def night_from_context(context) -> Night:
         keep_year_ends=keep_year_ends_setting(params.get("keep_year_ends")),
         force=bool(params.get("force")),
         backfill=_run_type(context) == "backfill",
+        publish_url=params.get("publish_url"),
     )
 
 
@@ -86,10 +88,10 @@ def run_record(night: Night) -> Path:
     return night.data / "runs" / night.export_date.isoformat() / "run.json"
 
 
-def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
-    """Run one stage function for the task's night, holding the data folder's lock (the registry
-    sensor only reads, and starts the night afresh); a failure's reason is kept for the CLI, then
-    re-raised."""
+def run_stage(stage: Callable[..., dict | bool], context, *args) -> dict | bool:
+    """Run one stage function for the task's night (and `args`), holding the data folder's lock (the
+    registry sensor only reads, and starts the night afresh); a failure's reason is kept for the CLI,
+    then re-raised."""
     night = night_from_context(context)
     failure = failure_file(night)
     name = stage.__name__
@@ -111,7 +113,7 @@ def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
     )
     try:
         if starts_night:
-            return stage(night)
+            return stage(night, *args)
         from ingest.orchestration.lock import data_folder_lock
 
         run_id = getattr(context.get("dag_run"), "run_id", None) or "?"
@@ -119,7 +121,7 @@ def run_stage(stage: Callable[[Night], dict | bool], context) -> dict | bool:
             night.data, night.export_date.isoformat(), f"Airflow run {run_id}, task {name}",
             wait=lock_wait_setting(), say=log.warning,
         ):  # fmt: skip
-            result = stage(night)
+            result = stage(night, *args)
         # A retry that worked: the reason of the attempt before it is no longer the night's.
         failure.unlink(missing_ok=True)
         LAST_FAILURES.pop(night.export_date, None)
@@ -346,6 +348,33 @@ def publish(night: Night) -> dict:
         "pruned": result["pruned"],
         "pruned_raw_nights": result["pruned_raw_nights"],
     }
+
+
+def publish_remote(night: Night, published_tonight: bool = True) -> dict:
+    """Upload the night's release to object storage (`SOCORG_PUBLISH_URL`, credentials from the Airflow
+    connection `socorg_publish`), latest.json last; without a URL there is nothing to upload, and the
+    night's Asset events go out when the release was published tonight.
+
+    Also after a publish skipped for an unchanged night: the upload of an earlier run may have been cut,
+    and only what is missing is sent (skipped when nothing was).
+    """
+    from ingest.publish.release import release_dir
+    from ingest.publish.remote import URL_SETTING, publish_url
+    from ingest.publish.remote import publish_remote as upload
+
+    date = night.export_date.isoformat()
+    release = release_dir(night.data / "publish", date) / "index.json"
+    url = publish_url(night.publish_url)
+    if not url:
+        if not published_tonight:
+            raise StageSkipped(f"release {date} was not published tonight, and no {URL_SETTING} is set")
+        return {"snapshot_date": date, "release": str(release), "url": None}
+    if not release.exists():
+        raise StageSkipped(f"no release of {date} in {night.data / 'publish'} to upload")
+    result = upload(night.data, date, url, night.keep_releases, night.keep_year_ends)
+    if not published_tonight and not result["sent"]:
+        raise StageSkipped(f"release {date} is on {result['url']} already, whole")
+    return {"snapshot_date": date, **result}
 
 
 def publish_postgres(night: Night) -> dict:

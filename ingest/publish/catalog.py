@@ -23,8 +23,10 @@ section { border-top: 2px solid #ddd; margin-top: 1.5rem; }
 """
 
 
-def render(publish: Path, docs: dict[str, dict]) -> str:
-    """The page's HTML for the release latest.json points at."""
+def render(publish: Path, docs: dict[str, dict], remote: str | None = None) -> str:
+    """The page's HTML for the release latest.json points at: `data/docs/index.html`, or with `remote`
+    (the release's URL on object storage, no credentials) the page at its root, read from there."""
+    links = "" if remote else "../publish/"  # where the page's links to the release's files start
     latest = read_json(latest_file(publish))  # a release was just published: missing is an error
     folder = (publish / latest["index"]).parent
     index, statistics = read_json(folder / "index.json"), read_json(folder / "statistics.json")
@@ -35,7 +37,11 @@ def render(publish: Path, docs: dict[str, dict]) -> str:
     status = (
         f'<span class="ok">passed the quality gate and all dbt tests</span>; '
         f'<span class="warn">{len(warnings)} warnings</span> in '
-        f'<a href="../publish/releases/{escape(date)}/issues.json">issues.json</a>'
+        f'<a href="{links}releases/{escape(date)}/issues.json">issues.json</a>'
+    )
+    tools = (
+        '<p>Model docs and lineage: <a href="dbt/index.html">dbt docs</a>. '
+        'Validation results: <a href="gx/index.html">Great Expectations Data Docs</a>.</p>'
     )
     parts = [
         "<!doctype html>",
@@ -44,18 +50,17 @@ def render(publish: Path, docs: dict[str, dict]) -> str:
         f"<style>{STYLE}</style></head><body>",
         "<h1>socorg datasets · 社会组织数据集</h1>",
         f'<p>Latest release: <strong id="latest">{escape(date)}</strong> — {status}. '
-        f'Files and hashes: <a href="../publish/releases/{escape(date)}/index.json">index.json</a>; '
-        f'every release: <a href="../publish/versions.json">versions.json</a>; '
-        f"for BI tools: <code>publish/marts.duckdb</code>.</p>",
-        _report_links(latest),
-        '<p>Model docs and lineage: <a href="dbt/index.html">dbt docs</a>. '
-        'Validation results: <a href="gx/index.html">Great Expectations Data Docs</a>.</p>',
+        f'Files and hashes: <a href="{links}releases/{escape(date)}/index.json">index.json</a>; '
+        f'every release: <a href="{links}versions.json">versions.json</a>; '
+        f"for BI tools: <code>{escape(remote + '/' if remote else 'publish/')}marts.duckdb</code>.</p>",
+        _report_links(latest, links),
+        "" if remote else tools,
         _headline_table(statistics["headline"]["cities"]),
         "<h2>Datasets · 数据集</h2><ul>",
         *(f'<li><a href="#{d}">{d}</a> — {files[d]["rows"]:,} rows</li>' for d in DATASETS if d in files),
         "</ul>",
         *(
-            _dataset_section(d, date, files[d], statistics["datasets"][d], docs.get(d, {}))
+            _dataset_section(d, date, files[d], statistics["datasets"][d], docs.get(d, {}), remote)
             for d in DATASETS
             if d in files
         ),
@@ -64,15 +69,15 @@ def render(publish: Path, docs: dict[str, dict]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _report_links(latest: dict) -> str:
+def _report_links(latest: dict, links: str) -> str:
     """The night report (page and spreadsheet) of the latest release, for people rather than programs."""
     if "report" not in latest:
         return ""
     return (
-        f'<p>Night report · 数据夜报: <a id="report" href="../publish/{escape(latest["report"])}">charts and '
-        f'tables per city</a>; spreadsheet · 数据表格: <a href="../publish/{escape(latest["workbook"])}">'
+        f'<p>Night report · 数据夜报: <a id="report" href="{links}{escape(latest["report"])}">charts and '
+        f'tables per city</a>; spreadsheet · 数据表格: <a href="{links}{escape(latest["workbook"])}">'
         f"{escape(latest['workbook'].rsplit('/', 1)[-1])}</a>; every night's: "
-        '<a href="../publish/reports/index.html">reports</a>.</p>'
+        f'<a href="{links}reports/index.html">reports</a>.</p>'
     )
 
 
@@ -95,7 +100,7 @@ def _headline_table(cities: dict[str, dict]) -> str:
     return f"<h2>Headline figures · 主要指标</h2><table><tr><th>figure</th>{head}</tr>{rows}</table>"
 
 
-def _dataset_section(dataset: str, date: str, entry: dict, stats: dict, doc: dict) -> str:
+def _dataset_section(dataset: str, date: str, entry: dict, stats: dict, doc: dict, remote: str | None) -> str:
     """One dataset: description, grain, rows, columns with types and null shares, how to read it."""
     column_docs = doc.get("columns", {})
     rows = "".join(
@@ -104,15 +109,20 @@ def _dataset_section(dataset: str, date: str, entry: dict, stats: dict, doc: dic
         f"<td>{escape(column_docs.get(c['name'], ''))}</td></tr>"
         for c in entry["schema"]
     )
-    path = f"publish/{entry['path']}"
-    every = f"publish/{dataset}/*/*.parquet"
+    root = f"{remote}/" if remote else "publish/"
+    path, every = f"{root}{entry['path']}", f"{root}{dataset}/*/*.parquet"
+    where = (
+        "Read straight from the bucket (credentials as for the bucket)."
+        if remote
+        else ("Paths are relative to the data folder.")
+    )
     return f"""<section id="{dataset}">
 <h3>{escape(dataset)}</h3>
 <p>{escape(doc.get("description", ""))}</p>
 <p>One row per: <strong>{escape(DATASETS[dataset].grain)}</strong>.
 Rows in {escape(date)}: <strong class="rows">{entry["rows"]:,}</strong>.
 File: <code>{escape(path)}</code> ({entry["bytes"]:,} bytes, sha256 <code>{entry["sha256"][:16]}…</code>)</p>
-<p>Paths are relative to the data folder.</p>
+<p>{where}</p>
 <table><tr><th>column</th><th>type</th><th>null</th><th>description</th></tr>{rows}</table>
 <pre>import pandas as pd
 df = pd.read_parquet("{escape(path)}")

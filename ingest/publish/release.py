@@ -205,11 +205,7 @@ def prune(publish: Path, keep: int, scratch: Path, keep_year_ends: bool = True) 
     """Keep the newest `keep` releases (and, `keep_year_ends`, the last release of every year: later
     nights' figures by year read them); drop the others from versions.json first, then move each one's
     folder and partitions out of publish/ in renames and delete them there. Returns the pruned dates."""
-    if keep < 1:
-        raise ValueError(f"retention must keep at least 1 release, got {keep}")
-    dates = releases(publish)
-    year_ends = {max(d for d in dates if d[:4] == year) for year in {d[:4] for d in dates}}
-    doomed = [d for d in dates[:-keep] if not (keep_year_ends and d in year_ends)]
+    doomed = doomed_releases(releases(publish), keep, keep_year_ends)
     if not doomed:
         return []
     pruned = pruned_releases(publish)
@@ -224,17 +220,26 @@ def prune(publish: Path, keep: int, scratch: Path, keep_year_ends: bool = True) 
     trash = scratch / f"pruned-{uuid.uuid4().hex[:8]}"
     trash.mkdir(parents=True)
     for date in doomed:
-        for k, folder in enumerate(
-            [
-                release_dir(publish, date),
-                publish / "reports" / date,
-                *(dataset_path(publish, d, date).parent for d in DATASETS),
-            ]
-        ):
+        for k, folder in enumerate(release_paths(publish, date)):
             if folder.exists():
                 folder.replace(trash / f"{date}-{k}")
     shutil.rmtree(trash, ignore_errors=True)
     return doomed
+
+
+def doomed_releases(dates: list[str], keep: int, keep_year_ends: bool = True) -> list[str]:
+    """Of the releases `dates` (oldest first), those retention removes: all but the newest `keep`, and
+    (with `keep_year_ends`) the last release of every year — locally and on object storage alike."""
+    if keep < 1:
+        raise ValueError(f"retention must keep at least 1 release, got {keep}")
+    year_ends = {max(d for d in dates if d[:4] == year) for year in {d[:4] for d in dates}}
+    return [d for d in dates[:-keep] if not (keep_year_ends and d in year_ends)]
+
+
+def release_paths(publish: Path, date: str) -> list[Path]:
+    """The folders a release lives in: its own, its reports' and each dataset's partition."""
+    partitions = [dataset_path(publish, d, date).parent for d in DATASETS]
+    return [release_dir(publish, date), publish / "reports" / date, *partitions]
 
 
 def pruned_file(publish: Path) -> Path:

@@ -81,7 +81,7 @@ def test_one_task_rendering_draws_transform_then_publish_and_no_model_tasks():
     drawn = parsed_with(
         "(sorted(dag.get_task('publish').upstream_task_ids), len(dag.task_ids))", SOCORG_DBT_TASKS="one"
     )
-    assert drawn == "(['transform'], 7)"
+    assert drawn == "(['transform'], 8)"
 
 
 def test_no_heavy_imports_at_parse_time():
@@ -99,10 +99,15 @@ def test_no_heavy_imports_at_parse_time():
     assert done.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
-def test_publish_updates_an_asset_per_dataset_and_the_example_consumer_listens(dagbag):
+def test_publishing_updates_an_asset_per_dataset_and_the_example_consumer_listens(dagbag):
+    """The Assets are updated by the last step of publishing (the upload, when there is one), so that a
+    consumer never reads a release that is not whole where it reads it."""
     from ingest.publish.datasets import DATASETS
 
-    publish = dagbag.dags[DAG_ID].get_task("publish")
+    dag = dagbag.dags[DAG_ID]
+    assert not dag.get_task("publish").outlets
+    publish = dag.get_task("publish_remote")
+    assert publish.upstream_task_ids == {"publish"} and publish.trigger_rule == "none_failed"
     assert sorted(a.name for a in publish.outlets) == sorted(f"socorg.{d}" for d in DATASETS)
     consumer = dagbag.dags["socorg_example_consumer"]
     listened = {a.name for a in consumer.timetable.asset_condition.objects}
@@ -121,9 +126,20 @@ def test_production_shape_retries_pool_and_deadline(dagbag):
     assert land.max_retry_delay == dt.timedelta(minutes=30)
     assert {t.task_id for t in dag.tasks if t.pool == WAREHOUSE_POOL} == {"transform", "publish"}
     assert dag.get_task("publish_postgres").upstream_task_ids == {"publish"}
+    assert {t.queue for t in dag.tasks} == {"socorg"}  # SOCORG_CELERY_QUEUE unset: the default queue
+    remote = dag.get_task("publish_remote")
+    assert remote.retries >= 3 and remote.retry_exponential_backoff > 1
     [deadline] = dag.deadline
     assert deadline.interval == dt.timedelta(hours=5)  # 02:00 logical date → 07:00 default deadline
     assert deadline.callback.path == "ingest.orchestration.alerts.on_deadline_missed"
+
+
+def test_the_celery_queue_and_the_uploads_retries_are_settings():
+    drawn = parsed_with(
+        "(sorted({t.queue for t in dag.tasks}), dag.get_task('publish_remote').retries)",
+        SOCORG_CELERY_QUEUE="socorg_city", SOCORG_REMOTE_RETRIES="0",
+    )  # fmt: skip
+    assert drawn == "(['socorg_city'], 0)"
 
 
 def test_the_run_deadline_is_configurable():
