@@ -11,7 +11,7 @@ export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive bench-scheduler dbt-graph
+.PHONY: install system-deps demo docs test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive bench-scheduler dbt-graph
 # Debian packages the tests use for real: a PostgreSQL server, a Redis server (the Celery broker),
 # headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql redis-server chromium fonts-wqy-zenhei
@@ -39,6 +39,11 @@ system-deps:  ## Debian's postgresql, redis-server, chromium and a CJK font, ins
 demo: install  ## sample exports for $(NIGHTS) nights from $(DATE), a nightly Airflow run each, figures and changes
 	$(BIN)/socorg sample --out "$(SOCORG_EXPORTS)" --date $(DATE) --nights $(NIGHTS)
 	SOCORG_SETTLE_SECONDS=0 $(BIN)/socorg run --date $(DATE) --nights $(NIGHTS)  # the sample is whole: no settle wait
+
+docs: install  ## the documentation site (MkDocs Material) into site/, its reference pages generated from the code; offline
+	$(BIN)/python -m ingest.cli.docs docs/reference
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "open site/index.html"
 
 # Three workers, a test file each at a time (module fixtures are built once): the 2 cores are kept busy
 # while a test waits on a lock, a scheduler or a kill.

@@ -29,8 +29,9 @@ def generate(data: Path, registry_rows: int, membership_rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from ingest.common.paths import partition
     from ingest.parse.files import FileLoad, raw_schema
-    from ingest.parse.night import LOAD_LOG_SCHEMA, partition
+    from ingest.parse.night import LOAD_LOG_SCHEMA
     from ingest.rules.creditcode import check_character_sql
     from ingest.rules.layouts import SOURCES, load_layout
     from ingest.validate.expectations import known_divisions

@@ -27,7 +27,19 @@ def _check_run_args(parser, args) -> None:
         parser.error("--to goes with --from (the dates held from one date to another)")
 
 
-def main(argv: list[str] | None = None) -> int:
+def package_version() -> str:
+    """socorg's version as installed (pyproject.toml's)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("socorg")
+    except PackageNotFoundError:
+        return "unknown (not installed: run `uv sync`)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `socorg` command line: every command with its options (the docs' CLI reference prints each
+    command's help from here)."""
     codes = "\n".join(f"  {code}  {name}: {what}" for code, (name, what) in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
         prog="socorg",
@@ -35,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog=f"exit codes (every command):\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"socorg {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     sample = commands.add_parser("sample", help="write realistic sample exports for one night")
@@ -85,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--exports", help="exports root URL (default $SOCORG_EXPORTS or <data>/exports)")
     run.add_argument("--data", help="data folder (default $SOCORG_DATA or ./data)")
     run.add_argument("--verbose", action="store_true", help="show Airflow's, dbt's and GX's output")
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print each night's outcome (state, release, figures, issues) as one JSON document per line "
+        "on stdout; everything else goes to stderr",
+    )
     run.add_argument("--nights", type=int, default=1, help="with --date: this many consecutive days from it")
     run.add_argument("--site", type=Path, help="the deployment's site folder (default $SOCORG_SITE)")
 
@@ -152,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         "--wait", type=float, metavar="SECONDS", help="how long to wait for a run holding the data folder"
     )
 
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "run":
         _check_run_args(parser, args)

@@ -95,8 +95,8 @@ class Plan:
 
     def say(self, nights: list[dt.date]) -> None:
         """How many nights, and the later releases a changed night will build again."""
+        from ingest.common.releases import releases
         from ingest.publish.fingerprint import changes_history
-        from ingest.publish.release import releases
 
         first, last = nights[0], nights[-1]
         if len(nights) > 1:

@@ -17,8 +17,9 @@ from ingest.common.errors import LockHeldError, SocorgError
 def verify_command(args) -> int:
     """OK when every file of the release hashes as its index.json says; else name each that differs."""
     from ingest.common.files import read_json
+    from ingest.common.releases import latest_file, latest_snapshot, release_dir
     from ingest.orchestration.lock import describe_holder, holder_now
-    from ingest.publish.release import latest_file, latest_snapshot, marts_db_record, release_dir, verify
+    from ingest.publish.release import marts_db_record, verify
     from ingest.transform.dbt import warehouse_problems
 
     if "://" in args.release:
@@ -83,9 +84,9 @@ def _verify_remote(url: str) -> int:
 
 def publish_remote_command(args) -> int:
     """Upload a local release to object storage (what the DAG's publish_remote task does)."""
+    from ingest.common.releases import latest_snapshot
     from ingest.orchestration.airflow_home import configure
     from ingest.orchestration.lock import data_folder_lock
-    from ingest.publish.release import latest_snapshot
     from ingest.publish.remote import URL_SETTING, publish_remote, publish_url
 
     url = publish_url(args.url)

@@ -15,7 +15,7 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     import duckdb
 
     from ingest.common.files import read_json
-    from ingest.publish.release import read_latest
+    from ingest.common.releases import read_latest
 
     latest = read_latest(data / "publish")
     summary = dataset_path(data / "publish", "city_summary", export_date)

@@ -17,6 +17,17 @@ from ingest.common.errors import EXPORT_MISSING, LockHeldError, SocorgError
 
 
 def run_command(args) -> int:
+    """`socorg run`; with `--json`, each night's outcome as a JSON line on stdout, the rest on stderr."""
+    if not args.json:
+        return _run_nights(args, lambda *_: None)
+    from ingest.cli.outcome import emit, night_document
+
+    out, data = sys.stdout, paths.data_dir(args.data)
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run_nights(args, lambda *night: emit(out, night_document(data, *night)))
+
+
+def _run_nights(args, said) -> int:
     """Run the nights in date order, each holding the data folder's lock; stop at the first that does
     not publish.
 
@@ -34,6 +45,7 @@ def run_command(args) -> int:
         check_site()
     except SiteError as exc:
         print(f"socorg run: NOT run: the site folder is broken.\n  {exc}", file=sys.stderr)
+        said(None, exit_codes.STOPPED, f"the site folder is broken: {exc}")
         return exit_codes.STOPPED
     data = paths.data_dir(args.data)
     exports = paths.exports_root(args.exports, data)
@@ -49,9 +61,11 @@ def run_command(args) -> int:
         plan.say(nights)
     except NothingToRun as exc:
         print(f"socorg run: NOT run: {exc}", file=sys.stderr)
+        said(None, exit_codes.NOTHING_RAN, str(exc))
         return exit_codes.NOTHING_RAN
     except Exception as exc:  # an exports root that cannot be read, a damaged release: said, no traceback
         print(f"socorg run: NOT run.\n{describe_failure(exc)}", file=sys.stderr)
+        said(None, exit_codes.STOPPED, describe_failure(exc))
         return exit_codes.STOPPED
     progress = Progress(nights, plan.unchanged_at_start)
     command = _command_line(args, nights)
@@ -63,6 +77,7 @@ def run_command(args) -> int:
                 code, built = _run_or_skip(args, data, exports, export_date, plan)
             if code is YIELDED:
                 continue
+            said(export_date, code, "", built or code != exit_codes.OK)
             progress.done(export_date, built)
             plan.built_any = plan.built_any or built
             if code:
@@ -78,9 +93,11 @@ def run_command(args) -> int:
                 progress.add(later)
         except LockHeldError as exc:
             print(f"socorg run {export_date}: NOT run.\n{exc}", file=sys.stderr)
+            said(export_date, exit_codes.LOCKED, str(exc))
             return exit_codes.LOCKED
         except Exception as exc:  # the lock, Airflow's metadata DB, a full disk: said, not a traceback
             print(f"socorg run {export_date}: NOT run.\n{describe_failure(exc)}", file=sys.stderr)
+            said(export_date, exit_codes.STOPPED, describe_failure(exc))
             return exit_codes.STOPPED
     progress.finished()
     return exit_codes.OK
@@ -100,7 +117,7 @@ def _run_or_skip(args, data: Path, exports: str, export_date: dt.date, plan: Pla
     """The night's exit code, and whether it was built: not when its release is current and its
     exports are those it was built from (then said, and Airflow not started); YIELDED when an earlier
     night waits for the data folder (it goes first)."""
-    from ingest.orchestration.lock import waiting_nights
+    from ingest.common.waiting import waiting_nights
 
     unchanged = plan.unchanged(export_date)
     if unchanged:
@@ -119,9 +136,9 @@ def _load_postgres_if_latest(data: Path, exports: str, export_date: dt.date) -> 
     """An unchanged latest night still loads PostgreSQL when a connection is new since its release (as
     the DAG's publish_postgres does after a skipped publish)."""
     from ingest.common.errors import StageSkipped
+    from ingest.common.releases import latest_snapshot
     from ingest.orchestration import stages
     from ingest.orchestration.airflow_home import configure, output_to
-    from ingest.publish.release import latest_snapshot
 
     if latest_snapshot(data / "publish") != export_date.isoformat():
         return
@@ -151,10 +168,10 @@ def say(message: str) -> None:
 def _outdated_later_releases(args, export_date: dt.date, queued: list[dt.date]) -> list[dt.date]:
     """The first release after this night that was built before it (none queued), if its exports are
     still there to build it again; else say that it stays as it is."""
+    from ingest.common.releases import releases
     from ingest.land.landing import list_exports
     from ingest.land.storage import open_root
     from ingest.publish.fingerprint import previous_changed
-    from ingest.publish.release import releases
 
     data = paths.data_dir(args.data)
     for later in releases(data / "publish"):

@@ -1,7 +1,8 @@
-"""Where things live: the checkout's folders and the data/exports roots from the environment."""
+"""Where things live: the checkout's folders, the data/exports roots from the environment, raw partitions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -26,3 +27,18 @@ def exports_root(value: str | None = None, data: Path | None = None) -> str:
 def duckdb_memory() -> str:
     """How much memory the warehouse's DuckDB may use before it spills to disk: `SOCORG_DUCKDB_MEMORY`."""
     return os.environ.get("SOCORG_DUCKDB_MEMORY") or "4GB"
+
+
+def partition(data: Path, source: str, export_date: dt.date, quarantine: bool = False) -> Path:
+    """`raw/<source>/export_date=<date>` or its quarantine twin."""
+    base = data / "raw" / source
+    if quarantine:
+        base = base / "quarantine"
+    return base / f"export_date={export_date.isoformat()}"
+
+
+def partition_dates(data: Path, source: str) -> list[dt.date]:
+    """The nights `raw/<source>/` holds a partition of, oldest first."""
+    folder = data / "raw" / source
+    found = folder.glob("export_date=*") if folder.exists() else []
+    return sorted(dt.date.fromisoformat(p.name.removeprefix("export_date=")) for p in found)

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from ingest.common import paths
+from ingest.common.releases import latest_file, latest_snapshot
 from ingest.publish.datasets import dataset_path
-from ingest.publish.release import latest_file, latest_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -103,7 +103,7 @@ def _raw_partition(night, source: str, kind: str, extra: dict | None = None):
     """A source's raw partition of the night, with its Parquet schema and rows."""
     import pyarrow.parquet as pq
 
-    from ingest.parse.night import partition
+    from ingest.common.paths import partition
 
     folder = partition(night.data, source, night.export_date)
     files = sorted(folder.glob("*.parquet")) if folder.exists() else []
@@ -189,7 +189,7 @@ def _transform(night, task_instance):
 
 def _release_files(night) -> list[dict]:
     """The night's release's Parquet files, as its index lists them ([] before it is published)."""
-    from ingest.publish.release import release_dir
+    from ingest.common.releases import release_dir
 
     index_path = release_dir(night.data / "publish", night.export_date) / "index.json"
     if not index_path.exists():

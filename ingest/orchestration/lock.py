@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ingest.common.errors import LockHeldError
+from ingest.common.waiting import drop_waiter, register_waiter, waiting_nights
 
 log = logging.getLogger(__name__)
 LOCK_NAME = ".socorg.lock"
-WAITERS = ".socorg.waiting"  # one file per process waiting for the lock, so the earliest night goes first
 POLL_SECONDS = 0.5
 # This process's locks, by data folder: a stage inside `socorg run` (dag.test in-process) re-enters it.
 _held: dict[str, list] = {}
@@ -75,7 +75,7 @@ def data_folder_lock(
     waiter: tuple[Path, int] | None = None
     started, told = time.monotonic(), False
     try:
-        waiter = _register_waiter(data, night)
+        waiter = register_waiter(data, night)
         while True:
             if _try_lock(fd):
                 if not waiting_nights(data, before=night, me=waiter[0]):
@@ -89,7 +89,7 @@ def data_folder_lock(
                 say(f"  waiting: {message}")
                 told = True
             time.sleep(POLL_SECONDS)
-        _drop_waiter(waiter)
+        drop_waiter(waiter)
         waiter = None
         left = _read_holder(fd)
         if left:
@@ -111,7 +111,7 @@ def data_folder_lock(
         _held[key] = [fd, 0]
     except BaseException:
         if waiter:
-            _drop_waiter(waiter)
+            drop_waiter(waiter)
         os.close(fd)
         raise
     try:
@@ -150,62 +150,6 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
-
-
-def _register_waiter(data: Path, night: str) -> tuple[Path, int]:
-    """A file named for the night, held with an flock while this process waits: a waiter's file that
-    nobody holds was left by a process that died (on any host sharing the folder)."""
-    folder = data / WAITERS
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{night}__{socket.gethostname()}__{os.getpid()}"
-    new = folder / f".new-{socket.gethostname()}-{os.getpid()}"
-    fd = os.open(new, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        new.replace(path)  # seen by others only once it is held
-    except BaseException:
-        os.close(fd)
-        new.unlink(missing_ok=True)
-        raise
-    return path, fd
-
-
-def _drop_waiter(waiter: tuple[Path, int]) -> None:
-    path, fd = waiter
-    path.unlink(missing_ok=True)
-    os.close(fd)
-
-
-def waiting_nights(data: Path, before: str, me: Path | None = None) -> list[str]:
-    """Earlier nights that live processes wait to run on this data folder (the files of dead ones go)."""
-    nights = set()
-    folder = data / WAITERS
-    for path in folder.glob("*__*__*") if folder.exists() else []:
-        their_night = path.name.split("__", 1)[0]
-        if path == me or their_night >= before:
-            continue
-        if _abandoned(path):
-            path.unlink(missing_ok=True)
-            continue
-        nights.add(their_night)
-    return sorted(nights)
-
-
-def _abandoned(path: Path) -> bool:
-    """Whether no process holds the waiter's file (its process died)."""
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return True
-    finally:
-        os.close(fd)
 
 
 def remove_leftovers(data: Path) -> list[str]:

@@ -286,8 +286,9 @@ def wait_for_registry(night: Night, now: dt.datetime | None = None) -> bool:
 def land(night: Night) -> dict:
     """Copy the night's exports into landing/; optional sources that did not come are reported."""
     from ingest.land.landing import land_night, missing_sources
-    from ingest.publish.retention import check_night_buildable, keep_raw_nights_setting
+    from ingest.publish.retention import keep_raw_nights_setting
     from ingest.rules.site import check_site
+    from ingest.transform.history_state import check_night_buildable
 
     check_site()  # a broken site file stops the night before anything is landed
     keep_raw_nights_setting()  # a bad SOCORG_KEEP_RAW_NIGHTS too
@@ -358,7 +359,7 @@ def publish_remote(night: Night, published_tonight: bool = True) -> dict:
     Also after a publish skipped for an unchanged night: the upload of an earlier run may have been cut,
     and only what is missing is sent (skipped when nothing was).
     """
-    from ingest.publish.release import release_dir
+    from ingest.common.releases import release_dir
     from ingest.publish.remote import URL_SETTING, publish_url
     from ingest.publish.remote import publish_remote as upload
 
@@ -385,9 +386,9 @@ def publish_postgres(night: Night) -> dict:
     connection may be new), and skips when PostgreSQL already holds that very release.
     """
     from ingest.common.files import sha256_of
+    from ingest.common.releases import latest_snapshot, release_dir
     from ingest.publish.postgres import POSTGRES_CONN_ID, dsn_from_airflow, loaded_index_sha256
     from ingest.publish.postgres import publish_postgres as load
-    from ingest.publish.release import latest_snapshot, release_dir
 
     dsn = dsn_from_airflow()
     if not dsn:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from ingest.common import progress
 from ingest.common.errors import ExportError
+from ingest.common.paths import partition
 from ingest.land.landing import LandedFile, read_manifest
 from ingest.parse.files import QUARANTINE_SCHEMA, FileLoad, ParseJob, empty_raw_file, parse_files
 from ingest.rules.layouts import SOURCES, layout_for, load_layout
@@ -46,21 +47,6 @@ LOAD_LOG_SCHEMA = pa.schema(
         ("seconds", pa.float64()),
     ]
 )
-
-
-def partition(data: Path, source: str, export_date: dt.date, quarantine: bool = False) -> Path:
-    """`raw/<source>/export_date=<date>` or its quarantine twin."""
-    base = data / "raw" / source
-    if quarantine:
-        base = base / "quarantine"
-    return base / f"export_date={export_date.isoformat()}"
-
-
-def partition_dates(data: Path, source: str) -> list[dt.date]:
-    """The nights `raw/<source>/` holds a partition of, oldest first."""
-    folder = data / "raw" / source
-    found = folder.glob("export_date=*") if folder.exists() else []
-    return sorted(dt.date.fromisoformat(p.name.removeprefix("export_date=")) for p in found)
 
 
 def parse_night(data: Path, export_date: dt.date) -> list[FileLoad]:

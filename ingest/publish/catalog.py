@@ -6,9 +6,9 @@ from html import escape
 from pathlib import Path
 
 from ingest.common.files import read_json, write_atomically
+from ingest.common.releases import latest_file
 from ingest.publish.datasets import DATASETS
 from ingest.publish.figures import format_figure
-from ingest.publish.release import latest_file
 
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 2rem auto; max-width: 70rem;

@@ -1,9 +1,10 @@
-"""The published datasets: their sort keys and grain, their paths, and their docs from dbt's manifest."""
+"""The published datasets: their sort keys and grain, their paths, and their docs from the dbt contracts."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 
@@ -73,26 +74,38 @@ def dataset_path(publish: Path, dataset: str, export_date: dt.date | str) -> Pat
     return publish / dataset / f"{DATASETS[dataset].partition}={night}" / f"{dataset}.parquet"
 
 
-def manifest_path(data: Path) -> Path:
-    """dbt's manifest of the last build, which holds the models' and columns' descriptions."""
-    return data / "runs" / "dbt" / "target" / "manifest.json"
-
-
-def dataset_docs(data: Path) -> dict[str, dict]:
-    """Per dataset: its description and each column's, as written in the marts' dbt YAML."""
-    path = manifest_path(data)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: dbt's manifest is missing; the transform stage writes it")
-    from ingest.common.files import json_field, read_json
-
-    nodes = json_field(path, read_json(path), "nodes").values()
-    models = {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["name"] in DATASETS}
+def dataset_docs() -> dict[str, dict]:
+    """Per dataset: its description and each column's, as the marts' dbt contracts (their YAML) write them,
+    English then Chinese — the catalog page, marts.duckdb's comments, the report and the docs site all
+    read them here."""
     return {
-        name: {
-            "description": " ".join(model.get("description", "").split()),
-            "columns": {
-                c: " ".join(spec.get("description", "").split()) for c, spec in model["columns"].items()
-            },
-        }
-        for name, model in models.items()
+        name: {"description": doc["description"], "columns": dict(doc["columns"])}
+        for name, doc in _contracts().items()
     }
+
+
+def dataset_contract(dataset: str) -> dict:
+    """A published dataset's contract: its description, and per column its type and description."""
+    return _contracts()[dataset]
+
+
+@cache
+def _contracts() -> dict[str, dict]:
+    import yaml
+
+    from ingest.common.paths import DBT_DIR
+
+    found = {}
+    for path in sorted((DBT_DIR / "models" / "marts").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            if model["name"] in DATASETS:
+                columns = model.get("columns", [])
+                found[model["name"]] = {
+                    "description": " ".join(model.get("description", "").split()),
+                    "columns": {c["name"]: " ".join(c.get("description", "").split()) for c in columns},
+                    "types": {c["name"]: c.get("data_type", "") for c in columns},
+                }
+    missing = sorted(set(DATASETS) - set(found))
+    if missing:
+        raise RuntimeError(f"no dbt contract (models/marts/*.yml) for the published datasets {missing}")
+    return found

@@ -11,7 +11,8 @@ from pathlib import Path
 from ingest.common.errors import StateError
 from ingest.common.files import json_field, read_json, sha256_of
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
-from ingest.publish.release import latest_snapshot, release_dir, releases, verify
+from ingest.common.releases import latest_snapshot, release_dir, releases
+from ingest.publish.release import verify
 
 # What decides a night's marts besides its exports: the package (code, rules, layouts, suites) and dbt.
 CODE_FOLDERS = (PROJECT_ROOT / "ingest", DBT_DIR / "models", DBT_DIR / "macros", DBT_DIR / "seeds",

@@ -11,6 +11,7 @@ from ingest.common import progress
 from ingest.common.files import write_json_atomically
 from ingest.common.notes import night_notes
 from ingest.common.paths import duckdb_memory
+from ingest.common.releases import latest_file, latest_snapshot
 from ingest.common.sql import sql_literal, sql_path
 from ingest.publish.datasets import DATASETS, dataset_docs, dataset_path
 from ingest.publish.fingerprint import night_fingerprint, night_inputs, previous_fingerprint
@@ -19,8 +20,6 @@ from ingest.publish.release import (
     describe_file,
     file_record,
     history_gaps,
-    latest_file,
-    latest_snapshot,
     marts_db_record,
     night_issues,
     prune,
@@ -79,7 +78,7 @@ def publish_night(
         issues += unknown_labels(data, export_date)
         issues += history_gaps(data, export_date) + night_notes(data, export_date)
         is_newest = latest_snapshot(publish) <= export_date.isoformat()
-        docs = dataset_docs(data)  # the marts' descriptions, from dbt's manifest: read once
+        docs = dataset_docs()  # the marts' descriptions, from the dbt contracts
         tonight = {d: staging / relative for d, (relative, _) in staged.items()}
         if is_newest:
             from ingest.publish.marts_db import build_marts_db

@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 
 from ingest.common.errors import SocorgError
 from ingest.common.files import read_json, sha256_of
+from ingest.common.releases import latest_snapshot, release_dir
 from ingest.common.sql import sql_literal, sql_path
 from ingest.publish.datasets import dataset_docs
-from ingest.publish.release import latest_snapshot, release_dir, verify
+from ingest.publish.release import verify
 
 POSTGRES_CONN_ID = "socorg_postgres"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
@@ -84,7 +85,7 @@ def publish_postgres(data: Path, dsn: str, schema: str = "socorg", snapshot_date
             f"release {snapshot_date} does not match its index.json:\n  " + "\n  ".join(problems)
         )
     index = read_json(folder / "index.json")
-    docs = dataset_docs(data)
+    docs = dataset_docs()
     loading = f"{schema}__loading"
     scratch = data / "tmp" / f"postgres-{uuid.uuid4().hex[:8]}"
     scratch.mkdir(parents=True)

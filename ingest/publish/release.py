@@ -11,13 +11,9 @@ import pyarrow.parquet as pq
 
 from ingest.common.errors import StateError
 from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.common.sql import sql_path
 from ingest.publish.datasets import DATASETS, dataset_path
-
-
-def release_dir(publish: Path, export_date: dt.date | str) -> Path:
-    """`publish/releases/<date>/`."""
-    return publish / "releases" / str(export_date)
 
 
 def describe_file(dataset: str, parquet: Path, relative: str) -> dict:
@@ -127,8 +123,8 @@ def unknown_labels(data: Path, export_date: dt.date) -> list[dict]:
 def history_gaps(data: Path, export_date: dt.date) -> list[dict]:
     """Earlier nights that were landed but are not audited (failed, or still running in another run),
     between the last audited night before this one and this one: history compares past them."""
-    from ingest.orchestration.lock import waiting_nights
-    from ingest.parse.night import partition_dates
+    from ingest.common.paths import partition_dates
+    from ingest.common.waiting import waiting_nights
 
     audited = [d.isoformat() for d in partition_dates(data, "audited")]
     date = export_date.isoformat()
@@ -159,28 +155,6 @@ def write_release(publish: Path, export_date: dt.date, index: dict, statistics: 
     write_json_atomically(folder / "issues.json", {**night, "issues": issues})
     write_json_atomically(folder / "index.json", index)
     return folder / "index.json"
-
-
-def latest_file(publish: Path) -> Path:
-    """`publish/latest.json`: the newest whole release (its snapshot date and index)."""
-    return publish / "latest.json"
-
-
-def read_latest(publish: Path) -> dict | None:
-    """What latest.json says, None before the first release (a damaged file raises StateError)."""
-    return read_json(latest_file(publish), default=None)
-
-
-def latest_snapshot(publish: Path) -> str:
-    """The snapshot date latest.json points at ("" before the first release)."""
-    latest = read_latest(publish)
-    return "" if latest is None else str(json_field(latest_file(publish), latest, "snapshot_date"))
-
-
-def releases(publish: Path) -> list[str]:
-    """Snapshot dates of the whole releases (those with an index.json), oldest first."""
-    folder = publish / "releases"
-    return sorted(p.parent.name for p in folder.glob("*/index.json")) if folder.exists() else []
 
 
 def write_versions(publish: Path) -> None:

@@ -15,14 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 from ingest.common import progress
 from ingest.common.errors import SocorgError
 from ingest.common.files import read_json, sha256_of, write_json_atomically
-from ingest.publish.release import (
-    doomed_releases,
-    latest_file,
-    latest_snapshot,
-    marts_db_record,
-    release_dir,
-    release_paths,
-)
+from ingest.common.releases import latest_file, latest_snapshot, release_dir
+from ingest.publish.release import doomed_releases, marts_db_record, release_paths
 
 log = logging.getLogger(__name__)
 PUBLISH_CONN_ID = "socorg_publish"  # the Airflow connection holding the bucket's credentials
@@ -271,7 +265,7 @@ def _write_pages(upload: Upload, publish: Path) -> None:
     page = upload.data / "tmp" / f"catalog-{uuid.uuid4().hex[:8]}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     try:
-        page.write_text(render(publish, dataset_docs(upload.data), upload.remote.url), encoding="utf-8")
+        page.write_text(render(publish, dataset_docs(), upload.remote.url), encoding="utf-8")
         upload.send(_item(page, "index.html"))
     finally:
         page.unlink(missing_ok=True)

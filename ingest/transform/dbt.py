@@ -50,7 +50,7 @@ NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test")
 def build_marts(data: Path, export_date: dt.date) -> dict:
     """`dbt build` (seeds, models, data tests) for the night, each model told as it finishes; every
     node's result kept for the model tasks (runs/<date>/dbt_nodes.json); GateError on any failure."""
-    from ingest.publish.retention import check_state_kept
+    from ingest.transform.history_state import check_state_kept
     from ingest.transform.results import node_results, write_record
 
     set_aside_damaged_warehouse(data, export_date)

@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingest.common.paths import partition
 from ingest.common.sql import sql_path
-from ingest.parse.night import partition
 
 CHUNK_ROWS = 1_000_000
 BY_REGISTRATION_NUMBER = "credit_code is null and organization_code is null"

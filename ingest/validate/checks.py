@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ingest.common.errors import GateError
 from ingest.common.notes import add_note
-from ingest.parse.night import partition, partition_dates
+from ingest.common.paths import partition, partition_dates
 from ingest.rules.layouts import SOURCES, load_layout
 from ingest.validate.batches import night_files
 
@@ -55,7 +55,7 @@ def too_many_quarantined(layout, read: int, bad: int) -> str:
 
 def last_good_snapshot(data: Path) -> dt.date | None:
     """The snapshot date of the last published release (latest.json), if any."""
-    from ingest.publish.release import latest_snapshot
+    from ingest.common.releases import latest_snapshot
 
     latest = latest_snapshot(data / "publish")
     return dt.date.fromisoformat(latest) if latest else None

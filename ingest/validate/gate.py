@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ingest.common import progress
 from ingest.common.errors import GateError
-from ingest.parse.night import partition
+from ingest.common.paths import partition
 from ingest.rules.layouts import SOURCES
 from ingest.validate.batches import night_chunks, night_rows
 from ingest.validate.checks import check_batches

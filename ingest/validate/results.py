@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.common.files import write_atomically
-from ingest.parse.night import partition
+from ingest.common.paths import partition
 from ingest.validate.suites import SEVERITY_NAMES
 
 ROW_ID = ("source_file", "source_row")  # how a failing row is named: its file and row number

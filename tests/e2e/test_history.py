@@ -286,7 +286,7 @@ def test_pruned_raw_nights_change_no_published_figure(exports, in_order, tmp_pat
     history state carries them, every published file is what keeping everything gives, and a night that
     could no longer be built again is refused, not built wrong."""
     from ingest.common.errors import StateError
-    from ingest.publish.retention import pruned_nights
+    from ingest.transform.history_state import pruned_nights
 
     pruned = tmp_path / "pruned"
     monkeypatch.setenv("SOCORG_KEEP_RAW_NIGHTS", "2")

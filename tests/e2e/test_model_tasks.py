@@ -155,13 +155,19 @@ def test_a_night_that_fails_before_the_build_fails_with_its_model_tasks_drawn(tm
     exports = tmp_path / "exports"
     (exports / "registry").mkdir(parents=True)
     env = {**os.environ, "SOCORG_EXPORTS": str(exports), "SOCORG_DATA": str(tmp_path / "data")}
-    run = socorg("run", "--date", NIGHT.isoformat(), "--model-tasks", env=env)
+    run = socorg("run", "--date", NIGHT.isoformat(), "--model-tasks", "--json", env=env)
     assert run.returncode == 4, run.stdout[-2000:]  # no exports for the date: nothing ran (exit_codes)
+    [line] = run.stdout.splitlines()  # --json: the night's outcome on stdout, all else on stderr
+    outcome = json.loads(line)
+    assert (outcome["exit_code"], outcome["outcome"], outcome["release"]) == (4, "nothing_ran", None)
+    assert outcome["reason"].startswith(
+        "wait_for_registry: export missing: no registry export for 2023-10-31"
+    )
     assert "NOT published (run state failed)" in run.stderr
     assert "no registry export for 2023-10-31" in run.stderr
     nodes = load_graph()["nodes"]
     roots = sum(not n["parents"] for n in nodes.values())  # they fail; the rest never run
-    assert f"dbt models: {roots} failed, {len(nodes) - roots} upstream_failed" in run.stdout
+    assert f"dbt models: {roots} failed, {len(nodes) - roots} upstream_failed" in run.stderr
     record = json.loads((tmp_path / "data" / "runs" / NIGHT.isoformat() / "run.json").read_text())
     assert record["state"] == "failed"
     states = {t["state"] for name, t in record["tasks"].items() if name.startswith("dbt.")}

@@ -128,6 +128,14 @@ def test_the_page_renders_to_a_screenshot_and_works_from_a_static_server(page, c
 
 def test_the_catalog_links_the_report(first_night):
     catalog = (first_night["data"] / "docs" / "index.html").read_text(encoding="utf-8")
+    # The catalog and the docs site's reference say the same of every column: both read the contracts.
+    from html import escape
+
+    from ingest.cli.docs import datasets_page
+    from ingest.publish.datasets import dataset_contract
+
+    described = dataset_contract("organizations")["columns"]["credit_code"]
+    assert escape(described) in catalog and described.split(" 统一")[0] in datasets_page()
     assert f'href="../publish/reports/{FIRST_NIGHT}/index.html"' in catalog
     assert f'href="../publish/reports/{FIRST_NIGHT}/socorg_{FIRST_NIGHT}.xlsx"' in catalog
     assert 'href="../publish/reports/index.html"' in catalog

@@ -29,8 +29,10 @@ def published(tmp_path_factory):
     env = {**os.environ, "SOCORG_EXPORTS": str(root / "exports"), "SOCORG_DATA": str(root / "data")}
     sampled = socorg("sample", "--out", env["SOCORG_EXPORTS"], "--date", NIGHT, "--city", "shenzhen", env=env)
     assert sampled.returncode == 0, sampled.stderr
-    first = socorg("run", "--date", NIGHT, env=env)
+    first = socorg("run", "--date", NIGHT, "--json", env=env)
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    (root / "first-run.json").write_text(first.stdout, encoding="utf-8")  # --json: the outcome alone
+    assert f"socorg run {NIGHT}: published" in first.stderr  # and what a person reads, on stderr
     return root, env
 
 
@@ -60,6 +62,30 @@ def test_an_unchanged_night_is_not_run_again(published, tmp_path):
     assert "wait_for_registry" not in again.stdout  # Airflow was not started
     assert published_state(data) == before  # not a byte touched, index.json's published_at included
     assert (data / "runs" / NIGHT / "run.json").read_bytes() == record
+
+
+def test_run_json_prints_each_nights_outcome_as_one_line(published, tmp_path):
+    root, _ = published
+    [line] = (root / "first-run.json").read_text(encoding="utf-8").splitlines()
+    first = json.loads(line)
+    assert (first["night"], first["exit_code"], first["outcome"], first["state"]) == (
+        NIGHT,
+        0,
+        "published",
+        "success",
+    )
+    assert first["release"] == str(root / "data" / "publish" / "releases" / NIGHT / "index.json")
+    assert first["figures"]["440300"]["active_org_count"] > 5000 and first["latest"] == NIGHT
+    assert first["tasks"]["publish"] == "success" and first["reason"] is None
+    assert {i["kind"] for i in first["issues"]} >= {"quarantine"}
+    data, again = rerun(published, tmp_path, "--json")
+    [line] = again.stdout.splitlines()
+    unchanged = {"night": NIGHT, "exit_code": 0, "outcome": "unchanged", "state": None, "tasks": {},
+                 "seconds": None, "latest": NIGHT, "reason": None}  # fmt: skip
+    assert json.loads(line) == {
+        **unchanged, "release": str(data / "publish" / "releases" / NIGHT / "index.json"),
+        "figures": first["figures"], "issues": first["issues"],
+    }  # fmt: skip
 
 
 def test_the_dags_unchanged_night_skips_everything_after_the_pull(published, tmp_path):

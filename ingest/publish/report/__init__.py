@@ -45,7 +45,7 @@ def write_reports_index(publish: Path) -> Path:
     """`publish/reports/index.html`: every release's report and workbook, newest first, the latest marked
     — the page to bookmark."""
     from ingest.common.files import read_json, write_atomically
-    from ingest.publish.release import latest_file, releases
+    from ingest.common.releases import latest_file, releases
 
     latest = read_json(latest_file(publish), default={}).get("snapshot_date")
     items = []

@@ -108,7 +108,7 @@ def load_layouts(source: str, directory: Path | None = None) -> list[Layout]:
 
 def _layout_files(source: str, directory: Path | None) -> list[Path]:
     """`<source>.yaml` and its variants by file name, from `directory`, else bundled then site."""
-    from ingest.rules.site import site_layouts
+    from ingest.rules.site_folder import site_layouts
 
     folders = [directory] if directory else [HERE, *filter(None, [site_layouts()])]
     found: dict[str, Path] = {}

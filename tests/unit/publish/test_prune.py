@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from ingest.common.releases import releases
 from ingest.publish.datasets import dataset_path
-from ingest.publish.release import prune, releases
+from ingest.publish.release import prune
 
 ARCHIVE = ["2019-06-30", "2019-12-31", "2020-12-31", "2021-06-30", "2021-09-30", "2022-12-31",
            "2023-10-30", "2023-10-31"]  # fmt: skip

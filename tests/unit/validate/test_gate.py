@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest.common.errors import GateError
+from ingest.common.paths import partition
 from ingest.parse.files import FileLoad, raw_schema
-from ingest.parse.night import LOAD_LOG_SCHEMA, partition
+from ingest.parse.night import LOAD_LOG_SCHEMA
 from ingest.rules.creditcode import corrupt_check_character, make_code
 from ingest.rules.layouts import SOURCES, load_layout
 from ingest.validate.gate import validate_night
