@@ -47,16 +47,21 @@ def verify_command(args) -> int:
         print(f"socorg verify {args.release}: FAILED\n  {exc}", file=sys.stderr)
         return exit_codes.STOPPED
     if problems:
-        print(f"socorg verify {folder}: FAILED", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
-        return exit_codes.STOPPED
+        return _failed(str(folder), problems)
     index = read_json(folder / "index.json")
     if latest_snapshot(publish) == folder.name and marts_db_record(publish).exists():
         print(f"  {publish / 'marts.duckdb'} matches {marts_db_record(publish).name}")
     checked = len(index["files"]) + len(index.get("reports", []))
     print(f"socorg verify {folder}: OK, {checked} files match index.json")
     return exit_codes.OK
+
+
+def _failed(release: str, problems: list[str]) -> int:
+    """Name each file of the release that is not as its record says."""
+    print(f"socorg verify {release}: FAILED", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return exit_codes.STOPPED
 
 
 def _verify_remote(url: str) -> int:
@@ -72,10 +77,7 @@ def _verify_remote(url: str) -> int:
         print(f"socorg verify {shown}: FAILED\n  {exc}", file=sys.stderr)
         return exit_codes.STOPPED
     if problems:
-        print(f"socorg verify {shown}: FAILED", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
-        return exit_codes.STOPPED
+        return _failed(shown, problems)
     print(
         f"socorg verify {without_credentials(root)}/releases/{found}: OK, {checked} files match the release"
     )
