@@ -1,7 +1,7 @@
 """
 ### socorg example consumer
 
-An example of a downstream DAG: it is scheduled on the Airflow Assets that socorg's `publish` task
+An example of a downstream DAG: it is scheduled on the Airflow Assets that socorg's `publish_remote` task
 updates (`socorg.city_summary` and `socorg.organizations`), so it runs after every night that
 published, and never after one that did not. It reads the release the Asset event names — from object
 storage when socorg uploads its releases there (the event's `extra` carries the URL; credentials from

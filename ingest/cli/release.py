@@ -89,6 +89,7 @@ def publish_remote_command(args) -> int:
     from ingest.common.releases import latest_snapshot
     from ingest.orchestration.airflow_home import configure
     from ingest.orchestration.lock import data_folder_lock
+    from ingest.orchestration.stages import keep_releases_setting, keep_year_ends_setting
     from ingest.publish.remote import URL_SETTING, publish_remote, publish_url
 
     url = publish_url(args.url)
@@ -103,7 +104,8 @@ def publish_remote_command(args) -> int:
     configure()  # the bucket's credentials may be the Airflow connection socorg_publish
     try:
         with data_folder_lock(data, "remote", "socorg publish-remote", args.wait, say):
-            result = publish_remote(data, str(date), url, args.keep_releases)
+            keep = args.keep_releases or keep_releases_setting()  # as the DAG keeps them
+            result = publish_remote(data, str(date), url, keep, keep_year_ends_setting())
     except LockHeldError as exc:
         print(f"socorg publish-remote: {exc}", file=sys.stderr)
         return exit_codes.LOCKED

@@ -123,7 +123,8 @@ def _run_or_skip(args, data: Path, exports: str, export_date: dt.date, plan: Pla
     if unchanged:
         print(f"socorg run {export_date}: {unchanged}", flush=True)
         _load_postgres_if_latest(data, exports, export_date)
-        return _upload_if_missing(data, exports, export_date), False
+        upload = _upload_if_missing(data, exports, export_date, args.keep_releases, args.keep_year_ends)
+        return upload, False
     _prepare_airflow(data, export_date)
     earlier = waiting_nights(data, before=export_date.isoformat())
     if earlier:
@@ -192,7 +193,9 @@ def _outdated_later_releases(args, export_date: dt.date, queued: list[dt.date]) 
     return []
 
 
-def _upload_if_missing(data: Path, exports: str, export_date: dt.date) -> int:
+def _upload_if_missing(
+    data: Path, exports: str, export_date: dt.date, keep_releases: int | None, keep_year_ends: bool | None
+) -> int:
     """An unchanged night whose upload to object storage was cut finishes it (as the DAG's
     publish_remote does after a skipped publish): only what is missing is sent."""
     from ingest.common.errors import StageSkipped
@@ -202,7 +205,9 @@ def _upload_if_missing(data: Path, exports: str, export_date: dt.date) -> int:
 
     if not publish_url():
         return exit_codes.OK
-    night = stages.Night(export_date, exports, data)
+    keep = stages.keep_releases_setting(keep_releases)
+    ends = stages.keep_year_ends_setting(keep_year_ends)
+    night = stages.Night(export_date, exports, data, keep_releases=keep, keep_year_ends=ends)
     configure()  # the bucket's connection may be in the local Airflow's metadata DB
     try:
         result = stages.publish_remote(night, published_tonight=False)

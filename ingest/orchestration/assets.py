@@ -1,4 +1,4 @@
-"""Airflow Assets for the published datasets: the publish task's outlets, other DAGs' schedules."""
+"""Airflow Assets for the published datasets: the publish_remote task's outlets, other DAGs' schedules."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def published_asset(dataset: str):
 
 
 def published_assets() -> list:
-    """Every published dataset's Asset: a night's publish task updates all of them."""
+    """Every published dataset's Asset: a night's publish_remote task (publishing's last step) updates all."""
     return [published_asset(d) for d in DATASETS]
 
 
