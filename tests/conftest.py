@@ -193,27 +193,3 @@ def pytest_configure(config):
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     # Exports written by a test are whole when it starts a run; tests of arrival set their own.
     os.environ.setdefault("SOCORG_SETTLE_SECONDS", "0")
-
-
-# The slowest test files, slowest first (seconds measured by `--durations`): pytest-xdist hands each
-# worker whole files in collection order, so they go first and the short ones fill in behind them,
-# instead of a long file starting last and running alone at the end.
-SLOWEST_FIRST = (
-    "e2e/test_failures_reported.py", "e2e/test_backfill.py", "e2e/test_killed_runs.py",
-    "e2e/test_history.py", "e2e/test_archive.py", "e2e/test_model_tasks.py", "e2e/test_unchanged_night.py",
-    "e2e/test_one_run_at_a_time.py", "e2e/test_celery.py", "e2e/test_remote_releases.py",
-    "e2e/test_write_audit_publish.py", "unit/test_bench.py", "e2e/test_end_to_end.py",
-    "unit/sample/test_scale_sample.py", "e2e/test_hand_made_city.py", "unit/land/test_storage.py",
-)  # fmt: skip
-
-
-def pytest_collection_modifyitems(config, items):
-    """Run the slowest files first (a stable sort: each file's tests stay together and in order)."""
-    rank = {name: k for k, name in enumerate(SLOWEST_FIRST)}
-
-    def slowness(item) -> int:
-        path = Path(str(item.fspath)).resolve()
-        relative = path.relative_to(PROJECT / "tests").as_posix() if PROJECT / "tests" in path.parents else ""
-        return rank.get(relative, len(rank))
-
-    items.sort(key=slowness)

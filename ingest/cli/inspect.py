@@ -29,6 +29,7 @@ def inspect_command(args) -> int:
             print("socorg inspect: a folder needs --date (its <source>/<date>/ files)", file=sys.stderr)
             return exit_codes.USAGE
         files = _folder_files(target, args.date, args.source)
+        _say_unread(target, args.date)
         if not files:
             print(f"socorg inspect: no exports under {target}/<source>/{args.date}/", file=sys.stderr)
             return exit_codes.STOPPED
@@ -42,6 +43,17 @@ def inspect_command(args) -> int:
     if len(files) > 1:
         print(f"\n{len(files)} files: {sum(stops)} would stop the night")
     return exit_codes.STOPPED if any(stops) else exit_codes.OK
+
+
+def _say_unread(root: Path, export_date: dt.date) -> None:
+    """Name the files of the night that no source reads (a night's run names them too)."""
+    import fsspec
+
+    from ingest.land.landing import unread_exports
+
+    unread = unread_exports(fsspec.filesystem("file"), str(root.resolve()), export_date)
+    for path in unread:
+        print(f"not read: {path} (in a folder no source reads)")
 
 
 def _folder_files(root: Path, export_date: dt.date, only: str | None) -> list[tuple[str, Path]]:

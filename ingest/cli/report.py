@@ -71,7 +71,11 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
     print(f"  dbt docs:   {data / 'docs' / 'dbt' / 'index.html'}")
 
 
-SHOWN_ISSUES = ("history_gap", "warehouse_rebuilt")  # printed after the figures; the rest: issues.json
+SHOWN_ISSUES = (
+    "history_gap",
+    "warehouse_rebuilt",
+    "not_read",
+)  # printed after the figures; the rest: issues.json
 
 
 CITIES_SHOWN = 3  # more cities than this: their figures summed, not city by city

@@ -44,6 +44,13 @@ ISSUE_KINDS = {
         "a city delivered no registry rows tonight: its organizations are not in tonight's figures",
         "nothing, for an archive's early years; else ask the city's office for its export",
     ),
+    "not_read": (
+        "warning",
+        "files under the night's folders of the exports root that no source reads (a folder that is not "
+        "a source, a misspelt one, a folder inside a source's night): they were not landed",
+        "move a misplaced file to <source>/<date>/ and run the night again; files of a source socorg "
+        "does not read are named every night",
+    ),
     "warehouse_rebuilt": (
         "info",
         "warehouse.duckdb could not be opened: it was set aside and built again from raw/",
@@ -67,6 +74,10 @@ def add_note(data: Path, export_date: dt.date, kind: str, message: str) -> None:
 
 
 def night_notes(data: Path, export_date: dt.date) -> list[dict]:
-    """The notes the night's stages left, each at level info."""
+    """The notes the night's stages left, each at its kind's level (ISSUE_KINDS)."""
     notes = read_json(notes_file(data, export_date), default=[])
-    return [{"level": "info", **note} for note in notes if isinstance(note, dict)]
+    return [
+        {"level": ISSUE_KINDS[n["kind"]][0], **n}
+        for n in notes
+        if isinstance(n, dict) and n.get("kind") in ISSUE_KINDS
+    ]

@@ -85,6 +85,26 @@ def list_exports(fs, root: str, source: str, export_date: dt.date) -> list[dict]
     return sorted(files, key=lambda e: e["name"])
 
 
+def unread_exports(fs, root: str, export_date: dt.date) -> list[str]:
+    """The files under the exports root for the date that no source reads, by path under the root: a
+    folder `<name>/<date>/` whose name is not a source (`inspections/`, a misspelt `registries/`), or a
+    sub-folder of a source's night folder. They are named, never skipped without a word."""
+    base = root.rstrip("/")
+    date = export_date.isoformat()
+    found: list[str] = []
+    for entry in fs.ls(base, detail=True) if fs.isdir(base) else []:
+        name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+        folder = f"{base}/{name}/{date}"
+        if entry["type"] != "directory" or not fs.isdir(folder):
+            continue
+        if name in SOURCES:  # a source's own files are read; a folder inside its night is not
+            inner = [e["name"] for e in fs.ls(folder, detail=True) if e["type"] == "directory"]
+        else:
+            inner = [folder]
+        found += [path for sub in inner for path in fs.find(sub)]
+    return sorted(p.split(base, 1)[-1].lstrip("/") for p in found)
+
+
 def export_dates(fs, root: str, source: str = "registry") -> list[dt.date]:
     """The dates the exports root holds export files of a source for (folders `<source>/YYYY-MM-DD/`
     with at least one file), oldest first; other folder names are not dates and are left out."""
@@ -260,10 +280,27 @@ def land_night(
     for source in missing:
         folder = source_folder(exports_root, source, export_date)
         log.warning("no %s exports for %s in %s", source, export_date, folder)
+    unread = unread_exports(fs, root, export_date)
+    if unread:
+        _note_unread(data, export_date, exports_root, unread)
     manifest = landing_manifest(data, export_date)
-    content = {"files": [asdict(f) for f in landed], "missing_sources": missing}
+    content = {"files": [asdict(f) for f in landed], "missing_sources": missing, "not_read": unread}
     write_json_atomically(manifest, content)
     return landed
+
+
+def _note_unread(data: Path, export_date: dt.date, exports_root: str, unread: list[str]) -> None:
+    """Say which delivered files the night does not read (the release's issues.json and the CLI)."""
+    from ingest.common.notes import add_note
+
+    shown = ", ".join(unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
+    message = (
+        f"{len(unread)} file(s) under {exports_root.rstrip('/')}/ for {export_date.isoformat()} are in "
+        f"folders no source reads, and were not landed: {shown} (the sources read: {', '.join(SOURCES)}, "
+        f"each as <source>/{export_date.isoformat()}/<file>)"
+    )
+    log.warning(message)
+    add_note(data, export_date, "not_read", message)
 
 
 def _copy(fs, entry: dict, source: str, export_date: dt.date, name: str, data: Path) -> LandedFile:
