@@ -283,6 +283,7 @@ def _run_night(args, export_date: dt.date) -> int:
             f"\nsocorg run {export_date}: NOT published (run state {state}).\n{reason}",
             file=sys.stderr,
         )
+        _say_notes(night)
         _say_alert(night)
         # The registry export that never came (the DAG's sensor said so at its deadline): no night ran.
         missing = reason.startswith(f"wait_for_registry: {EXPORT_MISSING}")
@@ -364,6 +365,20 @@ def _say_if_not_whole(night) -> None:
     if reasons:
         more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
         print(f"  waiting for the exports to be whole: {reasons[0]}{more}", flush=True)
+
+
+def _say_notes(night) -> None:
+    """The warnings the stages noted before the night stopped (files no source reads, …): a published
+    night's release lists them; a stopped night has no release, so they are said here."""
+    from ingest.common.notes import night_notes
+
+    try:
+        notes = night_notes(night.data, night.export_date)
+    except SocorgError:
+        return
+    for note in notes:
+        if note["level"] == "warning":
+            print(f"  warning: {note['message']}", file=sys.stderr)
 
 
 def _say_alert(night) -> None:

@@ -261,13 +261,21 @@ def file_record(path: Path) -> dict:
 
 
 def _check(publish: Path, entry: dict, record: str) -> list[str]:
-    """The problem with one file of a record (index.json), if any: missing, another hash or size."""
+    """The problems with one file of a record (index.json) under publish/: missing, another hash or size."""
     path = publish / entry["path"]
-    if not path.exists():
-        return [f"{entry['path']}: missing"]
-    found = sha256_of(path)
-    if found != entry["sha256"]:
-        return [f"{entry['path']}: sha256 {found}, {record} says {entry['sha256']}"]
-    if path.stat().st_size != entry["bytes"]:
-        return [f"{entry['path']}: {path.stat().st_size} bytes, {record} says {entry['bytes']}"]
-    return []
+    size = path.stat().st_size if path.exists() else None
+    return check_entry(entry["path"], size, lambda: sha256_of(path), entry, record)
+
+
+def check_entry(where: str, size: int | None, sha256_now, entry: dict, record: str) -> list[str]:
+    """One file held against its entry (bytes, sha256) in a record — here or on object storage: missing,
+    or its hash and its size where they differ (`sha256_now` reads it only when it is there)."""
+    if size is None:
+        return [f"{where}: missing"]
+    found = sha256_now()
+    problems = (
+        [f"{where}: sha256 {found}, {record} says {entry['sha256']}"] if found != entry["sha256"] else []
+    )
+    if size != entry["bytes"]:
+        problems.append(f"{where}: {size} bytes, {record} says {entry['bytes']}")
+    return problems

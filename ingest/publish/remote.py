@@ -16,7 +16,7 @@ from ingest.common import progress
 from ingest.common.errors import SocorgError
 from ingest.common.files import read_json, sha256_of, write_json_atomically
 from ingest.common.releases import latest_file, latest_snapshot, release_dir
-from ingest.publish.release import doomed_releases, marts_db_record, release_paths
+from ingest.publish.release import check_entry, doomed_releases, marts_db_record, release_paths
 
 log = logging.getLogger(__name__)
 PUBLISH_CONN_ID = "socorg_publish"  # the Airflow connection holding the bucket's credentials
@@ -311,17 +311,11 @@ def verify_remote(url: str, date: str | None = None) -> tuple[str, list[str], in
 
 
 def _check_remote(remote: Remote, entry: dict) -> list[str]:
-    """The problem with one file of a release on the remote, if any."""
-    where = remote.url_of(entry["path"])
-    size = remote.size(entry["path"])
-    if size is None:
-        return [f"{where}: missing"]
-    if size != entry["bytes"]:
-        return [f"{where}: {size} bytes, the release says {entry['bytes']}"]
-    found = remote.sha256(entry["path"])
-    if found != entry["sha256"]:
-        return [f"{where}: sha256 {found}, the release says {entry['sha256']}"]
-    return []
+    """The problems with one file of a release on the remote, as verify names them for a local one."""
+    path = entry["path"]
+    return check_entry(
+        remote.url_of(path), remote.size(path), lambda: remote.sha256(path), entry, "the release"
+    )
 
 
 def _protocols(fs) -> tuple[str, ...]:

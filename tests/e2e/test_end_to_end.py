@@ -237,10 +237,18 @@ def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night, t
     lines = registry.read_bytes().decode("gb18030").splitlines(keepends=True)
     lines[-1] = "共 99 条\r\n"
     registry.write_bytes("".join(lines).encode("gb18030"))
+    stray = night["exports"] / "inspections" / date / "inspection_440300_2022.csv"  # no source reads it
+    stray.parent.mkdir(parents=True)
+    stray.write_text("统一社会信用代码,年检结论\n", encoding="utf-8")
     before = published_state(night["data"])
     run = socorg("run", "--date", date, env=night["env"])
     assert run.returncode != 0
     assert "registry_440300_20231031.csv: footer control total says 99 rows" in run.stderr
+    # A stopped night has no release to list the files it did not read: the run says them.
+    assert (
+        "warning: 1 file(s) under " in run.stderr
+        and f"inspections/{date}/inspection_440300_2022.csv" in run.stderr
+    )
     assert published_state(night["data"]) == before
     assert not (night["data"] / "raw" / "registry" / f"export_date={date}").exists()
 
