@@ -29,7 +29,9 @@ def print_headlines(data: Path, export_date: dt.date) -> None:
         _print_figures(figures)
     if len(cities) > CITIES_SHOWN:
         print(f"\n  {len(cities)} cities, together (each city's figures: {summary}):")
-        counts = [key for key in columns if key not in NOT_SUMMED and all(is_count(c[key]) for c in cities)]
+        counts = [
+            key for key in columns if key not in NOT_SUMMED and all(is_count(c[key], key) for c in cities)
+        ]
         _print_figures({key: sum(city[key] for city in cities) for key in counts})
     _print_provinces(data, export_date)
     _print_outside_cities(data, export_date)
@@ -87,7 +89,7 @@ NOT_SUMMED = ("city_code", "city_name", "snapshot_date")
 def _print_figures(figures: dict) -> None:
     for key, value in figures.items():
         if key not in NOT_SUMMED:
-            print(f"    {key:40} {format_figure(value):>8}")
+            print(f"    {key:40} {format_figure(value, key):>8}")
 
 
 def _print_pairs(data: Path, export_date: dt.date) -> None:

@@ -29,6 +29,12 @@ ISSUE_KINDS = {
         "an export file came again with new content and replaced its earlier version",
         "nothing: the night was built from the new version (the loads dataset lists both)",
     ),
+    "standing_unmatched": (
+        "warning",
+        "rows of an inspection list, annual report or credit list name an organization tonight's registry "
+        "does not know (by credit code, or by a name one registered organization has): set aside",
+        "read them in the standing_unmatched dataset; correct the name or code with the office",
+    ),
     "unknown_label": (
         "warning",
         "a label (type, status, grade, …) no spelling in the rules knows: its rows were quarantined",

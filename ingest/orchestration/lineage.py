@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 PRODUCER = "https://github.com/socorg/socorg"
-SOURCES = ("registry", "membership", "qualifications", "funding")
 
 
 def _night(task_instance):
@@ -157,21 +156,27 @@ def _land(night, _ti):
     return inputs, [file_dataset(f["path"], "output") for f in files]
 
 
+def _sources() -> tuple[str, ...]:
+    from ingest.rules.layouts import SOURCES
+
+    return SOURCES
+
+
 def _parse(night, _ti):
     files = _landed(night)
-    return [file_dataset(f["path"]) for f in files], [_raw_partition(night, s, "output") for s in SOURCES]
+    return [file_dataset(f["path"]) for f in files], [_raw_partition(night, s, "output") for s in _sources()]
 
 
 def _validate(night, _ti):
     checks = _gx_assertions(night)
-    return [_raw_partition(night, s, "input", assertions_facet(checks.get(s, []))) for s in SOURCES], []
+    return [_raw_partition(night, s, "input", assertions_facet(checks.get(s, []))) for s in _sources()], []
 
 
 def _transform(night, task_instance):
     from ingest.transform.graph import load_graph
 
     graph = load_graph()
-    inputs = [_raw_partition(night, s, "input") for s in SOURCES]
+    inputs = [_raw_partition(night, s, "input") for s in _sources()]
     rows = table_rows(night.data)
     outputs = [
         table_dataset(

@@ -7,6 +7,7 @@ import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from ingest.rules.typing_rules import (
     BRACKETS,
@@ -18,6 +19,7 @@ from ingest.rules.typing_rules import (
     EXCEL_SERIAL_RANGE,
     GRADE_SPELLINGS,
     TIME_OF_DAY,
+    UNIT_SCALES,
     label_key,
 )
 
@@ -150,6 +152,8 @@ parse_member_kind = enum(*ENUMS["member_kind"])
 parse_member_role = enum(*ENUMS["member_role"])
 parse_member_status = enum(*ENUMS["member_status"])
 parse_qualification = enum(*ENUMS["qualification"])
+parse_inspection_result = enum(*ENUMS["inspection_result"])
+parse_credit_list_kind = enum(*ENUMS["credit_list_kind"])
 
 
 _FOREIGN = ("美元", "港元", "港币", "欧元", "日元", "英镑")
@@ -178,6 +182,66 @@ def parse_amount(value: object) -> Decimal | None:
     if amount < 0:
         raise CellError("amount_negative", value)
     return (amount / 10000 if in_yuan else amount).quantize(Decimal("0.0001"))
+
+
+class Scaled(NamedTuple):
+    """A money cell under a header or title line that gives its unit: the cell and what one unit is in 元."""
+
+    value: object
+    scale: int
+
+
+class Parts(tuple):
+    """The cells of every header a `sum` column adds (restricted and unrestricted amounts)."""
+
+
+def parse_money(value: object) -> Decimal | None:
+    """An amount in 元 (signed) from `1,234.50`, `-26127.48`, `(1,234.00)`, `12.5万`, `3万元`, `800元`.
+
+    A cell's own unit wins over its header's or title line's (Scaled).
+
+    >>> parse_money("1,234.5"), parse_money("12.5万元"), parse_money(Scaled("1.2", 10000)), parse_money("(3)")
+    (Decimal('1234.50'), Decimal('125000.00'), Decimal('12000.00'), Decimal('-3.00'))
+    """
+    scale = 1
+    if isinstance(value, Scaled):
+        value, scale = value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (Decimal(repr(value)) * scale).quantize(Decimal("0.01"))
+    raw = text(value)
+    if raw is None:
+        return None
+    cleaned = re.sub(r"[,，\s]", "", halfwidth(raw))
+    if any(currency in cleaned for currency in _FOREIGN):
+        raise CellError("amount_foreign_currency", value)
+    if "万" in cleaned:
+        scale = UNIT_SCALES["万元"]
+    elif "元" in cleaned:
+        scale = UNIT_SCALES["元"]
+    number = re.sub(r"人民币|万|元", "", cleaned)
+    negative = re.fullmatch(r"\((.+)\)", number)  # accounting style: (1,234.00) is a loss
+    try:
+        amount = -Decimal(negative.group(1)) if negative else Decimal(number)
+    except InvalidOperation:
+        raise CellError("amount_unparseable", value) from None
+    if not amount.is_finite():
+        raise CellError("amount_unparseable", value)
+    return (amount * scale).quantize(Decimal("0.01"))
+
+
+def parse_count(value: object) -> int | None:
+    """A number of people from `12`, `12人`, 12.0; negative or fractional counts are refused.
+
+    >>> parse_count("1,200人"), parse_count(35.0)
+    (1200, 35)
+    """
+    raw = text(value) if not isinstance(value, int | float) else repr(value)
+    if raw is None:
+        return None
+    match = re.fullmatch(r"(\d+)(?:\.0+)?[人名个]?", re.sub(r"[,，\s]", "", halfwidth(raw)))
+    if not match:
+        raise CellError("count_invalid", value)
+    return int(match.group(1))
 
 
 def parse_year(value: object) -> int | None:

@@ -17,7 +17,7 @@ from ingest.common.errors import ExportError
 from ingest.parse import fast as fastparse
 from ingest.parse.fast.sql import typed_columns
 from ingest.parse.readers import open_export
-from ingest.parse.rows import Rejected, type_record
+from ingest.parse.rows import Rejected, file_defaults, type_record
 from ingest.rules.creditcode import verify
 from ingest.rules.formats import DELIMITER_NAMES
 from ingest.rules.layouts import Layout, load_layout
@@ -108,6 +108,18 @@ def _row_keys(layout: Layout, record: dict[str, object]) -> list[tuple[str, obje
     return [(layout.unique_key, "|".join(map(str, values)) if len(values) > 1 else either)]
 
 
+def _conflicting_keys(layout: Layout, rows: list[tuple]) -> set:
+    """The keys held by rows that disagree on the layout's conflict_column (an organization listed twice
+    in one year with two conclusions): every row of such a key is quarantined, none chosen."""
+    if not layout.conflict_column:
+        return set()
+    values: dict[object, set] = {}
+    for record in (r for _, _, r in rows if not isinstance(r, Rejected)):
+        for _, key in _row_keys(layout, record):
+            values.setdefault(key, set()).add(record.get(layout.conflict_column))
+    return {key for key, found in values.items() if len(found) > 1}
+
+
 def _drop_personal_names(layout: Layout, record: dict) -> None:
     """Individual members' names are personal data: they do not reach raw/."""
     if layout.source == "membership" and record.get("member_kind") == INDIVIDUAL_KIND:
@@ -160,6 +172,7 @@ class _Job:
     file_fields: dict
     lineage: dict
     schema: pa.Schema
+    defaults: dict = field(default_factory=dict)  # what the file gives its rows' empty cells
 
     def fast_file(self) -> fastparse.FastFile:
         tmp = {kind: p.with_name(p.name + ".tmp") for kind, p in self.outputs.items()}
@@ -187,6 +200,7 @@ def _open_job(job: ParseJob) -> _Job:
     if not match:
         raise ExportError(name, f"does not match the {layout.source} file name pattern")
     file_fields = {k: v for k, v in match.groupdict().items() if k != "file_date"}
+    named = dict(file_fields)
     if "association_credit_code" in file_fields:
         verdict = verify(file_fields["association_credit_code"])
         if not verdict.ok:
@@ -204,7 +218,8 @@ def _open_job(job: ParseJob) -> _Job:
     file_fields = {k: v for k, v in file_fields.items() if k in schema.names}
     outputs = {"loaded": raw_dir / f"{stem}.parquet", "rejected": quarantine_dir / f"{stem}.parquet"}
     lineage = {"export_date": export_date, "source_file": name}
-    return _Job(path, layout, export_date, export, load, outputs, file_fields, lineage, schema)
+    defaults = file_defaults(layout, named, export.titles)
+    return _Job(path, layout, export_date, export, load, outputs, file_fields, lineage, schema, defaults)
 
 
 def parse_file(
@@ -334,15 +349,21 @@ def _parse_python(job: _Job) -> None:
     notes: Counter[str] = Counter()
     seen: set[object] = set()
     export = job.export
-    try:
-        for number, cells, problem in export.records():
-            load.rows_read += 1
+
+    def settle(rows: list[tuple[int, dict, dict | Rejected]]) -> None:
+        """Write typed rows: loaded, or quarantined with their reason (a repeated key, a conflict)."""
+        conflicts = _conflicting_keys(layout, rows)
+        for number, cells, outcome in rows:
             try:
-                if problem:
-                    raise Rejected(problem, None, None)
-                record = type_record(layout, cells, job.export_date, notes)
-                _drop_personal_names(layout, record)
-                keys = _row_keys(layout, record)
+                if isinstance(outcome, Rejected):
+                    raise outcome
+                keys = _row_keys(layout, outcome)
+                conflict = next((key for _, key in keys if key in conflicts), None)
+                if conflict is not None:
+                    column = layout.conflict_column
+                    raise Rejected(
+                        f"conflicting_{column}", column, outcome.get(f"{column}_label") or outcome[column]
+                    )
                 repeated = next(((column, key) for column, key in keys if key in seen), None)
                 seen.update(key for _, key in keys)
                 if repeated:
@@ -360,8 +381,25 @@ def _parse_python(job: _Job) -> None:
                     }
                 )
                 continue
-            loaded.add({**job.file_fields, **record, **lineage, "source_row": number})
+            loaded.add({**job.file_fields, **outcome, **lineage, "source_row": number})
             load.rows_loaded += 1
+
+    held: list[tuple[int, dict, dict | Rejected]] = []  # a layout with a conflict_column: the whole file
+    try:
+        for number, cells, problem in export.records():
+            load.rows_read += 1
+            try:
+                if problem:
+                    raise Rejected(problem, None, None)
+                outcome = type_record(layout, cells, job.export_date, notes, job.defaults)
+                _drop_personal_names(layout, outcome)
+            except Rejected as bad:
+                outcome = bad
+            held.append((number, cells, outcome))
+            if not layout.conflict_column:
+                settle(held)
+                held.clear()
+        settle(held)
         _reconcile(load.file_name, export.footer_total, load.rows_read)
     except BaseException:
         loaded.abort()

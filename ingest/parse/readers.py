@@ -7,15 +7,16 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.common.errors import ExportError
-from ingest.parse.cells import footer_line, text
+from ingest.parse.cells import Parts, Scaled, footer_line, text
 from ingest.parse.workbooks import workbook_rows
 from ingest.rules.formats import DELIMITER_NAMES, SPREADSHEETS, TEXT_FORMATS, TRY_ORDER, extension
-from ingest.rules.layouts import Column, Layout, header_key
+from ingest.rules.layouts import TITLE_UNIT, Column, Layout, header_key, unit_scale
 from ingest.rules.personal import mask
+from ingest.rules.typing_rules import title_label
 
 HEADER_SEARCH_ROWS = 30
 # The header pandas gives a row index it writes as a column (`to_csv` of a frame read back): like a
@@ -177,6 +178,8 @@ class ExportFile:
     footer_rows: int = 0
     blank_rows: int = 0
     delimiter: str | None = None  # a text export's; None for a spreadsheet
+    titles: list[str] = field(default_factory=list)  # the lines above the header, each cells joined
+    scales: dict[int, int] = field(default_factory=dict)  # a money column's unit in 元, by position
 
     @property
     def title_rows(self) -> int:
@@ -206,8 +209,22 @@ class ExportFile:
             for line, _ in held:  # signature-like lines with data below: quarantined, their cells unkept
                 yield line, {col.name: None for _, col in self.columns}, "footer_line_inside_data"
             held.clear()
-            yield number, {col.name: _cell(cells, idx) for idx, col in self.columns}, self._problem(cells)
+            yield number, self._cells(cells), self._problem(cells)
         self.footer_rows += len(held)
+
+    def _cells(self, cells: list[object]) -> dict[str, object]:
+        """{canonical column: cell}; a money cell under a stated unit Scaled, a `sum` column's cells Parts."""
+        out: dict[str, object] = {}
+        for idx, col in self.columns:
+            cell = _cell(cells, idx)
+            if idx in self.scales and cell not in (None, ""):
+                cell = Scaled(cell, self.scales[idx])
+            out[col.name] = (
+                Parts((*out[col.name], cell))
+                if col.sum and col.name in out
+                else (Parts((cell,)) if col.sum else cell)
+            )
+        return out
 
     def _problem(self, cells: list[object]) -> str | None:
         """What is wrong with a row as a whole: cut short, too long (CSV only), NUL characters."""
@@ -262,13 +279,13 @@ def open_export(path: Path, layout: Layout, name: str | None = None) -> ExportFi
             raise problem
         how = f"{DELIMITER_NAMES[tried[0]]}-separated" if layout.delimiter else _tried(tried)
         raise _no_header(name, layout, first_seen or [], how)
-    delimiter, (number, headers, known) = best
+    delimiter, (number, headers, known, titles) = best
     check_complete(path, encoding, len(headers), name, delimiter)
     numbered = enumerate(_text_rows(path, encoding, delimiter), start=1)
     for row_number, _ in numbered:  # on to the row after the header
         if row_number == number:
             break
-    export = _header_found(name, layout, encoding, number, headers, known, numbered)
+    export = _header_found(name, layout, encoding, number, headers, known, titles, numbered)
     export.delimiter = delimiter
     return export
 
@@ -293,7 +310,7 @@ def _search_header(layout: Layout, numbered) -> tuple[tuple | None, list[tuple[i
         known = [(i, c) for i, h in enumerate(headers) if (c := layout.column_for_header(h)) is not None]
         # The header names at least two columns the layout knows (mapped, or ignored such as 序号).
         if known and len(known) + sum(h in ignored for h in headers if h) >= 2:
-            return (number, headers, known), seen
+            return (number, headers, known, ["".join(r) for _, r in seen]), seen
         seen.append((number, [h for h in headers if h]))
         if number >= HEADER_SEARCH_ROWS:
             break
@@ -334,17 +351,20 @@ def _column_with_alternatives(layout: Layout, column: Column) -> str:
     return " or ".join(f"{c.name} ({' / '.join(c.aliases)})" for c in [column, *others])
 
 
-def _header_found(name, layout, encoding, number, headers, known, numbered) -> ExportFile:
+def _header_found(name, layout, encoding, number, headers, known, titles, numbered) -> ExportFile:
     names = [c.name for _, c in known]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+    duplicated = sorted({n for n in names if names.count(n) > 1 and not layout_column(layout, n).sum})
     if duplicated:
         spelled = [headers[i] for i, c in known if c.name in duplicated]
         raise ExportError(
             name,
             f"has more than one column for {', '.join(duplicated)} (headers {', '.join(spelled)})",
         )
+    titled = {c.name for c in layout.columns if c.name == layout.title_column and title_label(c.type, titles)}
     missing = [
-        c for c in layout.columns if c.required and c.name not in names and not set(c.unless) & set(names)
+        c
+        for c in layout.columns
+        if c.required and c.name not in names and not set(c.unless) & set(names) and c.name not in titled
     ]
     if missing:
         wanted = "; ".join(_column_with_alternatives(layout, c) for c in missing)
@@ -367,4 +387,18 @@ def _header_found(name, layout, encoding, number, headers, known, numbered) -> E
         columns=known,
         unknown_headers=unknown,
         rows_iter=numbered,
+        titles=titles,
+        scales=_money_scales(headers, known, titles),
     )
+
+
+def layout_column(layout: Layout, name: str) -> Column:
+    return next(c for c in layout.columns if c.name == name)
+
+
+def _money_scales(headers: list[str], known: list[tuple[int, Column]], titles: list[str]) -> dict[int, int]:
+    """The unit of each money column not in 元: its header's (`收入合计（万元）`), else a title line's
+    (`单位：万元`)."""
+    stated = next((scale for t in titles if (scale := unit_scale(t, TITLE_UNIT))), 1)
+    scales = {i: unit_scale(headers[i]) or stated for i, c in known if c.type == "money"}
+    return {i: scale for i, scale in scales.items() if scale != 1}

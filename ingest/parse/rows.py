@@ -16,6 +16,7 @@ from ingest.rules.typing_rules import (
     LABELLED_TYPES,
     NORMALIZED_SUFFIX,
     identifier,
+    title_label,
 )
 
 
@@ -67,6 +68,10 @@ CELL_PARSERS: dict[str, Callable[[object], object]] = {
     "member_role": n.parse_member_role,
     "member_status": n.parse_member_status,
     "qualification": n.parse_qualification,
+    "inspection_result": n.parse_inspection_result,
+    "credit_list_kind": n.parse_credit_list_kind,
+    "money": n.parse_money,
+    "count": n.parse_count,
 }
 
 
@@ -83,15 +88,24 @@ class Rejected(Exception):
 
 
 def type_record(
-    layout: Layout, cells: dict[str, object], export_date: dt.date, notes: Counter | None = None
+    layout: Layout,
+    cells: dict[str, object],
+    export_date: dt.date,
+    notes: Counter | None = None,
+    defaults: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Type one row's cells; raise Rejected with the first problem found.
 
     Cell-level defects that do not cost the row (a "not available" marker, a column whose layout
-    says `errors: note`) are counted in `notes` as `<column>:<reason>` and the cell becomes null.
+    says `errors: note`) are counted in `notes` as `<column>:<reason>` and the cell becomes null. An
+    empty cell of a column in `defaults` takes the file's value (file_defaults: the list's year from
+    its name, the list from its title line).
     """
     notes = Counter() if notes is None else notes
     values = {col.name: cells.get(col.name, col.default) for col in layout.columns}
+    for column, value in (defaults or {}).items():
+        if n.text(values.get(column)) is None and not isinstance(values.get(column), n.Parts):
+            values[column] = value
     for column, value in values.items():
         if isinstance(value, str) and value.strip() in layout.not_available:
             notes[f"{column}:not_available"] += 1
@@ -104,7 +118,7 @@ def type_record(
         if isinstance(value, Formula):
             raise Rejected("cell_formula", col.name, value)
         try:
-            typed = _derive(col, record) if col.derive else CELL_PARSERS[col.type](value)
+            typed = _derive(col, record) if col.derive else _typed(col, value)
         except n.CellError as err:
             if col.errors != "note":
                 raise Rejected(err.reason, col.name, value) from None
@@ -112,14 +126,43 @@ def type_record(
             typed = None
         if typed is None and col.required and not any(n.text(values.get(u)) for u in col.unless):
             raise Rejected(f"{col.name}_missing", col.name, value)
-        if col.not_after_export and typed is not None and typed > export_date:
-            raise Rejected("date_in_future", col.name, value)
+        if col.not_after_export and typed is not None:
+            if isinstance(typed, int) and typed > export_date.year:
+                raise Rejected("year_after_export", col.name, value)
+            if isinstance(typed, dt.date) and typed > export_date:
+                raise Rejected("date_in_future", col.name, value)
+        earliest = record.get(col.not_before) if col.not_before else None
+        if typed is not None and earliest is not None and typed < earliest:
+            raise Rejected(f"{col.name}_before_{col.not_before}", col.name, value)
         record[col.name] = typed
         if col.type in LABELLED_TYPES:
             record[f"{col.name}{LABEL_COLUMN_SUFFIX}"] = None if col.derive else n.text(value)
         if col.type == "name":
             record[f"{col.name}{NORMALIZED_SUFFIX}"] = n.normalize_name(typed) if typed else None
     return record
+
+
+def file_defaults(layout: Layout, file_fields: dict[str, str], titles: list[str]) -> dict[str, object]:
+    """The values a file gives its rows' empty cells: a `default_from` column the file name's field, the
+    `title_column` the first of TITLE_WORDS in the lines above the header."""
+    defaults: dict[str, object] = {
+        c.name: file_fields.get(c.default_from) for c in layout.columns if c.default_from
+    }
+    if layout.title_column:
+        column = next(c for c in layout.columns if c.name == layout.title_column)
+        if (label := title_label(column.type, titles)) is not None:
+            defaults[column.name] = label
+    return defaults
+
+
+def _typed(col: Column, value: object) -> object:
+    """A cell typed by its column's parser; the parts of a `sum` column typed one by one and added (all
+    empty: null)."""
+    parse = CELL_PARSERS[col.type]
+    if not isinstance(value, n.Parts):
+        return parse(value)
+    typed = [t for part in value if (t := parse(part)) is not None]
+    return sum(typed[1:], typed[0]) if typed else None
 
 
 def _derive(col: Column, record: dict[str, object]) -> object:

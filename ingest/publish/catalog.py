@@ -93,7 +93,7 @@ def _headline_table(cities: dict[str, dict]) -> str:
     )
     rows = "".join(
         f"<tr><td>{escape(f)}</td>"
-        + "".join(f'<td class="num">{escape(format_figure(cities[c][f]))}</td>' for c in codes)
+        + "".join(f'<td class="num">{escape(format_figure(cities[c][f], f))}</td>' for c in codes)
         + "</tr>"
         for f in figures
     )

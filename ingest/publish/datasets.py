@@ -58,12 +58,22 @@ DATASETS = {
         ("publisher", "list_year", "project_name", "purchaser", "provider_name", "amount"),
         "government purchase-of-service project × provider · 政府购买服务项目 × 承接主体",
     ),
+    "organization_standing": Dataset(
+        ("credit_code",), "active organization and its standing · 社会组织及其信用状况（年检、信用名单）"
+    ),
+    "annual_reports": Dataset(
+        ("credit_code", "report_year"), "organization × report year · 社会组织 × 年度工作报告年度"
+    ),
     "loads": Dataset(("source", "file_name", "version"), "export file and version · 导入文件及其版本"),
     "quality": Dataset(
         ("source", "expectation", "column_name"), "quality expectation checked on a source · 质量检查项"
     ),
     "quarantine_reasons": Dataset(
         ("source", "file_name", "version", "reason"), "file × quarantine reason · 文件 × 隔离原因"
+    ),
+    "standing_unmatched": Dataset(
+        ("source", "file_name", "source_row"),
+        "standing list row naming an organization the registry does not know · 名单中查无此组织的行",
     ),
 }
 

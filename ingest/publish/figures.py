@@ -8,10 +8,18 @@ from html import escape
 MISSING = "—"
 
 
-def format_figure(value) -> str:
-    """`7,724`, `36.0%` (a share is a float from 0 to 1), `—` for null, `yes`/`no`, else the text."""
+def is_year(column: str) -> bool:
+    """A column that holds a year (`year`, `inspection_year`), not a count of one (`registered_in_year`)."""
+    return column == "year" or (column.endswith("_year") and not column.endswith("_in_year"))
+
+
+def format_figure(value, column: str = "") -> str:
+    """`7,724`, `36.0%` (a share is a float from 0 to 1), `—` for null, `yes`/`no`, a year as written, else
+    the text."""
     if value is None:
         return MISSING
+    if is_year(column):
+        return str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -21,9 +29,9 @@ def format_figure(value) -> str:
     return str(value)
 
 
-def is_count(value) -> bool:
-    """A figure that adds up across cities (a count, not a share, flag or name)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+def is_count(value, column: str = "") -> bool:
+    """A figure that adds up across cities (a count, not a share, flag, year or name)."""
+    return isinstance(value, int) and not isinstance(value, bool) and not is_year(column)
 
 
 def bilingual(description: str) -> tuple[str, str]:

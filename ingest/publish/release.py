@@ -75,6 +75,25 @@ def night_issues(con, missing_sources: list[str]) -> list[dict]:
                 "rows": int(rows),
             }
         )
+    unmatched = (
+        "select source, file_name, count(*), string_agg(coalesce(org_name, credit_code), '、' "
+        "order by source_row) from marts.standing_unmatched where delivered_on = snapshot_date "
+        "group by all order by all"
+    )
+    for source, file_name, rows, names in con.execute(unmatched).fetchall():
+        shown = "、".join(names.split("、")[:STANDING_NAMES_SHOWN]) + (
+            "…" if rows > STANDING_NAMES_SHOWN else ""
+        )
+        issues.append(
+            {
+                "level": "warning",
+                "kind": "standing_unmatched",
+                "source": source,
+                "message": f"{file_name}: {rows} rows name an organization the registry does not know: "
+                f"{shown}",
+                "rows": int(rows),
+            }
+        )
     for source, name, version in con.execute(
         "select source, file_name, version from marts.loads where status = 'superseded' order by all"
     ).fetchall():
@@ -87,6 +106,9 @@ def night_issues(con, missing_sources: list[str]) -> list[dict]:
             }
         )
     return issues
+
+
+STANDING_NAMES_SHOWN = 5  # the organizations a standing_unmatched issue names; the dataset lists all
 
 
 def unknown_labels(data: Path, export_date: dt.date) -> list[dict]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.common.files import write_json_atomically
 from ingest.common.paths import partition, partition_dates
-from ingest.rules.layouts import SOURCES
+from ingest.rules.layouts import SOURCES, STANDING_SOURCES
 from ingest.transform.history_state import SETTING, carried_nights, pruned_nights, pruned_record
 
 
@@ -48,7 +48,7 @@ def prune_raw_nights(data: Path, keep: int | None, con) -> list[str]:
     # (its build stopped) is kept, and so is a night that is not audited: it failed, or is being run.
     old = [d for d in audited if d < cutoff and d in carried]
     for night in old:
-        for source in SOURCES:
+        for source in (s for s in SOURCES if s not in STANDING_SOURCES):  # lists hold until replaced
             shutil.rmtree(partition(data, source, night), ignore_errors=True)
             shutil.rmtree(partition(data, source, night, quarantine=True), ignore_errors=True)
             shutil.rmtree(data / "landing" / source / night.isoformat(), ignore_errors=True)

@@ -11,8 +11,12 @@ from ingest.publish.figures import bilingual, plain
 
 ASSOCIATION_COLUMNS = [
     "city_code", "cluster_code", "cluster_name", "association_count", "association_grade",
-    "association_is_high_grade", "association_funded", "paired_exhibition_point_code",
-    "paired_exhibition_point_name",
+    "association_is_high_grade", "association_funded", "association_in_good_standing",
+    "paired_exhibition_point_code", "paired_exhibition_point_name",
+]  # fmt: skip
+STANDING_COLUMNS = [
+    "city_code", "cluster_code", "cluster_name", "association_in_good_standing",
+    "association_standing_reason",
 ]  # fmt: skip
 QUALITY_COLUMNS = [
     "source", "file_name", "version", "status", "rows_read", "rows_loaded", "rows_quarantined",
@@ -28,6 +32,12 @@ def sheets(frames: dict) -> dict[str, tuple[str, object]]:
         "城市概况": ("city_summary", frames["city_summary"]),
         "产业集群": ("clusters", clusters),
         "集群协会": ("clusters", clusters[clusters.has_association.astype(bool)][ASSOCIATION_COLUMNS]),
+        "协会信用": (
+            "clusters",
+            clusters[clusters.association_in_good_standing.eq(False).fillna(False).astype(bool)][
+                STANDING_COLUMNS
+            ],
+        ),
         "登记变动": ("registry_changes", frames["changes"]),
         "历年城市": ("city_by_year", frames["city_by_year"].sort_values(["city_code", "year"])),
         "历年集群": (

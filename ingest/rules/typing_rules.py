@@ -148,7 +148,69 @@ ENUMS: dict[str, tuple[dict[str, str], str]] = {
         },
         "qualification_unknown",
     ),
+    # Annual inspection conclusions (domain.md "Standing"; 社会团体年度检查办法): 合格, 基本合格, 不合格,
+    # or no part taken. Offices add the consequence in brackets (基本合格（整改）, 不合格（限期整改）).
+    # Regions that replaced the inspection with the annual report duty publish whether it was filed.
+    "inspection_result": (
+        {
+            "合格": "passed",
+            "年检合格": "passed",
+            "检查合格": "passed",
+            "已报送": "passed",
+            "已提交": "passed",
+            "基本合格": "passed_with_remarks",
+            "年检基本合格": "passed_with_remarks",
+            "基本合格(整改)": "passed_with_remarks",
+            "基本合格(限期整改)": "passed_with_remarks",
+            "不合格": "failed",
+            "年检不合格": "failed",
+            "不合格(限期整改)": "failed",
+            "不合格(责令整改)": "failed",
+            "未参检": "not_inspected",
+            "未参加年检": "not_inspected",
+            "未参加年度检查": "not_inspected",
+            "未年检": "not_inspected",
+            "未报送": "not_inspected",
+            "未提交": "not_inspected",
+        },
+        "inspection_result_unknown",
+    ),
+    # The two credit lists of social organizations (社会组织信用信息管理办法): 活动异常名录 and
+    # 严重违法失信名单.
+    "credit_list_kind": (
+        {
+            "活动异常名录": "abnormal",
+            "社会组织活动异常名录": "abnormal",
+            "异常名录": "abnormal",
+            "活动异常": "abnormal",
+            "严重违法失信名单": "serious_violation",
+            "社会组织严重违法失信名单": "serious_violation",
+            "严重违法失信名录": "serious_violation",
+            "严重违法失信": "serious_violation",
+        },
+        "credit_list_kind_unknown",
+    ),
 }
+
+# A credit list file's title line (`苏州市民政局社会组织活动异常名录（2024年第3批）`) names its list by one of
+# these words (layout option `title_column`): the first found decides.
+TITLE_WORDS = {
+    "credit_list_kind": (
+        ("严重违法失信", "serious_violation"),
+        ("活动异常", "abnormal"),
+        ("异常名录", "abnormal"),
+    )
+}
+
+
+def title_label(kind: str, titles: list[str]) -> str | None:
+    """The label of an enumerated column the lines above a header name (TITLE_WORDS), as first spelled.
+
+    >>> title_label("credit_list_kind", ["苏州市民政局社会组织活动异常名录（2024年第1批）"])
+    '活动异常名录'
+    """
+    found = next((value for word, value in TITLE_WORDS.get(kind, ()) if any(word in t for t in titles)), None)
+    return next((spelling for spelling, value in ENUMS[kind][0].items() if value == found), None)
 
 
 def canonical_values(kind: str) -> list[str]:
@@ -168,6 +230,8 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "amount": pa.decimal128(18, 4),
     "grade": pa.int8(),
     "year": pa.int16(),
+    "money": pa.decimal128(18, 2),  # 元, signed (a loss on investments); 万元 where the header or a line says
+    "count": pa.int32(),  # people: staff, volunteers, members
     **{kind: pa.string() for kind in ENUMS},
 }
 NORMALIZED_SUFFIX = "_normalized"  # a name column is followed by its matching form
@@ -210,7 +274,20 @@ UNIQUE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "either": ("provider_credit_code", "provider_name_normalized"),
         "and_also": ("project_name", "purchaser"),
     },
+    # An organization once per inspection list and year (a re-delivered list replaces the year's).
+    "inspection_key": {"either": ("credit_code", "org_name_normalized"), "and_also": ("inspection_year",)},
+    "annual_report_key": {"either": ("credit_code", "org_name_normalized"), "and_also": ("report_year",)},
+    "credit_list_key": {
+        "either": ("credit_code", "org_name_normalized"),
+        "and_also": ("list_kind", "included_on"),
+    },
 }
+
+# Amount units: a header annotated with its unit (`收入合计（万元）`, `净资产(单位:元)`), or a line above the
+# header (`单位：万元`, `金额单位:万元`) for every money column of the file; a cell's own unit wins.
+UNIT_SCALES = {"元": 1, "万元": 10_000}
+HEADER_UNIT = r"\((?:金额)?(?:单位[:：]?)?(?:人民币)?(?P<unit>万元|元)(?:人民币)?\)$"
+TITLE_UNIT = r"单位[:：]?(?:人民币)?(?P<unit>万元|元)"
 
 
 # Keys of alternatives named by the column they came from: a row's key is its first present part, and

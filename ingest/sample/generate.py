@@ -25,6 +25,8 @@ from ingest.sample.nights import (
     tracked_state,
 )
 from ingest.sample.registry import Org, city_orgs, registry_table
+from ingest.sample.standing import standing_lists
+from ingest.sample.standing_files import standing_tables
 
 FLAGS = ("listed", "leading", "srdi", "high_tech", "top100_private")
 
@@ -147,6 +149,8 @@ def _write_night(
             _write(out, "membership", export_date, memberships, truth)
             truth["personal_values"] += member_personal
     funded: dict[str, int | None] = {profile.code: None for profile, _, _ in cities}
+    standing: dict[str, dict | None] = {profile.code: None for profile, _, _ in cities}
+    truth["standing_unmatched"] = []
     if era.lists:
         _write(out, "qualifications", export_date, qualification_tables(lists_input, rng, names), truth)
         designated = [
@@ -154,10 +158,22 @@ def _write_night(
         ]
         funding, funded = funding_tables(designated, export_date, seed)
         _write(out, "funding", export_date, funding, truth)
+        # Published once a year (the first night of a run, and of each year): the warehouse keeps the
+        # latest, so other nights draw the same lists again to know what it holds.
+        delivered = min(night for night in [*earlier, export_date] if night.year == export_date.year)
+        lists = standing_lists(designated, delivered, seed)
+        if delivered == export_date:
+            tables, standing_personal = standing_tables(lists)
+            for source, found in tables.items():
+                _write(out, source, export_date, found, truth)
+            truth["personal_values"] += standing_personal
+        standing = {c.profile.code: c.figures(export_date) for c in lists}
+        truth["standing_unmatched"] = sorted(name for c in lists for name in c.unmatched())
     for profile, orgs, members in cities:  # after the lists: certificates are drawn when first listed
         truth["cities"][profile.code] = _city_truth(profile, orgs, members, export_date, era, earlier)
         summary = truth["cities"][profile.code]["city_summary"]
         summary["funded_cluster_association_count"] = funded[profile.code]
+        truth["cities"][profile.code]["standing"] = standing[profile.code]
     truth["personal_values"] = sorted(set(v for v in truth["personal_values"] if v))
     # Members written in another spelling without their code: matching must find each one's code.
     truth["variant_members"] = [

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ingest.common.paths import partition
 from ingest.common.sql import sql_path
+from ingest.rules.layouts import STANDING_SOURCES
 
 CHUNK_ROWS = 1_000_000
 BY_REGISTRATION_NUMBER = "credit_code is null and organization_code is null"
@@ -57,6 +58,8 @@ def night_query(data: Path, source: str, export_date: dt.date) -> str:
                     then count(*) over (partition by m.association_credit_code, {member}) end
                     as member_occurrences
             from {night} m left join standing s on s.credit_code = m.association_credit_code"""
+    if source in STANDING_SOURCES:  # an organization is named by its code, else by its name
+        return f"select *, coalesce(credit_code, org_name_normalized) as org_key from {night}"
     return f"select * from {night}"
 
 

@@ -20,6 +20,9 @@ ROW_NAME = {
     "membership": ("association_credit_code", "member_credit_code", "member_name_normalized"),
     "qualifications": ("credit_code",),
     "funding": ("provider_credit_code", "provider_name_normalized"),
+    **dict.fromkeys(
+        ("inspections", "annual_reports", "credit_lists"), ("credit_code", "org_name_normalized")
+    ),
 }
 
 

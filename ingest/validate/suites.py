@@ -18,6 +18,8 @@ MEMBER_KINDS = canonical_values("member_kind")
 ROLES = canonical_values("member_role")
 MEMBER_STATUSES = canonical_values("member_status")
 QUALIFICATIONS = canonical_values("qualification")
+INSPECTION_RESULTS = canonical_values("inspection_result")
+CREDIT_LIST_KINDS = canonical_values("credit_list_kind")
 # The category characters of a social organization's code (positions 1–2) and its type (domain.md).
 CATEGORY_TYPES = list(CREDIT_CODE_CATEGORIES.items())
 ERROR, WARNING = "critical", "warning"
@@ -117,6 +119,58 @@ def funding__projects():
     ]
 
 
+def inspections__conclusions():
+    """Inspection lists: each row names its organization, a known conclusion, a year not after the export."""
+    import great_expectations.expectations as gxe
+
+    from ingest.validate import expectations as socorg
+
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="org_key", severity=ERROR),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="result", value_set=INSPECTION_RESULTS, severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="inspection_year", min_value=1990, max_value=EXPORT_YEAR, severity=ERROR
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="inspected_on", max_value=EXPORT_MIDNIGHT, severity=WARNING),
+    ]
+
+
+def annual_reports__reports():
+    """Annual reports: the organization and year named; counts of people not negative."""
+    import great_expectations.expectations as gxe
+
+    from ingest.validate import expectations as socorg
+
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="org_key", severity=ERROR),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="report_year", min_value=1990, max_value=EXPORT_YEAR, severity=ERROR
+        ),
+        *[
+            gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, severity=ERROR)
+            for c in ("full_time_staff", "volunteers", "members")
+        ],
+        gxe.ExpectColumnValuesToBeBetween(column="expense_total", min_value=0, severity=WARNING),
+    ]
+
+
+def credit_lists__entries():
+    """Credit lists: a known list, an inclusion date not after the export, a removal not before it."""
+    import great_expectations.expectations as gxe
+
+    from ingest.validate import expectations as socorg
+
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="org_key", severity=ERROR),
+        socorg.ExpectColumnValuesToBeValidCreditCode(column="credit_code", severity=ERROR),
+        gxe.ExpectColumnValuesToBeInSet(column="list_kind", value_set=CREDIT_LIST_KINDS, severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(column="included_on", max_value=EXPORT_MIDNIGHT, severity=ERROR),
+        gxe.ExpectColumnValuesToBeBetween(column="removed_on", max_value=EXPORT_MIDNIGHT, severity=ERROR),
+    ]
+
+
 def night_parameters(export_date: dt.date) -> dict:
     """Values of the suites' parameters for one night (GX `expectation_parameters`).
 
@@ -133,4 +187,7 @@ SUITES = {
     "membership": membership__members,
     "qualifications": qualifications__enterprise_qualifications,
     "funding": funding__projects,
+    "inspections": inspections__conclusions,
+    "annual_reports": annual_reports__reports,
+    "credit_lists": credit_lists__entries,
 }

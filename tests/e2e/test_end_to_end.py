@@ -237,7 +237,7 @@ def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night, t
     lines = registry.read_bytes().decode("gb18030").splitlines(keepends=True)
     lines[-1] = "共 99 条\r\n"
     registry.write_bytes("".join(lines).encode("gb18030"))
-    stray = night["exports"] / "inspections" / date / "inspection_440300_2022.csv"  # no source reads it
+    stray = night["exports"] / "sanctions" / date / "sanction_440300_2022.csv"  # no source reads it
     stray.parent.mkdir(parents=True)
     stray.write_text("统一社会信用代码,年检结论\n", encoding="utf-8")
     before = published_state(night["data"])
@@ -247,7 +247,7 @@ def test_a_footer_that_disagrees_stops_the_run_before_anything_is_built(night, t
     # A stopped night has no release to list the files it did not read: the run says them.
     assert (
         "warning: 1 file(s) under " in run.stderr
-        and f"inspections/{date}/inspection_440300_2022.csv" in run.stderr
+        and f"sanctions/{date}/sanction_440300_2022.csv" in run.stderr
     )
     assert published_state(night["data"]) == before
     assert not (night["data"] / "raw" / "registry" / f"export_date={date}").exists()
@@ -297,3 +297,43 @@ def test_every_member_written_in_another_spelling_without_its_code_is_matched(ni
         assert row["match_method"] in ("exact_name", "normalized_name"), member
     traditional = [m for m in variants if "蘇州" in m["member_name"] or "車" in m["member_name"]]
     assert traditional, "the sample writes some members in traditional characters"
+
+
+def test_standing_figures_and_associations_are_the_generators(night):
+    """Inspections, annual reports and credit lists (issue 35): each city's figures, and which designated
+    associations are not in good standing, as the generator drew them."""
+    cities = {r["city_code"]: r for r in published(night["data"], "city_summary")}
+    clusters = published(night["data"], "clusters")
+    for code, city in night["truth"]["cities"].items():
+        truth = city["standing"]
+        row = cities[code]
+        assert (row["inspection_year"], row["inspected_count"], row["on_credit_list_count"]) == (
+            truth["inspection_year"],
+            truth["inspected_count"],
+            truth["on_credit_list_count"],
+        ), code
+        assert row["inspection_passed_share"] == pytest.approx(truth["inspection_passed_share"], abs=5e-5)
+        named = sorted(
+            re.findall(
+                r"\((\w{18})\): ", " | ".join(r["association_standing_reason"] or "" for r in clusters)
+            )
+        )
+        assert set(truth["associations_not_in_good_standing"]) <= set(named)
+    assert sorted(named) == sorted(
+        c
+        for city in night["truth"]["cities"].values()
+        for c in city["standing"]["associations_not_in_good_standing"]
+    )
+    standing = {r["credit_code"]: r for r in published(night["data"], "organization_standing")}
+    for code in named:
+        assert standing[code]["eligible_for_evaluation"] is False and standing[code]["standing_reason"]
+    assert all(r["standing_reason"] for r in standing.values())
+    unmatched = published(night["data"], "standing_unmatched")
+    reports = published(night["data"], "annual_reports")
+    bad = [q for q in night["truth"]["quarantine"] if q["source"] == "annual_reports"]
+    loaded = night["truth"]["rows"]["annual_reports"] - len(bad)
+    assert len(reports) == loaded - sum(r["source"] == "annual_reports" for r in unmatched) > 1000
+    assert sorted(r["org_name"] for r in unmatched) == sorted(night["truth"]["standing_unmatched"])
+    issues = json.loads((night["data"] / "publish" / "releases" / DATE / "issues.json").read_text("utf-8"))
+    assert any(i["kind"] == "standing_unmatched" for i in issues["issues"]) == bool(unmatched)
+    assert re.search(r"inspection_year\s+2022\n", night["run"].stdout)  # a year, not 2,022

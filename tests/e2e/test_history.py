@@ -298,6 +298,8 @@ def test_pruned_raw_nights_change_no_published_figure(exports, in_order, tmp_pat
             assert not (pruned / "raw" / source / f"export_date={night}").exists()
             assert not (pruned / "landing" / source / night.isoformat()).exists()
     assert (pruned / "raw" / "registry" / f"export_date={START + dt.timedelta(days=NIGHTS - 1)}").exists()
+    # The standing lists hold until replaced: the first night's stay, later nights read them.
+    assert list((pruned / "raw" / "inspections" / f"export_date={START}").glob("inspection_*.parquet"))
     compared = 0
     for path in sorted((in_order / "publish").glob("*/snapshot_date=*/*.parquet")):
         relative = path.relative_to(in_order / "publish")

@@ -82,10 +82,10 @@ def test_every_figure_on_the_page_is_the_published_one(page, first_night):
     expected = {}
     for r in rows(data, "city_summary"):
         for column, value in r.items():
-            expected[("city_summary", r["city_code"], column)] = format_figure(value)
+            expected[("city_summary", r["city_code"], column)] = format_figure(value, column)
     for r in rows(data, "city_by_year"):
         for column, value in r.items():
-            expected[("city_by_year", f"{r['city_code']}:{r['year']}", column)] = format_figure(value)
+            expected[("city_by_year", f"{r['city_code']}:{r['year']}", column)] = format_figure(value, column)
     loads = Counter()
     for r in rows(data, "loads"):
         for column in ("rows_read", "rows_loaded", "rows_quarantined"):
@@ -149,7 +149,8 @@ def test_the_workbook_reads_back_with_the_published_figures(first_night):
     path = first_night["data"] / "publish" / "reports" / FIRST_NIGHT / f"socorg_{FIRST_NIGHT}.xlsx"
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
-        "城市概况", "产业集群", "集群协会", "登记变动", "历年城市", "历年集群", "城市以外", "数据质量",
+        "城市概况", "产业集群", "集群协会", "协会信用", "登记变动", "历年城市", "历年集群", "城市以外",
+        "数据质量",
     ]  # fmt: skip
     sheet = book["城市概况"]
     assert sheet.freeze_panes == "A3"
@@ -179,7 +180,36 @@ def test_the_workbook_reads_back_with_the_published_figures(first_night):
     assert associations.max_row - 2 == sum(
         r["has_association"] for r in rows(first_night["data"], "clusters")
     )
+    standing = book["协会信用"]
+    not_in_good_standing = sorted(
+        (r["cluster_code"], r["association_standing_reason"])
+        for r in rows(first_night["data"], "clusters")
+        if r["association_in_good_standing"] is False
+    )
+    assert (
+        sorted((r[1], r[4]) for r in standing.iter_rows(min_row=3, values_only=True)) == not_in_good_standing
+    )
+    assert len(not_in_good_standing) == sum(
+        len(c["standing"]["associations_not_in_good_standing"])
+        for c in first_night["truth"]["cities"].values()
+    )
     assert book["历年城市"].max_row - 2 == len(rows(first_night["data"], "city_by_year")) == 2
     assert book["历年集群"].max_row - 2 == len(rows(first_night["data"], "cluster_by_year"))
     quality = book["数据质量"]
     assert quality.max_row - 2 == len(rows(first_night["data"], "loads"))
+
+
+def test_the_page_lists_the_designated_associations_not_in_good_standing_and_why(page, first_night):
+    dom = page["dom"]
+    section = dom[dom.index('id="associations-not-in-good-standing"') :]
+    section = section[: section.index("</section>")]
+    clusters = [
+        r for r in rows(first_night["data"], "clusters") if r["association_in_good_standing"] is False
+    ]
+    for city in first_night["truth"]["cities"].values():
+        for code in city["standing"]["associations_not_in_good_standing"]:
+            assert f"({code}): " in section, code
+    assert section.count("<tr>") == len(clusters) + 1  # a row per cluster under the header
+    assert "最近一次年检不合格 · failed its last inspection" in section
+    assert "列入活动异常名录 · on the abnormal activity list" in section
+    assert "failed_last_inspection" not in section  # the rules spelled for readers, not as codes

@@ -48,14 +48,21 @@ ENCODINGS = ("utf-8", "utf-8-sig")
 TRANSCODED = ("gb18030", "utf-16")
 
 
+PYTHON_TYPES = ("money", "count")  # column types only the row path types (the standing sources' figures)
+
+
 def eligible(layout: Layout, path: Path, encoding: str) -> bool:
     """Only plain layouts of delimited text files in UTF-8, GB18030 or UTF-16 take the fast path."""
     plain = all(
-        c.type in ARROW_TYPES and not c.derive and c.default is None and c.errors == "quarantine"
+        c.type in ARROW_TYPES
+        and c.type not in PYTHON_TYPES
+        and not c.derive
+        and c.default is None
+        and c.errors == "quarantine"
         for c in layout.columns
     )
     readable = extension(path.name) in TEXT_FORMATS and encoding in (*ENCODINGS, *TRANSCODED)
-    return plain and not layout.not_available and readable
+    return plain and not layout.not_available and not layout.python_only and readable
 
 
 SMALL_FILE = 8 << 20  # files up to this size are scanned for traditional characters first

@@ -25,6 +25,16 @@ CHANGE_TYPES = {
     "identifier_changed": "标识变更 · identifier changed",
 }
 
+# The rules organization_standing names in standing_reason, as the report spells them.
+STANDING_REASONS = {
+    "failed_last_inspection": "最近一次年检不合格 · failed its last inspection",
+    "no_part_in_last_inspection": "未参加最近一次年检 · took no part in its last inspection",
+    "passed_with_remarks_two_years_running": "连续两年基本合格 · 基本合格 two years running",
+    "on_serious_violation_list": "列入严重违法失信名单 · on the serious violation list",
+    "on_abnormal_activity_list": "列入活动异常名录 · on the abnormal activity list",
+    "not_passed_two_years_running": "连续两年未通过年检（可撤销登记） · not passed two years running",
+}
+
 CHANGES_LISTED = 10  # the night's changes of a city shown one by one; the rest counted
 # The figures of the table year by year (city_by_year); the seed reports compare these across years.
 YEAR_FIGURES = (
@@ -60,6 +70,7 @@ def render_report(frames: dict, export_date: dt.date, docs: dict[str, dict], wor
         f'发布文件 · Release files: <a href="../../releases/{date}/index.json">index.json</a>. '
         f'数据集说明 · Dataset catalog: <a href="../../../docs/index.html">docs/index.html</a>.</p>',
         *(_by_province(frames, docs) if "province_summary" in frames else _by_city(frames, docs)),
+        _standing_section(frames["clusters"]),
         _outside_cities_section(frames["registrar_placements"]),
         _quality_section(frames),
         "</body></html>",
@@ -132,7 +143,7 @@ def _figure_cell(dataset: str, key: str, column: str, value) -> str:
     """A figure with where it comes from, so that a reader (and the tests) can trace it to a dataset."""
     return (
         f'<td class="num" data-dataset="{dataset}" data-key="{escape(key)}" data-column="{escape(column)}">'
-        f"{escape(format_figure(value))}</td>"
+        f"{escape(format_figure(value, column))}</td>"
     )
 
 
@@ -185,6 +196,37 @@ def _years_table(by_year, code: str, docs: dict[str, dict]) -> str:
     )
     title = '<h3>历年 <span class="en">· year by year (each year\'s last snapshot)</span></h3>'
     return f"{title}<table><tr><th>指标 · figure</th>{head}</tr>{body}</table>"
+
+
+def _standing_section(clusters) -> str:
+    """The designated associations not in good standing (clusters.association_standing_reason): not
+    eligible for grade evaluation, and why."""
+    shown = clusters[clusters.association_in_good_standing.eq(False).fillna(False).astype(bool)]
+    rows = "".join(
+        f"<tr><td>{escape(r.city_code)}</td><td>{escape(_text(r.cluster_name))} "
+        f'<span class="code">{escape(r.cluster_code)}</span></td><td>'
+        + "<br>".join(escape(_reasons(part)) for part in _text(r.association_standing_reason).split(" | "))
+        + "</td></tr>"
+        for r in shown.sort_values(["city_code", "cluster_code"]).itertuples()
+    )
+    return "\n".join(
+        [
+            '<section class="standing" id="associations-not-in-good-standing">',
+            '<h2>信用状况不良的集群协会 <span class="en">· designated associations not in good '
+            "standing</span></h2>",
+            "<p>不能参加社会组织评估：最近一次年检不合格或未参检、连续两年基本合格、或列入信用名单。 "
+            '<span class="en">Not eligible for grade evaluation: failed or took no part in the last '
+            "inspection, 基本合格 two years running, or on a credit list (organization_standing).</span></p>",
+            _table(["城市 · city", "集群 · cluster", "协会及原因 · association and why"], rows),
+            "</section>",
+        ]
+    )
+
+
+def _reasons(text: str) -> str:
+    """`name (code): rule; rule` with each rule as the report spells it."""
+    name, _, rules = text.partition(": ")
+    return f"{name}: " + "; ".join(STANDING_REASONS.get(r, r) for r in rules.split("; "))
 
 
 def _outside_cities_section(placements) -> str:

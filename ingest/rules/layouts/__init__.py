@@ -11,9 +11,20 @@ from pathlib import Path
 import yaml
 
 from ingest.rules.formats import delimiter_of, file_pattern
+from ingest.rules.typing_rules import HEADER_UNIT, TITLE_UNIT, UNIT_SCALES  # noqa: F401 (TITLE_UNIT: for unit_scale)
 
 HERE = Path(__file__).parent
-SOURCES = ("registry", "membership", "qualifications", "funding")
+SOURCES = (
+    "registry",
+    "membership",
+    "qualifications",
+    "funding",
+    "inspections",
+    "annual_reports",
+    "credit_lists",
+)
+# The standing sources (issue 35): lists that hold until replaced, read by every later night.
+STANDING_SOURCES = ("inspections", "annual_reports", "credit_lists")
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,9 @@ class Column:
     derive: str | None = None
     default: str | None = None
     errors: str = "quarantine"
+    sum: bool = False  # every header of its aliases is a part, added (restricted + unrestricted amounts)
+    default_from: str | None = None  # an empty cell takes this file name field (the list's year)
+    not_before: str | None = None  # a date that may not precede this column's (removed before included)
 
 
 @dataclass(frozen=True)
@@ -50,10 +64,24 @@ class Layout:
     ignored_headers: tuple[str, ...] = field(default_factory=tuple)
     not_available: tuple[str, ...] = field(default_factory=tuple)
     name: str = ""
+    conflict_column: str | None = None  # a repeated key with another value here: every such row quarantined
+    title_column: str | None = None  # an empty cell of this column takes the title line above the header
+
+    @property
+    def python_only(self) -> bool:
+        """Layouts whose options only the Python row path applies (the DuckDB fast path declines them)."""
+        options = any(c.sum or c.default_from or c.not_before for c in self.columns)
+        return options or bool(self.conflict_column or self.title_column)
 
     def column_for_header(self, header: str) -> Column | None:
-        """The canonical column a header cell names (compared half-width, without spaces)."""
-        return self._alias_index().get(header_key(header))
+        """The canonical column a header cell names (compared half-width, without spaces); a money
+        column's header may carry its unit (`收入合计（万元）`)."""
+        key = header_key(header)
+        found = self._alias_index().get(key)
+        if found is None and (unit := re.search(HEADER_UNIT, key)):
+            found = self._alias_index().get(key[: unit.start()])
+            return found if found is not None and found.type == "money" else None
+        return found
 
     @cache  # noqa: B019 - layouts are few and immutable
     def ignored_keys(self) -> frozenset[str]:
@@ -68,6 +96,17 @@ class Layout:
 def header_key(header: str) -> str:
     """The form in which headers are compared: half-width, no whitespace."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", header))
+
+
+def unit_scale(text: str, pattern: str = HEADER_UNIT) -> int | None:
+    """What one unit of a header's (or, with TITLE_UNIT, a title line's) stated unit is in 元, if it
+    states one.
+
+    >>> unit_scale("收入合计（万元）"), unit_scale("净资产(单位:元)"), unit_scale("单位：万元", TITLE_UNIT)
+    (10000, 1, 10000)
+    """
+    found = re.search(pattern, header_key(text))
+    return UNIT_SCALES[found.group("unit")] if found else None
 
 
 def load_layout(source: str, directory: Path | None = None) -> Layout:
@@ -154,6 +193,9 @@ def _parsed_layout(path: Path, mtime_ns: int, size: int) -> Layout:
             derive=col.get("derive"),
             default=col.get("default"),
             errors=col.get("errors", "quarantine"),
+            sum=bool(col.get("sum", False)),
+            default_from=col.get("default_from"),
+            not_before=col.get("not_before"),
         )
         for name, col in spec["columns"].items()
     )
@@ -172,4 +214,6 @@ def _parsed_layout(path: Path, mtime_ns: int, size: int) -> Layout:
         ignored_headers=tuple(spec.get("ignored_headers", ())),
         not_available=tuple(spec.get("not_available", ())),
         name=path.stem,
+        conflict_column=spec.get("conflict_column"),
+        title_column=spec.get("title_column"),
     )

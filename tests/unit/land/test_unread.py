@@ -1,5 +1,5 @@
 """Every file under a night's folders of the exports root is read or named as not read: a folder no source
-reads (`inspections/`, a misspelt `registries/`) or a folder inside a source's night is never skipped
+reads (`sanctions/`, a misspelt `registries/`) or a folder inside a source's night is never skipped
 without a word — the landing manifest, the release's issues.json and `socorg inspect` name it."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def exports_with_strays(root: Path) -> Path:
         f"registry/{night}/registry_110000_20231031.csv": REGISTRY,
         f"registry/{night}/old/registry_110000_20231030.csv": REGISTRY,  # a folder inside a source's night
         f"registries/{night}/registry_320500_20231031.csv": REGISTRY,  # a misspelt source
-        f"inspections/{night}/inspection_110000_2022.xlsx": "not read yet",  # a source socorg does not read
-        "inspections/2023-10-30/inspection_110000_2021.xlsx": "another night's: not this night's concern",
+        f"sanctions/{night}/sanction_110000_2022.xlsx": "not read",  # a source socorg does not read
+        "sanctions/2023-10-30/sanction_110000_2021.xlsx": "another night's: not this night's concern",
         "_truth/2023-10-31.json": "{}",  # not a night's folder
     }
     for relative, text in files.items():
@@ -38,9 +38,9 @@ def exports_with_strays(root: Path) -> Path:
 
 
 EXPECTED = [
-    "inspections/2023-10-31/inspection_110000_2022.xlsx",
     "registries/2023-10-31/registry_320500_20231031.csv",
     "registry/2023-10-31/old/registry_110000_20231030.csv",
+    "sanctions/2023-10-31/sanction_110000_2022.xlsx",
 ]
 
 
@@ -60,7 +60,7 @@ def test_the_night_lands_what_it_reads_and_names_the_rest(tmp_path):
     assert note["message"].startswith(
         f"3 file(s) under {exports}/ for 2023-10-31 are in folders no source reads"
     )
-    assert "inspections/2023-10-31/inspection_110000_2022.xlsx" in note["message"]
+    assert "sanctions/2023-10-31/sanction_110000_2022.xlsx" in note["message"]
 
 
 def test_inspect_names_them_too(tmp_path):

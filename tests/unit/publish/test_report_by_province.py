@@ -34,6 +34,8 @@ def frames(cities: int) -> dict:
         "province_summary": provinces,
         "registrar_placements": empty(columns=["registrar_code", "registrar_name", "placement",
                                                "counted_in_city_code", "org_count", "active_org_count"]),
+        "clusters": empty(columns=["city_code", "cluster_code", "cluster_name",
+                                   "association_in_good_standing", "association_standing_reason"]),
         "loads": empty(columns=["source", "rows_read", "rows_loaded", "rows_quarantined"]),
         "quarantine_reasons": empty(columns=["source", "reason", "quarantined_rows"]),
         "quality": empty(columns=["source", "expectation", "column_name", "severity", "unexpected_count",

@@ -85,11 +85,62 @@ def project(**overrides):
     return {**row, **overrides}
 
 
+def conclusion(**overrides):
+    row = {
+        "authority": "320500",
+        "list_year": "2022",
+        "org_name": "苏州市甲协会",
+        "credit_code": GROUP,
+        "inspection_year": 2022,
+        "result": "passed",
+        "inspected_on": dt.date(2023, 5, 1),
+        "source_file": "inspection_320500_2022.csv",
+        "source_row": 2,
+    }
+    return {**row, **overrides}
+
+
+def report(**overrides):
+    row = {
+        "authority": "320500",
+        "list_year": "2022",
+        "org_name": "苏州市甲协会",
+        "credit_code": GROUP,
+        "report_year": 2022,
+        "income_total": Decimal("120000.50"),
+        "expense_total": Decimal("98000"),
+        "full_time_staff": 3,
+        "volunteers": 20,
+        "members": 85,
+        "source_file": "annual_report_320500_2022.csv",
+        "source_row": 2,
+    }
+    return {**row, **overrides}
+
+
+def entry(**overrides):
+    row = {
+        "authority": "320500",
+        "list_date": "20231020",
+        "org_name": "苏州市甲协会",
+        "credit_code": GROUP,
+        "list_kind": "abnormal",
+        "included_on": dt.date(2023, 10, 20),
+        "removed_on": None,
+        "source_file": "credit_list_320500_20231020.csv",
+        "source_row": 3,
+    }
+    return {**row, **overrides}
+
+
 CLEAN = {
     "registry": [org(), org(credit_code=FOUNDATION, org_type="foundation", source_row=3)],
     "membership": [member()],
     "qualifications": [qualification()],
     "funding": [project()],
+    "inspections": [conclusion()],
+    "annual_reports": [report()],
+    "credit_lists": [entry()],
 }
 
 
@@ -270,6 +321,70 @@ CASES = {
         "funding",
         [project(funded_year=2030)],
         "expect_column_values_to_be_between(funded_year)",
+    ),
+    **{
+        f"{source} row naming no organization": (
+            source,
+            [make(org_name=None, credit_code=None)],
+            "expect_column_values_to_not_be_null(org_key)",
+        )
+        for source, make in (("inspections", conclusion), ("annual_reports", report), ("credit_lists", entry))
+    },
+    **{
+        f"{source} code invalid": (
+            source,
+            [make(credit_code=corrupt_check_character(GROUP))],
+            "expect_column_values_to_be_valid_credit_code(credit_code)",
+        )
+        for source, make in (("inspections", conclusion), ("annual_reports", report), ("credit_lists", entry))
+    },
+    "conclusion unknown": (
+        "inspections",
+        [conclusion(result="excellent")],
+        "expect_column_values_to_be_in_set(result)",
+    ),
+    "inspection year after the export": (
+        "inspections",
+        [conclusion(inspection_year=2030)],
+        "expect_column_values_to_be_between(inspection_year)",
+    ),
+    "inspected after the export": (
+        "inspections",
+        [conclusion(inspected_on=dt.date(2024, 1, 1))],
+        "expect_column_values_to_be_between(inspected_on)",
+    ),
+    "report year after the export": (
+        "annual_reports",
+        [report(report_year=2030)],
+        "expect_column_values_to_be_between(report_year)",
+    ),
+    **{
+        f"negative {column}": (
+            "annual_reports",
+            [report(**{column: -1})],
+            f"expect_column_values_to_be_between({column})",
+        )
+        for column in ("full_time_staff", "volunteers", "members")
+    },
+    "negative expenses": (
+        "annual_reports",
+        [report(expense_total=Decimal("-5"))],
+        "expect_column_values_to_be_between(expense_total)",
+    ),
+    "list unknown": (
+        "credit_lists",
+        [entry(list_kind="blacklist")],
+        "expect_column_values_to_be_in_set(list_kind)",
+    ),
+    "included after the export": (
+        "credit_lists",
+        [entry(included_on=dt.date(2024, 1, 1))],
+        "expect_column_values_to_be_between(included_on)",
+    ),
+    "removed after the export": (
+        "credit_lists",
+        [entry(removed_on=dt.date(2024, 1, 1))],
+        "expect_column_values_to_be_between(removed_on)",
     ),
 }
 

@@ -106,7 +106,10 @@ final as (
         case
             when covered_cities.city_code is not null then funded.credit_code is not null
         end as association_funded,
-        delivered.association_credit_code is not null as delivered_members
+        delivered.association_credit_code is not null as delivered_members,
+        -- eligible for grade evaluation (int_organization_standing); unknown for one not found
+        standing.eligible_for_evaluation as association_in_good_standing,
+        standing.standing_reason as association_standing_reason
     from designated
     left join found
         on designated.association_credit_code = found.association_credit_code
@@ -118,6 +121,8 @@ final as (
         on designated.association_credit_code = delivered.association_credit_code
     left join credit_coded_cities
         on designated.city_code = credit_coded_cities.city_code
+    left join {{ ref('int_organization_standing') }} as standing
+        on found.org_id is not null and designated.association_credit_code = standing.credit_code
 )
 
 select * from final

@@ -20,6 +20,10 @@ divisions as (
     select * from {{ ref('divisions') }}
 ),
 
+standing as (
+    select * from {{ ref('int_city_standing') }}
+),
+
 organization_counts as (
     select
         city_code,
@@ -151,6 +155,10 @@ final as (
             'coalesce(association_counts.members_delivered, true) and ' ~ qualifications_delivered()
         ) }},
         coalesce(exhibition_points.exhibition_point_count, 0) as exhibition_point_count,
+        standing.inspection_year,
+        standing.inspected_count,
+        standing.inspection_passed_share,
+        standing.on_credit_list_count,
         {{ snapshot_date() }} as snapshot_date
     from organization_counts
     left join cluster_counts
@@ -163,6 +171,8 @@ final as (
         on organization_counts.city_code = deregistrations.city_code
     left join exhibition_points
         on organization_counts.city_code = exhibition_points.city_code
+    left join standing
+        on organization_counts.city_code = standing.city_code
     left join divisions
         on organization_counts.city_code = divisions.division_code
     left join provinces

@@ -71,6 +71,15 @@ association_counts as (
         max(association_grade) as association_grade,
         bool_or(association_is_high_grade) as association_is_high_grade,
         bool_or(association_funded) as association_funded,
+        -- every designated association in good standing (null when one is not found in the registry)
+        case
+            when bool_and(association_in_good_standing is not null)
+                then bool_and(association_in_good_standing)
+        end as association_in_good_standing,
+        string_agg(
+            association_name || ' (' || association_credit_code || '): ' || association_standing_reason, ' | '
+            order by association_credit_code
+        ) filter (where not association_in_good_standing) as association_standing_reason,
         bool_or(delivered_members) as delivered_members
     from cluster_associations
     group by cluster_code
@@ -111,6 +120,8 @@ final as (
         association_counts.association_grade,
         association_counts.association_is_high_grade,
         association_counts.association_funded,
+        association_counts.association_in_good_standing,
+        association_counts.association_standing_reason,
         pairs.paired_exhibition_point_code,
         pairs.paired_exhibition_point_name,
         case when known.members_known then coalesce(member_counts.member_enterprise_count, 0) end
