@@ -61,3 +61,14 @@
         when 'failed' then 4 when 'not_inspected' then 3 when 'passed_with_remarks' then 2 else 1
     end
 {%- endmacro %}
+
+{# The figures of an annual work report (年度工作报告), as annual_reports.yaml types them and the
+   annual_reports mart publishes them: amounts in 元, then people. #}
+{% macro annual_report_figures() -%}
+    {{ return([
+        'income_total', 'donation_income', 'membership_dues', 'service_income', 'sales_income',
+        'government_income', 'investment_income', 'other_income',
+        'expense_total', 'programme_expense', 'admin_expense', 'fundraising_expense', 'other_expense',
+        'net_assets', 'full_time_staff', 'volunteers', 'members',
+    ]) }}
+{%- endmacro %}

@@ -143,7 +143,7 @@ def test_no_personal_data_in_any_published_file(night):
     personal = set(night["truth"]["personal_values"])
     assert len(personal) > 1000
     files = list((night["data"] / "publish").rglob("*.parquet"))
-    assert len(files) == len(DATASETS) == 17
+    assert len(files) == len(DATASETS) == 20
     # Nor in the night report: its page and its workbook (every cell string).
     report = night["data"] / "publish" / "reports" / DATE
     page = (report / "index.html").read_text(encoding="utf-8")
@@ -193,6 +193,9 @@ def test_release_index_matches_the_files(night):
             "loads",
             "quality",
             "quarantine_reasons",
+            "organization_standing",
+            "annual_reports",
+            "standing_unmatched",
         }
     )
     assert [r["path"] for r in index["reports"]] == [
