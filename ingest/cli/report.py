@@ -77,6 +77,8 @@ SHOWN_ISSUES = (
     "history_gap",
     "warehouse_rebuilt",
     "not_read",
+    "empty_export",
+    "standing_unmatched",
 )  # printed after the figures; the rest: issues.json
 
 

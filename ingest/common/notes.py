@@ -29,6 +29,11 @@ ISSUE_KINDS = {
         "an export file came again with new content and replaced its earlier version",
         "nothing: the night was built from the new version (the loads dataset lists both)",
     ),
+    "empty_export": (
+        "warning",
+        "a delivered file holds a header and no data rows (an empty registry stops the night instead)",
+        "ask the office whether the list is really empty; a list it re-delivers replaces this one",
+    ),
     "standing_unmatched": (
         "warning",
         "rows of an inspection list, annual report or credit list name an organization tonight's registry "

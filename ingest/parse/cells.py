@@ -159,6 +159,19 @@ parse_credit_list_kind = enum(*ENUMS["credit_list_kind"])
 _FOREIGN = ("美元", "港元", "港币", "欧元", "日元", "英镑")
 
 
+def _written_amount(value: object) -> tuple[str, str | None] | None:
+    """A cell's number as written, without separators, spaces and units, and the unit it names (`万元`,
+    `元` or None); a foreign currency is refused."""
+    raw = text(value)
+    if raw is None:
+        return None
+    cleaned = re.sub(r"[,，\s]", "", halfwidth(raw))
+    if any(currency in cleaned for currency in _FOREIGN):
+        raise CellError("amount_foreign_currency", value)
+    unit = "万元" if "万" in cleaned else "元" if "元" in cleaned else None
+    return re.sub(r"人民币|万|元|\(\)", "", cleaned), unit
+
+
 def parse_amount(value: object) -> Decimal | None:
     """An amount in 10,000 CNY from `1,000`, `50.5`, `30万元`, `530万人民币`, `51(万元人民币)`.
 
@@ -167,21 +180,17 @@ def parse_amount(value: object) -> Decimal | None:
     >>> parse_amount("1,000.50"), parse_amount("530万人民币"), parse_amount("59.3000(万人民币元)")
     (Decimal('1000.5000'), Decimal('530.0000'), Decimal('59.3000'))
     """
-    raw = text(value)
-    if raw is None:
+    written = _written_amount(value)
+    if written is None:
         return None
-    cleaned = re.sub(r"[,，\s]", "", halfwidth(raw))
-    if any(currency in cleaned for currency in _FOREIGN):
-        raise CellError("amount_foreign_currency", value)
-    in_yuan = "元" in cleaned and "万" not in cleaned
-    number = re.sub(r"人民币|万|元|[()]", "", cleaned)
+    number, unit = written
     try:
-        amount = Decimal(number)
+        amount = Decimal(re.sub(r"[()]", "", number))
     except InvalidOperation:
         raise CellError("amount_unparseable", value) from None
     if amount < 0:
         raise CellError("amount_negative", value)
-    return (amount / 10000 if in_yuan else amount).quantize(Decimal("0.0001"))
+    return (amount / 10000 if unit == "元" else amount).quantize(Decimal("0.0001"))
 
 
 class Scaled(NamedTuple):
@@ -208,17 +217,11 @@ def parse_money(value: object) -> Decimal | None:
         value, scale = value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (Decimal(repr(value)) * scale).quantize(Decimal("0.01"))
-    raw = text(value)
-    if raw is None:
+    written = _written_amount(value)
+    if written is None:
         return None
-    cleaned = re.sub(r"[,，\s]", "", halfwidth(raw))
-    if any(currency in cleaned for currency in _FOREIGN):
-        raise CellError("amount_foreign_currency", value)
-    if "万" in cleaned:
-        scale = UNIT_SCALES["万元"]
-    elif "元" in cleaned:
-        scale = UNIT_SCALES["元"]
-    number = re.sub(r"人民币|万|元", "", cleaned)
+    number, unit = written
+    scale = UNIT_SCALES[unit] if unit else scale
     negative = re.fullmatch(r"\((.+)\)", number)  # accounting style: (1,234.00) is a loss
     try:
         amount = -Decimal(negative.group(1)) if negative else Decimal(number)

@@ -16,7 +16,7 @@ from ingest.parse.workbooks import workbook_rows
 from ingest.rules.formats import DELIMITER_NAMES, SPREADSHEETS, TEXT_FORMATS, TRY_ORDER, extension
 from ingest.rules.layouts import TITLE_UNIT, Column, Layout, header_key, unit_scale
 from ingest.rules.personal import mask
-from ingest.rules.typing_rules import title_label
+from ingest.rules.typing_rules import TITLE_WORDS, title_label
 
 HEADER_SEARCH_ROWS = 30
 # The header pandas gives a row index it writes as a column (`to_csv` of a frame read back): like a
@@ -346,14 +346,19 @@ def _shown_rows(rows: list[tuple[int, list[str]]]) -> str:
 
 
 def _column_with_alternatives(layout: Layout, column: Column) -> str:
-    """`credit_code (统一社会信用代码 / 信用代码) or organization_code (组织机构代码)`, for a message."""
+    """`credit_code (统一社会信用代码 / 信用代码) or organization_code (组织机构代码)`, for a message; a
+    title_column's alternative, a title line naming it."""
     others = [c for c in layout.columns if c.name in column.unless]
-    return " or ".join(f"{c.name} ({' / '.join(c.aliases)})" for c in [column, *others])
+    said = " or ".join(f"{c.name} ({' / '.join(c.aliases)})" for c in [column, *others])
+    if column.name == layout.title_column:
+        words = " / ".join(word for word, _ in TITLE_WORDS.get(column.type, ()))
+        said += f" or a title line above the header naming it ({words})"
+    return said
 
 
 def _header_found(name, layout, encoding, number, headers, known, titles, numbered) -> ExportFile:
     names = [c.name for _, c in known]
-    duplicated = sorted({n for n in names if names.count(n) > 1 and not layout_column(layout, n).sum})
+    duplicated = sorted({n for n in names if names.count(n) > 1 and not layout.column(n).sum})
     if duplicated:
         spelled = [headers[i] for i, c in known if c.name in duplicated]
         raise ExportError(
@@ -390,10 +395,6 @@ def _header_found(name, layout, encoding, number, headers, known, titles, number
         titles=titles,
         scales=_money_scales(headers, known, titles),
     )
-
-
-def layout_column(layout: Layout, name: str) -> Column:
-    return next(c for c in layout.columns if c.name == name)
 
 
 def _money_scales(headers: list[str], known: list[tuple[int, Column]], titles: list[str]) -> dict[int, int]:

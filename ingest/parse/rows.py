@@ -149,7 +149,7 @@ def file_defaults(layout: Layout, file_fields: dict[str, str], titles: list[str]
         c.name: file_fields.get(c.default_from) for c in layout.columns if c.default_from
     }
     if layout.title_column:
-        column = next(c for c in layout.columns if c.name == layout.title_column)
+        column = layout.column(layout.title_column)
         if (label := title_label(column.type, titles)) is not None:
             defaults[column.name] = label
     return defaults

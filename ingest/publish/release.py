@@ -75,6 +75,17 @@ def night_issues(con, missing_sources: list[str]) -> list[dict]:
                 "rows": int(rows),
             }
         )
+    for source, file_name in con.execute(
+        "select source, file_name from marts.loads where rows_read = 0 and status = 'loaded' order by all"
+    ).fetchall():
+        issues.append(
+            {
+                "level": "warning",
+                "kind": "empty_export",
+                "source": source,
+                "message": f"{file_name}: a header and no data rows; nothing of it was loaded",
+            }
+        )
     unmatched = (
         "select source, file_name, count(*), string_agg(coalesce(org_name, credit_code), '、' "
         "order by source_row) from marts.standing_unmatched where delivered_on = snapshot_date "

@@ -339,4 +339,5 @@ def test_standing_figures_and_associations_are_the_generators(night):
     assert sorted(r["org_name"] for r in unmatched) == sorted(night["truth"]["standing_unmatched"])
     issues = json.loads((night["data"] / "publish" / "releases" / DATE / "issues.json").read_text("utf-8"))
     assert any(i["kind"] == "standing_unmatched" for i in issues["issues"]) == bool(unmatched)
+    assert "rows name an organization the registry does not know" in night["run"].stdout
     assert re.search(r"inspection_year\s+2022\n", night["run"].stdout)  # a year, not 2,022

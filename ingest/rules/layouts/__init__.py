@@ -73,6 +73,10 @@ class Layout:
         options = any(c.sum or c.default_from or c.not_before for c in self.columns)
         return options or bool(self.conflict_column or self.title_column)
 
+    def column(self, name: str) -> Column:
+        """The canonical column of that name."""
+        return next(c for c in self.columns if c.name == name)
+
     def column_for_header(self, header: str) -> Column | None:
         """The canonical column a header cell names (compared half-width, without spaces); a money
         column's header may carry its unit (`收入合计（万元）`)."""

@@ -164,3 +164,14 @@ def test_a_sum_column_adds_its_parts_and_is_null_only_when_all_are_empty():
     assert _typed(column, Parts(("2722959.19", "1937360.0"))) == Decimal("4660319.19")
     assert _typed(column, Parts(("", "5"))) == Decimal("5.00")
     assert _typed(column, Parts(("", None))) is None
+
+
+def test_a_credit_list_naming_its_list_nowhere_is_refused_saying_where_it_may_be_named(tmp_path):
+    from ingest.common.errors import ExportError
+
+    text = "序号,社会组织名称,列入日期\n1,甲协会,2024-01-05\n"
+    with pytest.raises(ExportError) as refused:
+        parse(tmp_path, "credit_lists", "credit_list_320500_20240110.csv", text)
+    message = str(refused.value)
+    assert "credit_list_320500_20240110.csv" in message and "list_kind (名录类别" in message
+    assert "or a title line above the header naming it (严重违法失信 / 活动异常" in message
