@@ -1,0 +1,89 @@
+"""socorg's table and view materializations replace a relation in one transaction, whatever it was."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+
+import duckdb
+import pytest
+
+from ingest.common.paths import DBT_DIR
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A one-model dbt project using socorg's materializations, and a function building its model."""
+    from dbt.cli.main import dbtRunner
+
+    root = tmp_path_factory.mktemp("materializations")
+    (root / "macros").mkdir()
+    (root / "models").mkdir()
+    shutil.copy(DBT_DIR / "macros" / "materializations.sql", root / "macros")
+    (root / "dbt_project.yml").write_text(
+        "name: m\nversion: '1.0'\nprofile: m\n"
+        "models:\n  m:\n    +persist_docs: {relation: true, columns: true}\n"
+    )
+    (root / "profiles.yml").write_text(
+        f"m:\n  target: t\n  outputs:\n    t: {{type: duckdb, path: '{root / 'w.duckdb'}', threads: 1}}\n"
+    )
+    (root / "models" / "m.yml").write_text(
+        textwrap.dedent(
+            """
+            models:
+              - name: m
+                description: the model
+                columns:
+                  - {name: x, description: the figure, data_type: integer}
+            """
+        )
+    )
+
+    def build(materialized: str, select: str, contract: bool = False) -> bool:
+        config = f"materialized='{materialized}', contract={{'enforced': {contract}}}"
+        (root / "models" / "m.sql").write_text(f"{{{{ config({config}) }}}}\n{select}\n")
+        where = ["--project-dir", str(root), "--profiles-dir", str(root), "--target-path", str(root / "t")]
+        return dbtRunner().invoke(["run", *where, "--log-path", str(root / "logs")]).success
+
+    def relation() -> tuple[str, list]:
+        with duckdb.connect(str(root / "w.duckdb")) as con:
+            kinds = "select table_type from information_schema.tables where table_name = 'm'"
+            [(kind,)] = con.execute(kinds).fetchall()
+            return kind, con.execute("select x from m").fetchall()
+
+    return build, relation, root
+
+
+def test_a_view_becomes_a_table_and_a_failing_build_leaves_the_last_relation(project):
+    build, relation, root = project
+    assert build("view", "select 1 as x")
+    assert relation() == ("VIEW", [(1,)])
+    assert build("table", "select 2 as x")
+    assert relation() == ("BASE TABLE", [(2,)])
+    # One statement replaced the view: no relation built under another name and renamed.
+    ran = (root / "t" / "run" / "m" / "models" / "m.sql").read_text()
+    assert re.search(r"drop view if exists .*m\";\s+create\s+table", ran) and "__dbt" not in ran
+    # The new relation fails while it is created: the drop of the old one is rolled back with it.
+    assert not build("table", "select error('the model fails') as x")
+    assert relation() == ("BASE TABLE", [(2,)])
+    assert build("view", "select 3 as x")
+    assert relation() == ("VIEW", [(3,)])
+    assert not build("view", "select x from no_such_table")
+    assert relation() == ("VIEW", [(3,)])
+
+
+def test_a_contracted_table_keeps_its_contract_and_its_documented_columns(project):
+    build, relation, root = project
+    assert build("table", "select 4 as x", contract=True)
+    assert relation() == ("BASE TABLE", [(4,)])
+    with duckdb.connect(str(root / "w.duckdb")) as con:
+        assert con.execute("select comment from duckdb_columns() where table_name = 'm'").fetchall() == [
+            ("the figure",)
+        ]
+        assert con.execute("select comment from duckdb_tables() where table_name = 'm'").fetchall() == [
+            ("the model",)
+        ]
+    # The contract is still checked: a column of another type is refused, and the table kept.
+    assert not build("table", "select 'five' as x", contract=True)
+    assert relation() == ("BASE TABLE", [(4,)])
