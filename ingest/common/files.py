@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ingest.common.errors import StateError
@@ -34,6 +36,17 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def in_threads(work: Callable, items: Iterable, parallel: bool = True) -> list:
+    """`work` of each item, in order, on a thread per core: for reading and hashing local files (hashlib
+    and file reads let go of the GIL). The first item's error that fails is raised, as a loop would.
+    `parallel` false: one after the other (a remote filesystem whose client is not for threads: SFTP)."""
+    items = list(items)
+    if len(items) < 2 or not parallel:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(len(items), os.cpu_count() or 1)) as pool:
+        return list(pool.map(work, items))
 
 
 def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:

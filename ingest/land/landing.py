@@ -20,7 +20,7 @@ from ingest.common.errors import (
     ExportMissingError,
     StateError,
 )
-from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.files import in_threads, json_field, read_json, sha256_of, write_json_atomically
 from ingest.rules.formats import READABLE, extension
 from ingest.rules.layouts import SOURCES, STANDING_SOURCES, layout_for, load_layouts
 
@@ -247,7 +247,7 @@ def land_night(
     exports_root: str, export_date: dt.date, data: Path, conn_id: str | None = None
 ) -> list[LandedFile]:
     """Copy every export of the date into landing/; the registry must be there, others may not."""
-    from ingest.land.storage import open_root
+    from ingest.land.storage import is_local, open_root
 
     fs, root = open_root(exports_root, conn_id)
     listed = {source: list_exports(fs, root, source, export_date) for source in SOURCES}
@@ -274,10 +274,11 @@ def land_night(
                 )
             if source not in STANDING_SOURCES:  # lists published once a year: held until replaced
                 missing.append(source)
-        for entry in files:
-            name = safe_file_name(entry["name"].rsplit("/", 1)[-1], source)
-            current = _copy(fs, entry, source, export_date, name, data)
-            landed += [current, *superseded_versions(current)]
+        named = [(entry, safe_file_name(entry["name"].rsplit("/", 1)[-1], source)) for entry in files]
+        copied = in_threads(
+            lambda job, source=source: _land(fs, *job, source, export_date, data), named, is_local(fs)
+        )
+        landed += [landed_file for versions in copied for landed_file in versions]
     for source in missing:
         folder = source_folder(exports_root, source, export_date)
         log.warning("no %s exports for %s in %s", source, export_date, folder)
@@ -302,6 +303,12 @@ def _note_unread(data: Path, export_date: dt.date, exports_root: str, unread: li
     )
     log.warning(message)
     add_note(data, export_date, "not_read", message)
+
+
+def _land(fs, entry: dict, name: str, source: str, export_date: dt.date, data: Path) -> list[LandedFile]:
+    """One export copied into landing/ (a thread of land_night), with its earlier deliveries."""
+    current = _copy(fs, entry, source, export_date, name, data)
+    return [current, *superseded_versions(current)]
 
 
 def _copy(fs, entry: dict, source: str, export_date: dt.date, name: str, data: Path) -> LandedFile:

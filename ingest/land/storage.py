@@ -57,3 +57,9 @@ def open_root(url: str, conn_id: str | None = EXPORTS_CONN_ID):
     import fsspec
 
     return fsspec.core.url_to_fs(url, **connection_options(url, conn_id))
+
+
+def is_local(fs) -> bool:
+    """Whether an fsspec filesystem is this machine's disk (its files may be read by several threads)."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+    return "file" in protocols

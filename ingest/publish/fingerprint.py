@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from ingest.common.errors import StateError
-from ingest.common.files import json_field, read_json, sha256_of
+from ingest.common.files import in_threads, json_field, read_json, sha256_of
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.publish.release import verify
@@ -178,6 +178,7 @@ def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
     """The exports root holds for the night exactly the files the land step recorded: the same names,
     sizes and sha256, no file more or less."""
     from ingest.land.landing import landing_manifest, list_exports, read_manifest
+    from ingest.land.storage import is_local
     from ingest.rules.layouts import SOURCES
 
     if not landing_manifest(data, export_date).exists():
@@ -192,14 +193,16 @@ def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
         return False
     if any(e.get("size") is not None and int(e["size"]) != landed[k].bytes for k, e in listed.items()):
         return False
-    for key, entry in listed.items():
+
+    def hashed(entry: dict) -> str:
         digest = hashlib.sha256()
         with fs.open(entry["name"], "rb") as fh:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
-        if digest.hexdigest() != landed[key].sha256:
-            return False
-    return True
+        return digest.hexdigest()
+
+    keys = list(listed)
+    return in_threads(hashed, (listed[k] for k in keys), is_local(fs)) == [landed[k].sha256 for k in keys]
 
 
 def _index(publish: Path, date: str) -> dict:

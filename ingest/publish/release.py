@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ingest.common.errors import StateError
-from ingest.common.files import json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.files import in_threads, json_field, read_json, sha256_of, write_json_atomically
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.common.sql import sql_path
 from ingest.publish.datasets import DATASETS, dataset_path
@@ -276,7 +276,8 @@ def verify(folder: Path) -> list[str]:
         if latest_snapshot(publish) == folder.name:
             marts_db = read_json(marts_db_record(publish), default=None)
             marts_db = marts_db if (marts_db or {}).get("snapshot_date") == folder.name else None
-        problems = [problem for entry in entries for problem in _check(publish, entry, "index.json")]
+        checked = in_threads(lambda entry: _check(publish, entry, "index.json"), entries)
+        problems = [problem for found in checked for problem in found]
         return problems + (_check(publish, marts_db, marts_db_record(publish).name) if marts_db else [])
     except (StateError, KeyError, TypeError) as exc:
         return [str(exc) if isinstance(exc, StateError) else f"{index_file}: damaged entry ({exc!r})"]

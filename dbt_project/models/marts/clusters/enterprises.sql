@@ -13,7 +13,9 @@ per_enterprise as (
         member_key as enterprise_key,
         min(member_name_normalized) as enterprise_name,
         max(resolved_credit_code) as credit_code,
-        count(distinct association_credit_code) filter (where is_active_member) as association_count
+        -- an association lists a member once (int_members_matched keeps one row per association and
+        -- member, and tests it): counting rows counts associations, without a distinct per enterprise
+        count(*) filter (where is_active_member) as association_count
     from members
     group by member_key
 ),
