@@ -9,36 +9,26 @@
     kept; grants and foreign keys are not used by socorg (DuckDB has no grants). -#}
 
 {% materialization table, adapter="duckdb" %}
-  {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
-
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% call statement('main') -%}
-    {{ socorg_drop_existing(existing_relation) }}
-    {{ create_table_as(False, target_relation, compiled_code) }}
-  {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do persist_docs(target_relation, model) %}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-  {{ return({'relations': [target_relation]}) }}
+  {{ return(socorg_replace(target_relation, create_table_as(False, target_relation, compiled_code))) }}
 {% endmaterialization %}
 
 
 {% materialization view, adapter="duckdb" %}
-  {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='view') -%}
+  {{ return(socorg_replace(target_relation, get_create_view_as_sql(target_relation, sql))) }}
+{% endmaterialization %}
 
+
+{#- Both materializations: the model's hooks around one statement that drops the last relation and
+    runs `create_sql`, its docs persisted, committed together. -#}
+{% macro socorg_replace(target_relation, create_sql) -%}
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
   {% call statement('main') -%}
-    {{ socorg_drop_existing(existing_relation) }}
-    {{ get_create_view_as_sql(target_relation, sql) }}
+    {{ socorg_drop_existing(load_cached_relation(this)) }}
+    {{ create_sql }}
   {%- endcall %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
@@ -47,7 +37,7 @@
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
-{% endmaterialization %}
+{%- endmacro %}
 
 
 {#- The model's relation as the last build left it (a table or a view), dropped: a statement to run in
