@@ -27,14 +27,31 @@ def measure(script: str, task: str, *args: str) -> dict:
     return {**result, "wall_seconds": round(seconds, 2)}
 
 
-def run_measured(command: list[str], env: dict | None = None, sample_seconds: float = 0.1) -> dict:
+def run_measured(
+    command: list[str],
+    env: dict | None = None,
+    sample_seconds: float = 0.1,
+    limit_address_space: int | None = None,
+) -> dict:
     """Run a command; its wall seconds, exit code, output and peak memory of its whole process tree.
 
     Peak memory is the largest sum of resident memory over the process and its children, sampled
-    every `sample_seconds` (Airflow and dbt run tasks in child processes).
+    every `sample_seconds` (Airflow and dbt run tasks in child processes). `limit_address_space`
+    (bytes) caps the command's virtual memory: past it, allocations fail in the command.
     """
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit_address_space, limit_address_space))
+
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=cap if limit_address_space else None,
+    )
     peak = 0
     done = threading.Event()
 

@@ -8,6 +8,10 @@ For each size (city, province, national) on the same generated exports, in one i
 Each runs in a fresh process; wall time per stage, peak memory of the process tree, the ratios, and
 whether the three agree on every city's summary. Writes a section of bench/RESULTS.md.
 
+The peer's address space is capped (`--peer-memory-gib`, 12 GiB by default, twice ours' budget): at
+national size pandas needs more than the machine has, and uncapped it thrashes the machine for half an
+hour before the kernel kills it; capped, it stops with a MemoryError as soon as it passes the cap.
+
     python bench/nightly.py --sizes city,province,national --out data/bench/nightly
 """
 
@@ -100,8 +104,11 @@ def run_rerun(exports: Path, data: Path, date: dt.date, env: dict) -> dict:
     return {**_figures(result), "stages": {stage: result["wall_seconds"]}, "skipped_before_airflow": skipped}
 
 
-def run_plain(script: str, exports: Path, out: Path, date: dt.date, env: dict) -> dict:
-    """bench/floor.py or bench/peer.py; wall time, peak memory, stages — or how it failed."""
+def run_plain(
+    script: str, exports: Path, out: Path, date: dt.date, env: dict, memory_gib: float | None = None
+) -> dict:
+    """bench/floor.py or bench/peer.py; wall time, peak memory, stages — or how it failed. With
+    `memory_gib`, the script's address space is capped there and it fails when it needs more."""
     command = [
         sys.executable,
         str(BENCH / script),
@@ -112,10 +119,16 @@ def run_plain(script: str, exports: Path, out: Path, date: dt.date, env: dict) -
         "--out",
         str(out),
     ]
-    result = run_measured(command, env)
+    cap = None if memory_gib is None else int(memory_gib * 2**30)
+    result = run_measured(command, env, limit_address_space=cap)
     if result["returncode"] != 0:
-        killed = result["returncode"] < 0 or "MemoryError" in result["stderr"]
-        return {**_figures(result), "failed": "out of memory" if killed else result["stderr"][-600:]}
+        killed = result["returncode"] < 0 or any(
+            sign in result["stderr"] for sign in ("MemoryError", "bad_alloc", "Cannot allocate memory")
+        )
+        if not killed:
+            return {**_figures(result), "failed": result["stderr"][-600:]}
+        beyond = "" if memory_gib is None else f" (more than the {memory_gib:g} GiB it was given)"
+        return {**_figures(result), "failed": "out of memory" + beyond}
     report = json.loads(result["stdout"].strip().splitlines()[-1])
     stages = dict(report["stages"])
     stages["process start-up"] = round(result["wall_seconds"] - sum(stages.values()), 2)
@@ -166,7 +179,7 @@ def agreement(ours_data: Path, date: dt.date, plain: dict[str, dict], truth: dic
     return True, f"{who} on every figure of {cities}, and with the generator's truth"
 
 
-def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
+def bench_size(size: str, out: Path, date: dt.date, seed: int, peer_memory_gib: float | None) -> dict:
     exports, truth = exports_for(size, out, date, seed)
     # The exports were just written whole: no settle wait in the timings.
     env = {**os.environ, "AIRFLOW_HOME": str(out / "airflow"), "SOCORG_SETTLE_SECONDS": "0"}
@@ -188,7 +201,8 @@ def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
     plain = {}
     for name in ("floor", "peer"):
         print(f"{size}: {name}", flush=True)
-        plain[name] = run_plain(f"{name}.py", exports, out / size / name, date, env)
+        cap = peer_memory_gib if name == "peer" else None
+        plain[name] = run_plain(f"{name}.py", exports, out / size / name, date, env, cap)
     agree, said = agreement(data, date, plain, truth)
     result = {
         "size": size,
@@ -200,6 +214,7 @@ def bench_size(size: str, out: Path, date: dt.date, seed: int) -> dict:
         "ours": ours,
         "rerun": rerun,
         **plain,
+        "peer_memory_gib": peer_memory_gib,
         "agree": agree,
         "agreement": said,
     }
@@ -239,7 +254,9 @@ def render(results: list[dict], command: str) -> str:
         "and its children (sampled every 0.1 s). *ours* is `socorg run` (Airflow `dag.test`, landing, "
         "parse, GX gate, dbt build with tests, publish); *floor* is `bench/floor.py` (one DuckDB script); "
         "*peer* is `bench/peer.py` (pandas). The floor and the peer compute the six published datasets "
-        "of the night; ours also validates, quarantines, keeps history and writes the release files.",
+        "of the night; ours also validates, quarantines, keeps history and writes the release files. "
+        "The peer's address space is capped (`--peer-memory-gib`, 12 GiB by default) so that at national "
+        "size it fails when it passes the cap instead of thrashing the machine.",
         "",
     ]
     for r in results:
@@ -344,6 +361,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument(
+        "--peer-memory-gib",
+        type=float,
+        default=12.0,
+        help="cap on the pandas peer's address space, GiB (0: no cap); beyond it the peer fails",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="only rewrite RESULTS.md from the results saved under --out"
     )
     args = parser.parse_args(argv)
@@ -354,7 +377,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out = args.out.resolve()
     disagreeing = []
     for size in [] if args.report else sizes:
-        if not bench_size(size, args.out, args.date, args.seed)["agree"]:
+        cap = args.peer_memory_gib or None
+        if not bench_size(size, args.out, args.date, args.seed, cap)["agree"]:
             disagreeing.append(size)
     # Sizes benched by earlier invocations stay in the section, each with its date and commit.
     command = "python bench/nightly.py --sizes city,province,national"
