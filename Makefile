@@ -8,6 +8,7 @@ DATE ?= 2023-10-31
 NIGHTS ?= 3
 export SOCORG_DATA ?= $(CURDIR)/data
 export SOCORG_EXPORTS ?= $(SOCORG_DATA)/exports
+SIZES ?= city,province,national
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
@@ -64,7 +65,7 @@ airflow: install  ## the Airflow UI on http://localhost:8080 with the socorg DAG
 	$(AIRFLOW_ENV) $(BIN)/airflow standalone
 
 bench: install  ## our nightly run vs the floor (DuckDB) and the peer (pandas) at city, province, national size → bench/RESULTS.md
-	$(BIN)/python bench/nightly.py --sizes $(or $(SIZES),city,province,national) --out "$(SOCORG_DATA)/bench/nightly"
+	$(BIN)/python bench/nightly.py --sizes $(SIZES) --out "$(SOCORG_DATA)/bench/nightly"
 
 bench-ingest: install  ## parse of a 1,000,000-row registry export (commas, tabs, semicolons, pipes, UTF-16) vs DuckDB's read_csv, and as .xlsx vs openpyxl → bench/RESULTS.md
 	$(BIN)/python bench/ingest.py --rows $(or $(ROWS),1000000) --out "$(SOCORG_DATA)/bench"
