@@ -20,7 +20,15 @@ from ingest.common.errors import (
     ExportMissingError,
     StateError,
 )
-from ingest.common.files import in_threads, json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.files import (
+    KnownHashes,
+    file_identity,
+    in_threads,
+    json_field,
+    read_json,
+    sha256_of,
+    write_json_atomically,
+)
 from ingest.rules.formats import READABLE, extension
 from ingest.rules.layouts import SOURCES, STANDING_SOURCES, layout_for, load_layouts
 
@@ -264,6 +272,7 @@ def land_night(
     check_free_space(data, sum(int(e.get("size") or 0) for files in listed.values() for e in files))
     landed: list[LandedFile] = []
     missing: list[str] = []
+    known = KnownHashes(known_hashes_file(data, export_date)) if is_local(fs) else None
     for source in SOURCES:
         files = listed[source]
         if not files:
@@ -276,7 +285,7 @@ def land_night(
                 missing.append(source)
         named = [(entry, safe_file_name(entry["name"].rsplit("/", 1)[-1], source)) for entry in files]
         copied = in_threads(
-            lambda job, source=source: _land(fs, *job, source, export_date, data), named, is_local(fs)
+            lambda job, source=source: _land(fs, *job, source, export_date, data, known), named, is_local(fs)
         )
         landed += [landed_file for versions in copied for landed_file in versions]
     for source in missing:
@@ -285,6 +294,8 @@ def land_night(
     unread = unread_exports(fs, root, export_date)
     if unread:
         _note_unread(data, export_date, exports_root, unread)
+    if known:
+        known.save()
     manifest = landing_manifest(data, export_date)
     content = {"files": [asdict(f) for f in landed], "missing_sources": missing, "not_read": unread}
     write_json_atomically(manifest, content)
@@ -305,9 +316,15 @@ def _note_unread(data: Path, export_date: dt.date, exports_root: str, unread: li
     add_note(data, export_date, "not_read", message)
 
 
-def _land(fs, entry: dict, name: str, source: str, export_date: dt.date, data: Path) -> list[LandedFile]:
-    """One export copied into landing/ (a thread of land_night), with its earlier deliveries."""
+def _land(
+    fs, entry: dict, name: str, source: str, export_date: dt.date, data: Path, known: KnownHashes | None
+) -> list[LandedFile]:
+    """One export copied into landing/ (a thread of land_night), with its earlier deliveries. A local
+    export's hash is remembered by its identity in `known` (the unchanged check then need not read it)."""
+    identity = file_identity(entry["name"]) if known else None
     current = _copy(fs, entry, source, export_date, name, data)
+    if known:
+        known.remember(entry["name"], current.sha256, identity)
     return [current, *superseded_versions(current)]
 
 
@@ -385,6 +402,11 @@ def _versions(target: Path):
 def landing_manifest(data: Path, export_date: dt.date) -> Path:
     """The list of files landed for a night, read by the parse step."""
     return data / "runs" / export_date.isoformat() / "landed.json"
+
+
+def known_hashes_file(data: Path, export_date: dt.date) -> Path:
+    """The night's local files (exports, release) hashed before, by file identity (files.KnownHashes)."""
+    return data / "runs" / export_date.isoformat() / "known_hashes.json"
 
 
 def read_manifest(data: Path, export_date: dt.date) -> list[LandedFile]:

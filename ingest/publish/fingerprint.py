@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from ingest.common.errors import StateError
-from ingest.common.files import in_threads, json_field, read_json, sha256_of
+from ingest.common.files import KnownHashes, in_threads, json_field, read_json, sha256_of
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.publish.release import verify
@@ -108,14 +108,22 @@ def unchanged_release(data: Path, export_date: dt.date) -> str | None:
     """Why the night needs no rebuild, or None when it does.
 
     It needs none when its release has the fingerprint this run would give, is whole (every file
-    hashes as its index says), is listed in versions.json, and latest.json is at it or past it.
+    hashes as its index says; one not written to since it was last hashed is not read again), is
+    listed in versions.json, and latest.json is at it or past it.
     """
+    from ingest.land.landing import known_hashes_file
+
     publish = data / "publish"
     date = export_date.isoformat()
     index = _index(publish, date)
     if not index or index.get("fingerprint") != night_fingerprint(data, export_date):
         return None
-    if latest_snapshot(publish) < date or not _listed(publish, date) or verify(release_dir(publish, date)):
+    if latest_snapshot(publish) < date or not _listed(publish, date):
+        return None
+    known = KnownHashes(known_hashes_file(data, export_date))
+    damaged = verify(release_dir(publish, date), known)
+    known.save()
+    if damaged:
         return None
     return (
         f"exports unchanged since the release of {date} published at {index.get('published_at')} "
@@ -176,8 +184,9 @@ def pruned_release(data: Path, export_date: dt.date) -> bool:
 
 def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
     """The exports root holds for the night exactly the files the land step recorded: the same names,
-    sizes and sha256, no file more or less."""
-    from ingest.land.landing import landing_manifest, list_exports, read_manifest
+    sizes and sha256, no file more or less. A local export not written to since it was hashed is not
+    read again (files.KnownHashes)."""
+    from ingest.land.landing import known_hashes_file, landing_manifest, list_exports, read_manifest
     from ingest.land.storage import is_local
     from ingest.rules.layouts import SOURCES
 
@@ -194,15 +203,20 @@ def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
     if any(e.get("size") is not None and int(e["size"]) != landed[k].bytes for k, e in listed.items()):
         return False
 
-    def hashed(entry: dict) -> str:
+    def read(name: str) -> str:
         digest = hashlib.sha256()
-        with fs.open(entry["name"], "rb") as fh:
+        with fs.open(name, "rb") as fh:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
         return digest.hexdigest()
 
-    keys = list(listed)
-    return in_threads(hashed, (listed[k] for k in keys), is_local(fs)) == [landed[k].sha256 for k in keys]
+    if not is_local(fs):
+        hashed = [read(entry["name"]) for entry in listed.values()]
+        return hashed == [landed[k].sha256 for k in listed]
+    known = KnownHashes(known_hashes_file(data, export_date))
+    hashed = in_threads(known.sha256, (entry["name"] for entry in listed.values()))
+    known.save()
+    return hashed == [landed[k].sha256 for k in listed]
 
 
 def _index(publish: Path, date: str) -> dict:

@@ -10,7 +10,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ingest.common.errors import StateError
-from ingest.common.files import in_threads, json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.files import (
+    KnownHashes,
+    in_threads,
+    json_field,
+    read_json,
+    sha256_of,
+    write_json_atomically,
+)
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.common.sql import sql_path
 from ingest.publish.datasets import DATASETS, dataset_path
@@ -260,10 +267,12 @@ def pruned_releases(publish: Path) -> dict[str, dict]:
     return record if isinstance(record, dict) else {}
 
 
-def verify(folder: Path) -> list[str]:
+def verify(folder: Path, known: KnownHashes | None = None) -> list[str]:
     """Re-hash a release's files against its index.json; the problems found, none when it is whole.
 
     `marts.duckdb` holds the latest release only: it is checked with the release latest.json points at.
+    With `known`, a file not written to since it was last hashed is not read again (the check that a
+    night is unchanged; `socorg verify` reads every file).
     """
     index_file = folder / "index.json"
     if not index_file.exists():
@@ -276,9 +285,10 @@ def verify(folder: Path) -> list[str]:
         if latest_snapshot(publish) == folder.name:
             marts_db = read_json(marts_db_record(publish), default=None)
             marts_db = marts_db if (marts_db or {}).get("snapshot_date") == folder.name else None
-        checked = in_threads(lambda entry: _check(publish, entry, "index.json"), entries)
+        checked = in_threads(lambda entry: _check(publish, entry, "index.json", known), entries)
         problems = [problem for found in checked for problem in found]
-        return problems + (_check(publish, marts_db, marts_db_record(publish).name) if marts_db else [])
+        record = marts_db_record(publish).name
+        return problems + (_check(publish, marts_db, record, known) if marts_db else [])
     except (StateError, KeyError, TypeError) as exc:
         return [str(exc) if isinstance(exc, StateError) else f"{index_file}: damaged entry ({exc!r})"]
 
@@ -294,11 +304,12 @@ def file_record(path: Path) -> dict:
     return {"path": path.name, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
-def _check(publish: Path, entry: dict, record: str) -> list[str]:
+def _check(publish: Path, entry: dict, record: str, known: KnownHashes | None = None) -> list[str]:
     """The problems with one file of a record (index.json) under publish/: missing, another hash or size."""
     path = publish / entry["path"]
     size = path.stat().st_size if path.exists() else None
-    return check_entry(entry["path"], size, lambda: sha256_of(path), entry, record)
+    sha256_now = (lambda: known.sha256(path)) if known else (lambda: sha256_of(path))
+    return check_entry(entry["path"], size, sha256_now, entry, record)
 
 
 def check_entry(where: str, size: int | None, sha256_now, entry: dict, record: str) -> list[str]:

@@ -6,13 +6,15 @@ import datetime as dt
 import json
 import os
 import shutil
+import time
 
 import duckdb
 import pytest
 from runner import marts_content, published_state, socorg
 
+from ingest.common.files import SETTLED_SECONDS
 from ingest.common.sql import sql_path
-from ingest.land.landing import landing_manifest
+from ingest.land.landing import known_hashes_file, landing_manifest
 from ingest.publish import fingerprint as unchanged
 
 pytestmark = pytest.mark.e2e
@@ -150,6 +152,34 @@ def test_a_damaged_release_is_rebuilt(published, tmp_path):
     assert unchanged.unchanged_release(root / "data", dt.date.fromisoformat(NIGHT)).startswith(
         f"exports unchanged since the release of {NIGHT}"
     )
+
+
+def test_hashes_remembered_by_file_identity_do_not_hide_a_change_of_the_same_size(published, tmp_path):
+    """The unchanged check remembers the hashes it read (runs/<date>/known_hashes.json) and does not
+    read a file again that was not written to since; an export or a release file rewritten with as
+    many bytes is still found changed."""
+    root, _ = published
+    exports = shutil.copytree(root / "exports", tmp_path / "exports")
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    night = dt.date.fromisoformat(NIGHT)
+    time.sleep(SETTLED_SECONDS + 0.2)  # files copied just now have no identity to remember yet
+    assert unchanged.current_release(data, str(exports), night) is not None
+    membership = sorted((exports / "membership" / NIGHT).iterdir())[0]
+    summary = next((data / "publish" / "city_summary").rglob("*.parquet"))
+    known = json.loads(known_hashes_file(data, night).read_text(encoding="utf-8"))
+    assert {str(membership), str(summary)} <= set(known)
+    assert unchanged.current_release(data, str(exports), night) is not None  # from what it remembers
+
+    delivered = membership.read_bytes()
+    membership.write_bytes(delivered[:-1] + (b" " if delivered[-1:] != b" " else b"\n"))
+    assert unchanged.current_release(data, str(exports), night) is None
+    membership.write_bytes(delivered)
+    assert unchanged.current_release(data, str(exports), night) is not None
+
+    published_bytes = bytearray(summary.read_bytes())
+    published_bytes[len(published_bytes) // 2] ^= 0xFF
+    summary.write_bytes(bytes(published_bytes))
+    assert unchanged.unchanged_release(data, night) is None
 
 
 def test_the_fingerprint_follows_code_inputs_and_the_night_before(published, tmp_path):
