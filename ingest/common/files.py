@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,10 +23,6 @@ RECOVERY = {
     "landed.json": "run the night again (socorg run --date {date}): its land step writes it anew",
     "run.json": "it only records the night's last run: delete it",
 }
-# A file last changed at least this long before it is hashed keeps its identity (file_identity) until its
-# content changes: a later write moves its change time on, however coarse the filesystem's clock.
-SETTLED_SECONDS = 2
-
 DEFAULT_RECOVERY = "socorg writes this file: run the night again to write it anew"
 
 
@@ -41,55 +37,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def file_identity(path: str | Path) -> list[int] | None:
-    """What tells a local file's content unchanged without reading it, as git and rsync do: size,
-    modification and change times (ns), inode and device — any write, replacement or rename moves the
-    change time, which no tool sets back. None for a file changed in the last SETTLED_SECONDS: a write
-    in the same tick of the filesystem's clock could not be told from it (git's "racy" files)."""
-    st = os.stat(path)
-    if st.st_ctime_ns > time.time_ns() - SETTLED_SECONDS * 1_000_000_000:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-
-
-class KnownHashes:
-    """SHA-256 of local files remembered by file identity, in a JSON file: a file not written to since
-    it was hashed is not read again. Only a cache — a missing or damaged file is an empty one."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            known = read_json(path, default={})
-        except StateError:
-            known = {}
-        self.known: dict[str, dict] = known if isinstance(known, dict) else {}
-        self.changed = False
-
-    def sha256(self, file: str | Path, read: Callable[[], str] | None = None) -> str:
-        """The file's SHA-256: remembered if its identity is the one it was hashed with, else `read()`
-        (sha256_of by default) and remembered when the file did not change while it was read."""
-        key = os.path.abspath(file)
-        identity = file_identity(key)
-        known = self.known.get(key)
-        if identity and isinstance(known, dict) and known.get("identity") == identity:
-            return known["sha256"]
-        sha = read() if read else sha256_of(Path(key))
-        self.remember(key, sha, identity)
-        return sha
-
-    def remember(self, file: str | Path, sha: str, identity: list[int] | None) -> None:
-        """Remember `sha` for the file if its identity is still `identity` (taken before it was read)."""
-        key = os.path.abspath(file)
-        if identity and file_identity(key) == identity:
-            self.known[key] = {"identity": identity, "sha256": sha}
-            self.changed = True
-
-    def save(self) -> None:
-        if self.changed:
-            write_json_atomically(self.path, self.known)
-            self.changed = False
 
 
 def in_threads(work: Callable, items: Iterable, parallel: bool = True) -> list:
@@ -107,7 +54,7 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     """Call `write(tmp)` with a temporary name beside `path`, then rename it into place: readers see
     the old file or the new one, never a part; a failed write leaves no temporary file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # a writer's own
     try:
         write(tmp)
         tmp.replace(path)

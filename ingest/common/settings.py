@@ -51,6 +51,12 @@ SETTINGS = (
         "—",
         "per city, the registry size a first night must reach half of: `320500=7700,440300=7000`",
     ),
+    Setting(
+        "SOCORG_REMEMBER_HASHES",
+        "`1`",
+        "`0`: the unchanged check reads every local file, not only those written to since it hashed them "
+        "(`runs/<date>/known_hashes.json`): for a network filesystem whose file times are cached",
+    ),
     Setting("SOCORG_FREE_SPACE_MARGIN_MB", "`500`", "free space a night needs beyond twice its exports"),
     Setting(
         "SOCORG_LOCK_WAIT", "wait", "seconds an Airflow task waits for another run's lock on the data folder"

@@ -20,15 +20,8 @@ from ingest.common.errors import (
     ExportMissingError,
     StateError,
 )
-from ingest.common.files import (
-    KnownHashes,
-    file_identity,
-    in_threads,
-    json_field,
-    read_json,
-    sha256_of,
-    write_json_atomically,
-)
+from ingest.common.files import in_threads, json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.known_hashes import KnownHashes, file_identity, known_hashes_file
 from ingest.rules.formats import READABLE, extension
 from ingest.rules.layouts import SOURCES, STANDING_SOURCES, layout_for, load_layouts
 
@@ -402,11 +395,6 @@ def _versions(target: Path):
 def landing_manifest(data: Path, export_date: dt.date) -> Path:
     """The list of files landed for a night, read by the parse step."""
     return data / "runs" / export_date.isoformat() / "landed.json"
-
-
-def known_hashes_file(data: Path, export_date: dt.date) -> Path:
-    """The night's local files (exports, release) hashed before, by file identity (files.KnownHashes)."""
-    return data / "runs" / export_date.isoformat() / "known_hashes.json"
 
 
 def read_manifest(data: Path, export_date: dt.date) -> list[LandedFile]:

@@ -9,7 +9,8 @@ from functools import cache
 from pathlib import Path
 
 from ingest.common.errors import StateError
-from ingest.common.files import KnownHashes, in_threads, json_field, read_json, sha256_of
+from ingest.common.files import in_threads, json_field, read_json, sha256_of
+from ingest.common.known_hashes import KnownHashes, known_hashes_file
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.publish.release import verify
@@ -111,7 +112,6 @@ def unchanged_release(data: Path, export_date: dt.date) -> str | None:
     hashes as its index says; one not written to since it was last hashed is not read again), is
     listed in versions.json, and latest.json is at it or past it.
     """
-    from ingest.land.landing import known_hashes_file
 
     publish = data / "publish"
     date = export_date.isoformat()
@@ -186,7 +186,7 @@ def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
     """The exports root holds for the night exactly the files the land step recorded: the same names,
     sizes and sha256, no file more or less. A local export not written to since it was hashed is not
     read again (files.KnownHashes)."""
-    from ingest.land.landing import known_hashes_file, landing_manifest, list_exports, read_manifest
+    from ingest.land.landing import landing_manifest, list_exports, read_manifest
     from ingest.land.storage import is_local
     from ingest.rules.layouts import SOURCES
 
@@ -210,13 +210,13 @@ def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
                 digest.update(chunk)
         return digest.hexdigest()
 
+    expected = [landed[key].sha256 for key in listed]
     if not is_local(fs):
-        hashed = [read(entry["name"]) for entry in listed.values()]
-        return hashed == [landed[k].sha256 for k in listed]
+        return [read(entry["name"]) for entry in listed.values()] == expected
     known = KnownHashes(known_hashes_file(data, export_date))
     hashed = in_threads(known.sha256, (entry["name"] for entry in listed.values()))
     known.save()
-    return hashed == [landed[k].sha256 for k in listed]
+    return hashed == expected
 
 
 def _index(publish: Path, date: str) -> dict:

@@ -10,14 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ingest.common.errors import StateError
-from ingest.common.files import (
-    KnownHashes,
-    in_threads,
-    json_field,
-    read_json,
-    sha256_of,
-    write_json_atomically,
-)
+from ingest.common.files import in_threads, json_field, read_json, sha256_of, write_json_atomically
+from ingest.common.known_hashes import KnownHashes
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.common.sql import sql_path
 from ingest.publish.datasets import DATASETS, dataset_path

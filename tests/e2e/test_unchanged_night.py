@@ -12,9 +12,9 @@ import duckdb
 import pytest
 from runner import marts_content, published_state, socorg
 
-from ingest.common.files import SETTLED_SECONDS
+from ingest.common.known_hashes import SETTLED_SECONDS, known_hashes_file
 from ingest.common.sql import sql_path
-from ingest.land.landing import known_hashes_file, landing_manifest
+from ingest.land.landing import landing_manifest
 from ingest.publish import fingerprint as unchanged
 
 pytestmark = pytest.mark.e2e
