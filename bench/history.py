@@ -181,9 +181,28 @@ def _mean(result: dict, start: int, stop: int | None) -> float:
     return sum(n["stages"].get("transform", 0) for n in nights) / max(1, len(nights))
 
 
-def render(results: list[dict]) -> str:
+def written_sizes(results_md: Path) -> dict[str, str]:
+    """The section's `### <size>: …` blocks as RESULTS.md has them, by size: a size whose data folder
+    is gone from --out keeps what was measured before, with its date and commit."""
+    text = results_md.read_text(encoding="utf-8") if results_md.exists() else ""
+    start = text.find("## History: many nights in a row")
+    if start < 0:
+        return {}
+    end = text.find("\n## ", start + 1)
+    section = text[start : end if end >= 0 else len(text)]
+    blocks = section.split("\n### ")[1:]
+    return {block.split(":", 1)[0]: "### " + block.rstrip() + "\n" for block in blocks}
+
+
+def render(results: list[dict], earlier: dict[str, str] | None = None) -> str:
     lines = ["## History: many nights in a row (issue 22)", ""]
-    for r in results:
+    measured = {r["size"] for r in results}
+    kept = [(size, block) for size, block in (earlier or {}).items() if size not in measured]
+    for r in sorted([*results, *({"size": size, "block": block} for size, block in kept)],
+                    key=lambda r: list(SIZES).index(r["size"])):  # fmt: skip
+        if "block" in r:
+            lines += [r["block"]]
+            continue
         first, last = r["per_night"][0], r["per_night"][-1]
         t1, tn = first["stages"].get("transform", 0), last["stages"].get("transform", 0)
         mib = 2**20
@@ -250,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     results = [json.loads(p.read_text()) for p in sorted(args.out.glob("*/result.json"))]
     order = {s: k for k, s in enumerate(SIZES)}
     results.sort(key=lambda r: order[r["size"]])
-    write_section(args.results, "History: many nights in a row", render(results))
+    earlier = written_sizes(args.results)
+    write_section(args.results, "History: many nights in a row", render(results, earlier))
     print(f"written: {args.results}")
 
 
