@@ -197,11 +197,10 @@ def written_sizes(results_md: Path) -> dict[str, str]:
 def render(results: list[dict], earlier: dict[str, str] | None = None) -> str:
     lines = ["## History: many nights in a row (issue 22)", ""]
     measured = {r["size"] for r in results}
-    kept = [(size, block) for size, block in (earlier or {}).items() if size not in measured]
-    for r in sorted([*results, *({"size": size, "block": block} for size, block in kept)],
-                    key=lambda r: list(SIZES).index(r["size"])):  # fmt: skip
+    kept = [{"size": size, "block": block} for size, block in (earlier or {}).items() if size not in measured]
+    for r in sorted([*results, *kept], key=lambda r: list(SIZES).index(r["size"])):
         if "block" in r:
-            lines += [r["block"]]
+            lines.append(r["block"])
             continue
         first, last = r["per_night"][0], r["per_night"][-1]
         t1, tn = first["stages"].get("transform", 0), last["stages"].get("transform", 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -22,6 +23,20 @@ SETTLED_SECONDS = 2
 def known_hashes_file(data: Path, export_date: dt.date) -> Path:
     """The night's local files (exports, release) hashed before, by file identity."""
     return data / "runs" / export_date.isoformat() / "known_hashes.json"
+
+
+@contextlib.contextmanager
+def night_hashes(data: Path, export_date: dt.date, known: KnownHashes | None = None):
+    """The night's known hashes, saved on leaving — or `known`, when a caller already holds them (and
+    saves them once, after all its checks)."""
+    if known is not None:
+        yield known
+        return
+    known = KnownHashes(known_hashes_file(data, export_date))
+    try:
+        yield known
+    finally:
+        known.save()
 
 
 def remembering() -> bool:

@@ -299,14 +299,19 @@ def _note_unread(data: Path, export_date: dt.date, exports_root: str, unread: li
     """Say which delivered files the night does not read (the release's issues.json and the CLI)."""
     from ingest.common.notes import add_note
 
+    message = unread_message(exports_root, export_date, unread)
+    log.warning(message)
+    add_note(data, export_date, "not_read", message)
+
+
+def unread_message(exports_root: str, export_date: dt.date, unread: list[str]) -> str:
+    """How delivered files no source reads are named (unread_exports), the first five by path."""
     shown = ", ".join(unread[:5]) + (f" and {len(unread) - 5} more" if len(unread) > 5 else "")
-    message = (
+    return (
         f"{len(unread)} file(s) under {exports_root.rstrip('/')}/ for {export_date.isoformat()} are in "
         f"folders no source reads, and were not landed: {shown} (the sources read: {', '.join(SOURCES)}, "
         f"each as <source>/{export_date.isoformat()}/<file>)"
     )
-    log.warning(message)
-    add_note(data, export_date, "not_read", message)
 
 
 def _land(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ingest.common.errors import StateError
 from ingest.common.files import in_threads, json_field, read_json, sha256_of
-from ingest.common.known_hashes import KnownHashes, known_hashes_file
+from ingest.common.known_hashes import KnownHashes, night_hashes
 from ingest.common.paths import DBT_DIR, PROJECT_ROOT
 from ingest.common.releases import latest_snapshot, release_dir, releases
 from ingest.publish.release import verify
@@ -105,14 +105,13 @@ def previous_changed(data: Path, export_date: dt.date) -> bool:
     return later and index["previous_fingerprint"] != before.get("fingerprint")
 
 
-def unchanged_release(data: Path, export_date: dt.date) -> str | None:
+def unchanged_release(data: Path, export_date: dt.date, known: KnownHashes | None = None) -> str | None:
     """Why the night needs no rebuild, or None when it does.
 
     It needs none when its release has the fingerprint this run would give, is whole (every file
     hashes as its index says; one not written to since it was last hashed is not read again), is
     listed in versions.json, and latest.json is at it or past it.
     """
-
     publish = data / "publish"
     date = export_date.isoformat()
     index = _index(publish, date)
@@ -120,11 +119,9 @@ def unchanged_release(data: Path, export_date: dt.date) -> str | None:
         return None
     if latest_snapshot(publish) < date or not _listed(publish, date):
         return None
-    known = KnownHashes(known_hashes_file(data, export_date))
-    damaged = verify(release_dir(publish, date), known)
-    known.save()
-    if damaged:
-        return None
+    with night_hashes(data, export_date, known) as known:
+        if verify(release_dir(publish, date), known):
+            return None
     return (
         f"exports unchanged since the release of {date} published at {index.get('published_at')} "
         f"(same files, code and earlier nights): nothing to rebuild; run with force to rebuild"
@@ -137,25 +134,34 @@ def current_release(data: Path, exports: str, export_date: dt.date, conn_id: str
     (unchanged_release) — or was published and then pruned by retention (a night not to publish
     again only to prune it). Asked before Airflow starts: a night loaded before costs a listing and a
     hash of its files. Anything that keeps it from telling (an exports root it cannot read, a damaged
-    record) means: run the night, which says what is wrong."""
+    record) means: run the night, which says what is wrong. Delivered files no source reads are
+    named after the reason."""
+    from ingest.land.landing import unread_exports, unread_message
     from ingest.land.storage import open_root
 
     try:
         fs, root = open_root(exports, conn_id)
-        if not exports_landed(fs, root, data, export_date):
-            return None
-        if unchanged_release(data, export_date):
-            return (
+        with night_hashes(data, export_date) as known:  # read and saved once for both checks
+            if not exports_landed(fs, root, data, export_date, known):
+                return None
+            current = unchanged_release(data, export_date, known)
+        if current:
+            reason = (
                 f"{export_date} is published and its exports are unchanged since its release; nothing rebuilt"
             )
-        if pruned_release(data, export_date):
-            return (
+        elif pruned_release(data, export_date):
+            reason = (
                 f"{export_date} was published and pruned since (SOCORG_KEEP_RELEASES), its exports are "
                 "unchanged; not built again"
             )
+        else:
+            return None
+        # Files delivered beside the exports that no source reads are named here too, not only by a
+        # night that lands them.
+        unread = unread_exports(fs, root, export_date)
+        return reason + (f"\n  note: {unread_message(exports, export_date, unread)}" if unread else "")
     except Exception:  # noqa: BLE001 (see above: the night's own run reports it)
         return None
-    return None
 
 
 def changes_history(data: Path, exports: str, export_date: dt.date, conn_id: str | None = None) -> bool:
@@ -182,10 +188,10 @@ def pruned_release(data: Path, export_date: dt.date) -> bool:
     return record is not None and record.get("inputs") == night_inputs(data, export_date)
 
 
-def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
+def exports_landed(fs, root: str, data: Path, export_date: dt.date, known: KnownHashes | None = None) -> bool:
     """The exports root holds for the night exactly the files the land step recorded: the same names,
     sizes and sha256, no file more or less. A local export not written to since it was hashed is not
-    read again (files.KnownHashes)."""
+    read again (known_hashes)."""
     from ingest.land.landing import landing_manifest, list_exports, read_manifest
     from ingest.land.storage import is_local
     from ingest.rules.layouts import SOURCES
@@ -213,10 +219,8 @@ def exports_landed(fs, root: str, data: Path, export_date: dt.date) -> bool:
     expected = [landed[key].sha256 for key in listed]
     if not is_local(fs):
         return [read(entry["name"]) for entry in listed.values()] == expected
-    known = KnownHashes(known_hashes_file(data, export_date))
-    hashed = in_threads(known.sha256, (entry["name"] for entry in listed.values()))
-    known.save()
-    return hashed == expected
+    with night_hashes(data, export_date, known) as known:
+        return in_threads(known.sha256, (entry["name"] for entry in listed.values())) == expected
 
 
 def _index(publish: Path, date: str) -> dict:

@@ -66,6 +66,24 @@ def test_an_unchanged_night_is_not_run_again(published, tmp_path):
     assert (data / "runs" / NIGHT / "run.json").read_bytes() == record
 
 
+def test_an_unchanged_night_names_a_file_delivered_since_in_a_folder_no_source_reads(published, tmp_path):
+    root, env = published
+    exports = shutil.copytree(root / "exports", tmp_path / "exports")
+    misspelt = exports / "registries" / NIGHT
+    misspelt.mkdir(parents=True)
+    registry = sorted((exports / "registry" / NIGHT).iterdir())[0]
+    shutil.copy(registry, misspelt / registry.name)
+    data = shutil.copytree(root / "data", tmp_path / "data")
+    env = {**env, "SOCORG_DATA": str(data), "SOCORG_EXPORTS": str(exports)}
+    again = socorg("run", "--date", NIGHT, env=env)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "nothing rebuilt" in again.stdout and "wait_for_registry" not in again.stdout
+    assert (
+        f"note: 1 file(s) under {exports}/ for {NIGHT} are in folders no source reads, and were not "
+        f"landed: registries/{NIGHT}/{registry.name}" in again.stdout
+    )
+
+
 def test_run_json_prints_each_nights_outcome_as_one_line(published, tmp_path):
     root, _ = published
     [line] = (root / "first-run.json").read_text(encoding="utf-8").splitlines()
