@@ -85,6 +85,11 @@ SETTINGS = (
         "all",
         "keep `landing/` and `raw/` of the newest N audited nights (N ≥ 2), once history carries the older ones: see concepts/history",
     ),
+    Setting(
+        "SOCORG_DATA_DOCS_NIGHTS",
+        "`14`",
+        "how many nights of validation results the GX Data Docs index lists (older pages stay on disk, outcomes in `runs/<date>/validation.json`)",
+    ),
     Setting("SOCORG_RUN_DEADLINE", "`07:00`", "when on D+1 an unfinished nightly run posts a deadline alert"),
     Setting(
         "AIRFLOW_CONN_SOCORG_POSTGRES", "—", "PostgreSQL the `publish_postgres` task loads each release into"

@@ -335,21 +335,29 @@ def footer_line(filled: list[object]) -> tuple[bool, int | None]:
     >>> footer_line(["合计", "13", "5620.3万元"])
     (True, 13)
     """
-    texts = [halfwidth(text(c) or "").strip() for c in filled]
-    if texts and _TOTAL_LABEL.match(texts[0]) and 2 <= len(texts) <= 3:
+    # Each cell folded when it is looked at: a data row is told apart at its first cell or two.
+    first = _footer_text(filled[0]) if filled else ""
+    if filled and _TOTAL_LABEL.match(first) and 2 <= len(filled) <= 3:
+        texts = [first, *map(_footer_text, filled[1:])]
         counts = [m for t in texts[1:] if (m := _TOTAL_COUNT.match(t))]
         # a total line summing an amount column (`合计 | 5,620.3`, `合计 | 5620.3万元`): no row count
         amounts = [t for t in texts[1:] if not _TOTAL_COUNT.match(t) and _is_amount(t)]
         if len(counts) + len(amounts) == len(texts) - 1 and len(counts) <= 1:
             return True, int(counts[0].group(1).replace(",", "")) if counts else None
     total = None
-    for cell in texts:
+    for i, value in enumerate(filled):
+        cell = _footer_text(value) if i else first
         found = footer_total(cell)
         if found is not None:
             total = found if total is None else total
         elif not (_FOOTER_LABEL.match(cell) or _is_date(cell)):
             return False, None
     return True, total
+
+
+def _footer_text(cell: object) -> str:
+    """A cell as footer_line reads it: trimmed text, full-width forms folded."""
+    return halfwidth(text(cell) or "").strip()
 
 
 def _is_amount(cell: str) -> bool:

@@ -43,8 +43,11 @@ def _dbt(data: Path, export_date: dt.date, *command: str, callbacks: list | None
 
 
 # dbt's unit tests check the models' logic on fixed inputs: they run in `make test` and CI
-# (tests/e2e/test_dbt_unit_tests.py), not every night (dbt's advice for production).
-NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test")
+# (tests/e2e/test_dbt_unit_tests.py), not every night (dbt's advice for production). Nor are dbt's
+# JSON artifacts written (manifest.json twice, run_results.json, graph.gpickle): each node's result is
+# kept in runs/<date>/dbt_nodes.json, and the compiled SQL of every node in target/run/ as before.
+NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test", "--no-write-json")
+STALE_ARTIFACTS = ("run_results.json", "manifest.json", "graph.gpickle", "graph_summary.json")
 
 
 def build_marts(data: Path, export_date: dt.date) -> dict:
@@ -55,6 +58,8 @@ def build_marts(data: Path, export_date: dt.date) -> dict:
 
     set_aside_damaged_warehouse(data, export_date)
     check_state_kept(data)
+    for name in STALE_ARTIFACTS:  # an earlier build's, not to be taken for tonight's
+        (data / "runs" / "dbt" / "target" / name).unlink(missing_ok=True)
     result = _dbt(data, export_date, *NIGHTLY_BUILD, callbacks=[LiveLines()])
     if not result.success and _corrupt(_failures(result)):
         set_aside_damaged_warehouse(data, export_date, because=_failures(result))

@@ -11,6 +11,8 @@ from ingest.validate.results import ROW_ID, ROW_NAME
 from ingest.validate.suites import SUITES
 
 DATASOURCE = "socorg_raw"
+INDEX_NIGHTS = "SOCORG_DATA_DOCS_NIGHTS"
+INDEX_NIGHTS_DEFAULT = 14
 
 
 def context_dir(data: Path) -> Path:
@@ -70,6 +72,31 @@ def open_context(data: Path):
     if wanted != current:
         config_file.write_text(yaml.safe_dump(wanted, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return gx.get_context(mode="file", project_root_dir=str(data / "runs"))
+
+
+def index_nights_setting() -> int:
+    """How many nights of validation results the Data Docs index lists (`SOCORG_DATA_DOCS_NIGHTS`)."""
+    value = os.environ.get(INDEX_NIGHTS, "").strip() or str(INDEX_NIGHTS_DEFAULT)
+    try:
+        nights = int(value)
+    except ValueError:
+        raise ValueError(f"{INDEX_NIGHTS} must be a whole number of nights, got {value!r}") from None
+    if nights < 1:
+        raise ValueError(f"{INDEX_NIGHTS} must be at least 1 (tonight's results), got {nights}")
+    return nights
+
+
+def build_docs(context, results: list) -> None:
+    """Tonight's Data Docs pages (`results`: their identifiers), and an index of the newest results:
+    about the last SOCORG_DATA_DOCS_NIGHTS nights', as many as tonight's times that. GX rebuilds the
+    index by reading every result it lists, so an index of every night ever stored would cost each
+    night more than the one before (GX's `validation_results_limit`). Older nights' pages stay on
+    disk, and their outcomes in runs/<date>/validation.json."""
+    sites = context.variables.data_docs_sites  # a copy, set back in memory: the file keeps no limit
+    limit = max(1, len(results)) * index_nights_setting()
+    sites["local_site"]["site_index_builder"]["validation_results_limit"] = limit
+    context.variables.data_docs_sites = sites
+    context.build_data_docs(resource_identifiers=results)
 
 
 def checkpoint_for(context, source: str):

@@ -16,7 +16,7 @@ from ingest.common.paths import partition
 from ingest.rules.layouts import SOURCES
 from ingest.validate.batches import night_chunks, night_rows
 from ingest.validate.checks import check_batches
-from ingest.validate.context import checkpoint_for, open_context
+from ingest.validate.context import build_docs, checkpoint_for, index_nights_setting, open_context
 from ingest.validate.results import (
     ROW_ID,
     ROW_NAME,
@@ -45,6 +45,7 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
     except GateError as err:
         write_outcome(out, {"batch_check": str(err), "data_docs": str(docs), "findings": []})
         raise
+    index_nights_setting()  # a bad SOCORG_DATA_DOCS_NIGHTS stops the gate before it validates
     context = open_context(data)
     findings: list[Finding] = []
     results = []  # identifiers of tonight's validation results: the Data Docs pages to build
@@ -68,8 +69,7 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
             results += list(outcome.run_results)
             per_chunk += findings_of(source, outcome)
         findings += summed(per_chunk)
-    # Tonight's pages and the index only: earlier nights' pages are already built.
-    context.build_data_docs(resource_identifiers=results)
+    build_docs(context, results)  # tonight's pages and the index: earlier nights' pages are built
     errors = [f for f in findings if not f.success and f.severity == "error"]
     warnings = [f for f in findings if not f.success and f.severity != "error"]
     summary = {

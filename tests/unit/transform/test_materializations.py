@@ -20,7 +20,8 @@ def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("materializations")
     (root / "macros").mkdir()
     (root / "models").mkdir()
-    shutil.copy(DBT_DIR / "macros" / "materializations.sql", root / "macros")
+    for macros in ("materializations.sql", "persist_docs.sql"):
+        shutil.copy(DBT_DIR / "macros" / macros, root / "macros")
     (root / "dbt_project.yml").write_text(
         "name: m\nversion: '1.0'\nprofile: m\n"
         "models:\n  m:\n    +persist_docs: {relation: true, columns: true}\n"
@@ -36,6 +37,11 @@ def project(tmp_path_factory):
                 description: the model
                 columns:
                   - {name: x, description: the figure, data_type: integer}
+              - name: n
+                description: "the other model: it's not contracted"
+                columns:
+                  - {name: y, description: "the other figure, $1 a piece"}
+                  - {name: z, description: documented but not built}
             """
         )
     )
@@ -45,6 +51,8 @@ def project(tmp_path_factory):
         (root / "models" / "m.sql").write_text(f"{{{{ config({config}) }}}}\n{select}\n")
         where = ["--project-dir", str(root), "--profiles-dir", str(root), "--target-path", str(root / "t")]
         return dbtRunner().invoke(["run", *where, "--log-path", str(root / "logs")]).success
+
+    (root / "models" / "n.sql").write_text("{{ config(materialized='view') }}\nselect 5 as y\n")
 
     def relation() -> tuple[str, list]:
         with duckdb.connect(str(root / "w.duckdb")) as con:
@@ -75,7 +83,12 @@ def test_a_view_becomes_a_table_and_a_failing_build_leaves_the_last_relation(pro
 
 def test_a_contracted_table_keeps_its_contract_and_its_documented_columns(project):
     build, relation, root = project
+    (root / "logs" / "dbt.log").unlink(missing_ok=True)
     assert build("table", "select 4 as x", contract=True)
+    # Its docs are persisted without looking its columns up (the contract names them); those of the
+    # view beside it, which has none, with one lookup (dbt's own persist_docs makes two a model).
+    log = (root / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert log.count("from (describe") == 1
     assert relation() == ("BASE TABLE", [(4,)])
     with duckdb.connect(str(root / "w.duckdb")) as con:
         assert con.execute("select comment from duckdb_columns() where table_name = 'm'").fetchall() == [
@@ -87,3 +100,19 @@ def test_a_contracted_table_keeps_its_contract_and_its_documented_columns(projec
     # The contract is still checked: a column of another type is refused, and the table kept.
     assert not build("table", "select 'five' as x", contract=True)
     assert relation() == ("BASE TABLE", [(4,)])
+
+
+def test_docs_persist_on_a_model_without_a_contract_leaving_out_columns_it_lacks(project):
+    """socorg's persist_docs (one statement, columns looked up once unless a contract names them) keeps
+    what dbt's does: the relation's comment, and its documented columns' that exist."""
+    build, _, root = project
+    assert build("table", "select 6 as x")
+    with duckdb.connect(str(root / "w.duckdb")) as con:
+        assert con.execute("select comment from duckdb_views() where view_name = 'n'").fetchall() == [
+            ("the other model: it's not contracted",)
+        ]
+        assert con.execute(
+            "select column_name, comment from duckdb_columns() where table_name = 'n'"
+        ).fetchall() == [("y", "the other figure, $1 a piece")]
+    log = (root / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "specified in the schema but are not present in the database: z" in log
