@@ -47,7 +47,7 @@ def _dbt(data: Path, export_date: dt.date, *command: str, callbacks: list | None
 # JSON artifacts written (manifest.json twice, run_results.json, graph.gpickle): each node's result is
 # kept in runs/<date>/dbt_nodes.json, and the compiled SQL of every node in target/run/ as before.
 NIGHTLY_BUILD = ("build", "--exclude", "resource_type:unit_test", "--no-write-json")
-STALE_ARTIFACTS = ("run_results.json", "manifest.json", "graph.gpickle", "graph_summary.json")
+STALE_ARTIFACTS = ("run_results.json", "manifest.json", "semantic_manifest.json", "graph.gpickle")
 
 
 def build_marts(data: Path, export_date: dt.date) -> dict:

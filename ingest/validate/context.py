@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -92,7 +93,9 @@ def build_docs(context, results: list) -> None:
     index by reading every result it lists, so an index of every night ever stored would cost each
     night more than the one before (GX's `validation_results_limit`). Older nights' pages stay on
     disk, and their outcomes in runs/<date>/validation.json."""
-    sites = context.variables.data_docs_sites  # a copy, set back in memory: the file keeps no limit
+    # As configured (${SOCORG_DATA} not substituted yet: GX substitutes when it builds, and a path
+    # with a `$` of its own must not be substituted twice), set back in memory: the file keeps no limit.
+    sites = copy.deepcopy(context.variables.config.data_docs_sites)
     limit = max(1, len(results)) * index_nights_setting()
     sites["local_site"]["site_index_builder"]["validation_results_limit"] = limit
     context.variables.data_docs_sites = sites

@@ -106,6 +106,7 @@ def test_docs_persist_on_a_model_without_a_contract_leaving_out_columns_it_lacks
     """socorg's persist_docs (one statement, columns looked up once unless a contract names them) keeps
     what dbt's does: the relation's comment, and its documented columns' that exist."""
     build, _, root = project
+    (root / "logs" / "dbt.log").unlink(missing_ok=True)
     assert build("table", "select 6 as x")
     with duckdb.connect(str(root / "w.duckdb")) as con:
         assert con.execute("select comment from duckdb_views() where view_name = 'n'").fetchall() == [
@@ -116,3 +117,4 @@ def test_docs_persist_on_a_model_without_a_contract_leaving_out_columns_it_lacks
         ).fetchall() == [("y", "the other figure, $1 a piece")]
     log = (root / "logs" / "dbt.log").read_text(encoding="utf-8")
     assert "specified in the schema but are not present in the database: z" in log
+    assert log.count("from (describe") == 2  # once for each model; dbt's own persist_docs looks twice

@@ -575,14 +575,15 @@ def test_the_data_docs_index_lists_the_newest_nights_only(tmp_path, monkeypatch)
     """GX reads every result its index lists, every night: the index keeps SOCORG_DATA_DOCS_NIGHTS
     nights, the older nights' pages stay on disk."""
     monkeypatch.setenv("SOCORG_DATA_DOCS_NIGHTS", "2")
+    data = tmp_path / "a $HOME of its own"  # the path is not GX's to substitute in, twice or once
     nights = [DATE + dt.timedelta(days=k) for k in range(3)]
     for date in nights:
-        night(tmp_path, {}, date=date)
-        validate_night(tmp_path, date)
-    index = (tmp_path / "docs" / "gx" / "index.html").read_text(encoding="utf-8")
+        night(data, {}, date=date)
+        validate_night(data, date)
+    index = (data / "docs" / "gx" / "index.html").read_text(encoding="utf-8")
     listed = {date for date in nights if f"{date.isoformat()}-registry-chunk1" in index}
     assert listed == set(nights[1:])
-    pages = tmp_path / "docs" / "gx" / "validations"
+    pages = data / "docs" / "gx" / "validations"
     assert any(f"{nights[0].isoformat()}-registry-chunk1" in str(p) for p in pages.rglob("*.html"))
 
 
@@ -591,3 +592,4 @@ def test_a_bad_data_docs_nights_setting_stops_the_gate_naming_it(tmp_path, monke
     night(tmp_path, {})
     with pytest.raises(ValueError, match="DOCS_NIGHTS must be a whole number of nights, got 'a fortnight'"):
         validate_night(tmp_path, DATE)
+    assert not (tmp_path / "runs" / "gx" / "validations").exists()  # stopped before validating
