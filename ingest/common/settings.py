@@ -4,7 +4,23 @@
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
+
+
+def nights_setting(name: str, default: int | None, minimum: int, why: str) -> int | None:
+    """A setting counting nights, read from the environment: `default` when unset; a ValueError naming
+    it when it is not a whole number, or is below `minimum` (`why` says why)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        nights = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of nights, got {value!r}") from None
+    if nights < minimum:
+        raise ValueError(f"{name} must be at least {minimum} ({why}), got {nights}")
+    return nights
 
 
 class Setting(NamedTuple):

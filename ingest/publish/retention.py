@@ -3,12 +3,12 @@ history state in the warehouse carries them (transform/history_state.py refuses 
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 from ingest.common.files import write_json_atomically
 from ingest.common.paths import partition, partition_dates
+from ingest.common.settings import nights_setting
 from ingest.rules.layouts import SOURCES, STANDING_SOURCES
 from ingest.transform.history_state import SETTING, carried_nights, pruned_nights, pruned_record
 
@@ -18,18 +18,7 @@ def keep_raw_nights_setting() -> int | None:
 
     At least 2: a night's changes compare it with the audited night before, read from raw/.
     """
-    value = os.environ.get(SETTING, "").strip()
-    if not value:
-        return None
-    try:
-        keep = int(value)
-    except ValueError:
-        raise ValueError(f"{SETTING} must be a whole number of nights, got {value!r}") from None
-    if keep < 2:
-        raise ValueError(
-            f"{SETTING} must be at least 2 (a night is compared with the audited night before it), got {keep}"
-        )
-    return keep
+    return nights_setting(SETTING, None, 2, "a night is compared with the audited night before it")
 
 
 def prune_raw_nights(data: Path, keep: int | None, con) -> list[str]:

@@ -8,6 +8,7 @@ import logging
 import os
 from pathlib import Path
 
+from ingest.common.settings import nights_setting
 from ingest.validate.results import ROW_ID, ROW_NAME
 from ingest.validate.suites import SUITES
 
@@ -77,14 +78,7 @@ def open_context(data: Path):
 
 def index_nights_setting() -> int:
     """How many nights of validation results the Data Docs index lists (`SOCORG_DATA_DOCS_NIGHTS`)."""
-    value = os.environ.get(INDEX_NIGHTS, "").strip() or str(INDEX_NIGHTS_DEFAULT)
-    try:
-        nights = int(value)
-    except ValueError:
-        raise ValueError(f"{INDEX_NIGHTS} must be a whole number of nights, got {value!r}") from None
-    if nights < 1:
-        raise ValueError(f"{INDEX_NIGHTS} must be at least 1 (tonight's results), got {nights}")
-    return nights
+    return nights_setting(INDEX_NIGHTS, INDEX_NIGHTS_DEFAULT, 1, "tonight's results")
 
 
 def build_docs(context, results: list) -> None:
