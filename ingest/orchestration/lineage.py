@@ -269,8 +269,10 @@ def table_rows(data: Path, names: set[str] | None = None) -> dict[str, int]:
 
 
 def model_datasets(night, graph: dict, name: str, rows: dict[str, int], record: dict | None):
-    """A model's or seed's inputs (its parents, the raw sources it reads, itself with its tests'
-    results) and output (itself, with its contract's columns and rows)."""
+    """A model's or seed's inputs (its parents, the raw sources it reads, itself with its tests' and
+    enforced constraints' results) and output (itself, with its contract's columns and rows)."""
+    from ingest.transform.results import constraint_results
+
     node = graph["nodes"][name]
     warehouse = night.data / "warehouse.duckdb"
     inputs = [table_dataset(warehouse, graph["nodes"][p]["schema"], p) for p in node["parents"]]
@@ -281,7 +283,7 @@ def model_datasets(night, graph: dict, name: str, rows: dict[str, int], record: 
         (t["name"], results[t["id"]]["status"] in ("pass", "warn"), t["column"])
         for t in node["tests"]
         if t["id"] in results
-    ]
+    ] + constraint_results(record or {"nodes": {}}, node)
     if checks:
         inputs.append(table_dataset(warehouse, node["schema"], name, "input", None, assertions_facet(checks)))
     columns = [(c, t) for c, t in node["columns"]]

@@ -33,8 +33,10 @@ def _dbt(data: Path, export_date: dt.date, *command: str, callbacks: list | None
         str(runs / "target"),
         "--log-path",
         str(runs / "logs"),
+        # No dbt.log: its lines are those dbt writes to standard output, which the task's log holds
+        # (Airflow's, or runs/<date>/airflow.log), and the SQL of every node is in target/run.
         "--log-level-file",
-        "info",  # the SQL of every node is in target/run; debug lines cost a night a second
+        "none",
     ]
     # The night, read by the macro snapshot_date() when dbt executes: not a --vars, whose every new
     # value would make dbt parse the whole project again.

@@ -17,7 +17,8 @@ DRAWN = ("model", "seed")  # the node types that become tasks; tests go with the
 
 def graph_from_manifest(manifest: dict) -> dict:
     """Models and seeds in dependency order, each with its parents (models and seeds), the raw sources
-    it reads, its columns and contract types, and the data tests that test it (unit tests left out)."""
+    it reads, its columns and contract types, the data tests that test it (unit tests left out) and
+    the constraints its contract has DuckDB enforce as the table is built ([column, type])."""
     nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in DRAWN}
     tests: dict[str, list[dict]] = {uid: [] for uid in nodes}
     for uid, node in sorted(manifest["nodes"].items()):
@@ -51,6 +52,11 @@ def graph_from_manifest(manifest: dict) -> dict:
             ),
             "columns": [[c["name"], c.get("data_type")] for c in node.get("columns", {}).values()],
             "tests": tests[uid],
+            "constraints": [
+                [c["name"], constraint["type"]]
+                for c in node.get("columns", {}).values()
+                for constraint in c.get("constraints", [])
+            ],
         }
     return {"project": manifest["metadata"].get("project_name", "socorg"), "nodes": drawn}
 

@@ -36,7 +36,7 @@ def project(tmp_path_factory):
               - name: m
                 description: the model
                 columns:
-                  - {name: x, description: the figure, data_type: integer}
+                  - {name: x, description: the figure, data_type: integer, constraints: [{type: not_null}]}
               - name: n
                 description: "the other model: it's not contracted"
                 columns:
@@ -50,7 +50,8 @@ def project(tmp_path_factory):
         config = f"materialized='{materialized}', contract={{'enforced': {contract}}}"
         (root / "models" / "m.sql").write_text(f"{{{{ config({config}) }}}}\n{select}\n")
         where = ["--project-dir", str(root), "--profiles-dir", str(root), "--target-path", str(root / "t")]
-        return dbtRunner().invoke(["run", *where, "--log-path", str(root / "logs")]).success
+        build.result = dbtRunner().invoke(["run", *where, "--log-path", str(root / "logs")])
+        return build.result.success
 
     (root / "models" / "n.sql").write_text("{{ config(materialized='view') }}\nselect 5 as y\n")
 
@@ -118,3 +119,27 @@ def test_docs_persist_on_a_model_without_a_contract_leaving_out_columns_it_lacks
     log = (root / "logs" / "dbt.log").read_text(encoding="utf-8")
     assert "specified in the schema but are not present in the database: z" in log
     assert log.count("from (describe") == 2  # once for each model; dbt's own persist_docs looks twice
+
+
+def test_a_null_in_a_not_null_column_of_a_contracted_table_fails_its_model_naming_the_column(project):
+    """The marts' not-null columns are constraints DuckDB enforces as the table is built, not data
+    tests: a null fails the model, its task says which constraint of which column, and the last
+    night's table stays."""
+    from ingest.transform.results import constraint_results, data_test_lines, node_results, outcome
+
+    build, relation, _ = project
+    assert build("table", "select 7 as x", contract=True)
+    assert not build("table", "select 8 as x union all select null", contract=True)
+    assert relation() == ("BASE TABLE", [(7,)])
+    night = {"nodes": node_results(build.result)}
+    node = {"id": "model.m.m", "type": "model", "tests": [], "constraints": [["x", "not_null"]]}
+    assert "NOT NULL constraint failed" in night["nodes"][node["id"]]["message"]
+    assert constraint_results(night, node) == [("not_null", False, "x")]
+    assert data_test_lines(night, node) == [
+        "constraint not_null(x): failed (enforced as the table was built)"
+    ]
+    passed, message = outcome(night, node)
+    assert not passed and message.startswith("model failed:") and ".x" in message
+    # Without a contract nothing is enforced: the null is built (socorg's marts are all contracted).
+    assert build("table", "select null::integer as x")
+    assert relation() == ("BASE TABLE", [(None,)])

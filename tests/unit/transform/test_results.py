@@ -11,6 +11,7 @@ NODE = {
         {"id": "test.socorg.unique_org", "name": "unique", "column": "org_id"},
         {"id": "test.socorg.registered", "name": "designated_associations_are_registered", "column": None},
     ],
+    "constraints": [["org_id", "not_null"], ["org_name", "not_null"]],
 }
 
 
@@ -35,10 +36,12 @@ def record(**tests) -> dict:
 
 def test_a_model_whose_tests_pass_reports_its_time_and_tests():
     night = record(unique_org=("pass", 0), registered=("pass", 0))
-    assert outcome(night, NODE) == (True, "success in 0.12 s, 2 tests passed")
+    assert outcome(night, NODE) == (True, "success in 0.12 s, 2 tests passed, 2 constraints held")
     assert data_test_lines(night, NODE) == [
         "test unique(org_id): pass (0.01 s)",
         "test designated_associations_are_registered: pass (0.01 s)",
+        "constraint not_null(org_id): held (enforced as the table was built)",
+        "constraint not_null(org_name): held (enforced as the table was built)",
     ]
 
 
@@ -57,3 +60,4 @@ def test_a_model_not_built_tonight_or_skipped_says_so():
     skipped = {"nodes": {NODE["id"]: {"status": "skipped", "message": "", "seconds": 0, "failures": None}}}
     assert outcome(skipped, NODE) == (False, "not built: a model it depends on failed")
     assert data_test_lines(skipped, NODE)[0] == "test unique(org_id): not run tonight"
+    assert len(data_test_lines(skipped, NODE)) == 2  # nothing said of constraints never checked
