@@ -289,9 +289,11 @@ def land(night: Night) -> dict:
     from ingest.publish.retention import keep_raw_nights_setting
     from ingest.rules.site import check_site
     from ingest.transform.history_state import check_night_buildable
+    from ingest.validate.context import index_nights_setting
 
     check_site()  # a broken site file stops the night before anything is landed
-    keep_raw_nights_setting()  # a bad SOCORG_KEEP_RAW_NIGHTS too
+    keep_raw_nights_setting()  # a bad SOCORG_KEEP_RAW_NIGHTS too, or SOCORG_DATA_DOCS_NIGHTS
+    index_nights_setting()
     check_night_buildable(night.data, night.export_date)
     landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
     missing = missing_sources(night.data, night.export_date)

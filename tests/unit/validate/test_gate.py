@@ -593,3 +593,18 @@ def test_a_bad_data_docs_nights_setting_stops_the_gate_naming_it(tmp_path, monke
     with pytest.raises(ValueError, match="DOCS_NIGHTS must be a whole number of nights, got 'a fortnight'"):
         validate_night(tmp_path, DATE)
     assert not (tmp_path / "runs" / "gx" / "validations").exists()  # stopped before validating
+
+
+@pytest.mark.parametrize("setting", ["SOCORG_DATA_DOCS_NIGHTS", "SOCORG_KEEP_RAW_NIGHTS"])
+def test_a_bad_nights_setting_stops_the_night_at_land_before_anything_is_landed(
+    tmp_path, monkeypatch, setting
+):
+    from ingest.orchestration.stages import Night, land
+
+    monkeypatch.setenv(setting, "a fortnight")
+    exports = tmp_path / "exports" / "registry" / DATE.isoformat()
+    exports.mkdir(parents=True)
+    (exports / f"registry_440300_{DATE:%Y%m%d}.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{setting} must be a whole number of nights, got 'a fortnight'"):
+        land(Night(DATE, str(tmp_path / "exports"), tmp_path / "data"))
+    assert not (tmp_path / "data" / "landing").exists()
