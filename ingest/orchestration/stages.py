@@ -292,8 +292,8 @@ def land(night: Night) -> dict:
     from ingest.validate.context import index_nights_setting
 
     check_site()  # a broken site file stops the night before anything is landed
-    keep_raw_nights_setting()  # a bad SOCORG_KEEP_RAW_NIGHTS too, or SOCORG_DATA_DOCS_NIGHTS
-    index_nights_setting()
+    keep_raw_nights_setting()  # a bad SOCORG_KEEP_RAW_NIGHTS too
+    index_nights_setting()  # or SOCORG_DATA_DOCS_NIGHTS
     check_night_buildable(night.data, night.export_date)
     landed = land_night(night.exports, night.export_date, night.data, night.conn_id)
     missing = missing_sources(night.data, night.export_date)

@@ -88,11 +88,14 @@ def constraint_results(record: dict, node: dict) -> list[tuple[str, bool, str]]:
         return []
     if built["status"] in PASSED:
         return [(kind, True, column) for column, kind in node.get("constraints", [])]
-    message = built["message"].lower()
     return [
         (kind, False, column)
         for column, kind in node.get("constraints", [])
-        if f"{kind.replace('_', ' ')} constraint failed" in message and f".{column.lower()}" in message
+        if re.search(
+            rf"{kind.replace('_', ' ')} constraint failed: [^\s.]+\.{re.escape(column)}\b",
+            built["message"],
+            re.IGNORECASE,
+        )
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.transform.results import data_test_lines, outcome
+from ingest.transform.results import constraint_results, data_test_lines, outcome
 
 NODE = {
     "id": "model.socorg.organizations",
@@ -61,3 +61,15 @@ def test_a_model_not_built_tonight_or_skipped_says_so():
     assert outcome(skipped, NODE) == (False, "not built: a model it depends on failed")
     assert data_test_lines(skipped, NODE)[0] == "test unique(org_id): not run tonight"
     assert len(data_test_lines(skipped, NODE)) == 2  # nothing said of constraints never checked
+
+
+def test_a_failed_constraint_is_the_one_duckdb_names_and_no_column_named_like_it():
+    node = {
+        "id": "model.socorg.organizations",
+        "type": "model",
+        "tests": [],
+        "constraints": [["city", "not_null"], ["city_code", "not_null"], ["code", "not_null"]],
+    }
+    message = "Constraint Error: NOT NULL constraint failed: organizations.city_code"
+    night = {"nodes": {node["id"]: {"status": "error", "message": message, "seconds": 0.1, "failures": None}}}
+    assert constraint_results(night, node) == [("not_null", False, "city_code")]
