@@ -27,6 +27,10 @@ class ExportMissingError(SocorgError):
 EXPORT_MISSING = "export missing:"
 
 
+class SettingError(SocorgError, ValueError):
+    """A setting (an environment variable or a DAG param) that cannot be read: no retry mends it."""
+
+
 class GateError(SocorgError):
     """A batch failed its quality gate; nothing downstream may run."""
 

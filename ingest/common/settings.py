@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
+from ingest.common.errors import SettingError
+
 
 def nights_setting(name: str, default: int | None, minimum: int, why: str) -> int | None:
-    """A setting counting nights, read from the environment: `default` when unset; a ValueError naming
+    """A setting counting nights, read from the environment: `default` when unset; a SettingError naming
     it when it is not a whole number, or is below `minimum` (`why` says why)."""
     value = os.environ.get(name, "").strip()
     if not value:
@@ -17,9 +19,9 @@ def nights_setting(name: str, default: int | None, minimum: int, why: str) -> in
     try:
         nights = int(value)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of nights, got {value!r}") from None
+        raise SettingError(f"{name} must be a whole number of nights, got {value!r}") from None
     if nights < minimum:
-        raise ValueError(f"{name} must be at least {minimum} ({why}), got {nights}")
+        raise SettingError(f"{name} must be at least {minimum} ({why}), got {nights}")
     return nights
 
 

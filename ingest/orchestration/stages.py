@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ingest.common import paths
 from ingest.common.dates import SCHEDULE_TZ, export_date_for, run_time_for  # noqa: F401 (re-exported)
-from ingest.common.errors import EXPORT_MISSING, SocorgError, StageSkipped
+from ingest.common.errors import EXPORT_MISSING, SettingError, SocorgError, StageSkipped
 from ingest.land.storage import EXPORTS_CONN_ID
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def keep_releases_setting(value: int | str | None = None) -> int | None:
         return None
     keep = int(value)
     if keep < 1:
-        raise ValueError(f"keep_releases must be at least 1, got {keep}")
+        raise SettingError(f"keep_releases must be at least 1, got {keep}")
     return keep
 
 
@@ -225,7 +225,7 @@ def keep_year_ends_setting(value: bool | str | None = None) -> bool:
         return value
     words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
     if str(value).strip().lower() not in words:
-        raise ValueError(f"SOCORG_KEEP_YEAR_ENDS must be true or false, got {value!r}")
+        raise SettingError(f"SOCORG_KEEP_YEAR_ENDS must be true or false, got {value!r}")
     return words[str(value).strip().lower()]
 
 

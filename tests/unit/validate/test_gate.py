@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.common.errors import GateError
+from ingest.common.errors import GateError, SocorgError
 from ingest.common.paths import partition
 from ingest.parse.files import FileLoad, raw_schema
 from ingest.parse.night import LOAD_LOG_SCHEMA
@@ -605,6 +605,10 @@ def test_a_bad_nights_setting_stops_the_night_at_land_before_anything_is_landed(
     exports = tmp_path / "exports" / "registry" / DATE.isoformat()
     exports.mkdir(parents=True)
     (exports / f"registry_440300_{DATE:%Y%m%d}.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=f"{setting} must be a whole number of nights, got 'a fortnight'"):
+    with pytest.raises(
+        ValueError, match=f"{setting} must be a whole number of nights, got 'a fortnight'"
+    ) as raised:
         land(Night(DATE, str(tmp_path / "exports"), tmp_path / "data"))
     assert not (tmp_path / "data" / "landing").exists()
+    # Failed for good, not retried: land retries four times with backoff, and no retry mends a setting.
+    assert isinstance(raised.value, SocorgError) and not getattr(raised.value, "retryable", False)
