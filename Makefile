@@ -12,7 +12,7 @@ SIZES ?= city,province,national
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 AIRFLOW_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags AIRFLOW__CORE__LOAD_EXAMPLES=False
 
-.PHONY: install system-deps demo docs test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive bench-scheduler dbt-graph
+.PHONY: install system-deps demo docs test test-fast test-soak airflow lint format clean bench bench-ingest bench-validate bench-history bench-archive bench-gx-docs bench-scheduler dbt-graph
 # Debian packages the tests use for real: a PostgreSQL server, a Redis server (the Celery broker),
 # headless Chromium and a CJK font for it.
 SYSTEM_PACKAGES := postgresql redis-server chromium fonts-wqy-zenhei
@@ -79,6 +79,9 @@ bench-history: install  ## many nights in a row: night N's stages and disk again
 
 bench-archive: install  ## a year of monthly snapshots through socorg run --all, then an older snapshot delivered after them → bench/RESULTS.md
 	$(BIN)/python bench/archive.py --year $(or $(YEAR),2022) --out "$(SOCORG_DATA)/bench/archive"
+
+bench-gx-docs: install  ## a night's GX Data Docs once GX holds DOCS_NIGHTS (365) nights (from bench-history's city folder) → bench/RESULTS.md
+	$(BIN)/python bench/gx_docs.py --data "$(SOCORG_DATA)/bench/history/city/data" --nights $(or $(DOCS_NIGHTS),365) --out "$(SOCORG_DATA)/bench/gx_docs"
 
 bench-scheduler: install system-deps  ## a city night under the real scheduler with dbt as one task and a task per model; DAG parse time → bench/RESULTS.md
 	$(BIN)/python bench/scheduler.py --out "$(SOCORG_DATA)/bench/scheduler"

@@ -69,7 +69,7 @@ def validate_night(data: Path, export_date: dt.date) -> dict:
             results += list(outcome.run_results)
             per_chunk += findings_of(source, outcome)
         findings += summed(per_chunk)
-    build_docs(context, results)  # tonight's pages and the index: earlier nights' pages are built
+    build_docs(context, results, data)  # tonight's pages and the index: earlier nights' pages are built
     errors = [f for f in findings if not f.success and f.severity == "error"]
     warnings = [f for f in findings if not f.success and f.severity != "error"]
     summary = {

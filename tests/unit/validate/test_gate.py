@@ -573,7 +573,7 @@ def test_a_duplicate_names_its_code_and_shows_plain_numbers(tmp_path):
 
 def test_the_data_docs_index_lists_the_newest_nights_only(tmp_path, monkeypatch):
     """GX reads every result its index lists, every night: the index keeps SOCORG_DATA_DOCS_NIGHTS
-    nights, the older nights' pages stay on disk."""
+    nights, the older nights' pages are kept beside the site's."""
     monkeypatch.setenv("SOCORG_DATA_DOCS_NIGHTS", "2")
     data = tmp_path / "a $HOME of its own"  # the path is not GX's to substitute in, twice or once
     nights = [DATE + dt.timedelta(days=k) for k in range(3)]
@@ -583,8 +583,42 @@ def test_the_data_docs_index_lists_the_newest_nights_only(tmp_path, monkeypatch)
     index = (data / "docs" / "gx" / "index.html").read_text(encoding="utf-8")
     listed = {date for date in nights if f"{date.isoformat()}-registry-chunk1" in index}
     assert listed == set(nights[1:])
-    pages = data / "docs" / "gx" / "validations"
-    assert any(f"{nights[0].isoformat()}-registry-chunk1" in str(p) for p in pages.rglob("*.html"))
+    earlier_pages = data / "docs" / "gx" / "earlier_validations"
+    [page] = earlier_pages.glob(f"*/{nights[0].isoformat()}-registry-chunk1/*/*.html")
+    assert 'href="../../../../index.html"' in page.read_text(encoding="utf-8")  # at the site's depth
+
+
+def _stored_nights(folder):
+    """The nights of the results (.json) or pages (.html) under a folder of GX's layout."""
+    return sorted({p.parent.parent.name[:10] for p in folder.glob("*/*/*/*.*")})
+
+
+def test_gx_keeps_the_results_its_index_lists_and_the_older_ones_are_set_aside(tmp_path, monkeypatch):
+    """GX lists its whole validation store each time it builds Data Docs: the store keeps the results
+    the index lists, the older ones are moved to runs/gx/earlier_validations/ whole, and come back
+    when the index is set to list more nights."""
+    monkeypatch.setenv("SOCORG_DATA_DOCS_NIGHTS", "2")
+    gx, docs = tmp_path / "runs" / "gx", tmp_path / "docs" / "gx"
+    store, earlier = gx / "validations", gx / "earlier_validations"
+    site, earlier_pages = docs / "validations", docs / "earlier_validations"
+    nights = [DATE + dt.timedelta(days=k) for k in range(4)]
+    for date in nights:
+        night(tmp_path, {}, date=date)
+        validate_night(tmp_path, date)
+        if date == nights[0]:
+            first = {p.relative_to(store): p.read_bytes() for p in store.glob("*/*/*/*.json")}
+    assert _stored_nights(store) == [d.isoformat() for d in nights[2:]]
+    assert _stored_nights(earlier) == [d.isoformat() for d in nights[:2]]
+    assert len(first) == len(SOURCES)  # one chunk a source
+    assert {p: (earlier / p).read_bytes() for p in first} == first  # as they were
+    assert _stored_nights(site) == _stored_nights(store)  # their pages with them
+    assert _stored_nights(earlier_pages) == _stored_nights(earlier)
+    monkeypatch.setenv("SOCORG_DATA_DOCS_NIGHTS", "10")
+    validate_night(tmp_path, nights[3])  # the night validated again, the index wider
+    assert _stored_nights(store) == [d.isoformat() for d in nights] and not _stored_nights(earlier)
+    assert _stored_nights(site) == _stored_nights(store) and not _stored_nights(earlier_pages)
+    index = (tmp_path / "docs" / "gx" / "index.html").read_text(encoding="utf-8")
+    assert all(f"{d.isoformat()}-registry-chunk1" in index for d in nights)
 
 
 def test_a_bad_data_docs_nights_setting_stops_the_gate_naming_it(tmp_path, monkeypatch):
