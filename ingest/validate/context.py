@@ -95,7 +95,21 @@ def build_docs(context, results: list, data: Path) -> None:
     sites = copy.deepcopy(context.variables.config.data_docs_sites)
     sites["local_site"]["site_index_builder"]["validation_results_limit"] = limit
     context.variables.data_docs_sites = sites
-    context.build_data_docs(resource_identifiers=results)
+    context.build_data_docs(resource_identifiers=[*results, *_suites_to_render(data)])
+
+
+def _suites_to_render(data: Path) -> list:
+    """The suites whose page is missing or older than the suite: the index and every result's page
+    link to their suite's page, which GX builds only when asked for it by name."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    pages = data / "docs" / "gx" / "expectations"
+    return [
+        ExpectationSuiteIdentifier(name=suite.stem)
+        for suite in sorted((context_dir(data) / "expectations").glob("*.json"))
+        if not (page := pages / f"{suite.stem}.html").exists()
+        or page.stat().st_mtime < suite.stat().st_mtime
+    ]
 
 
 def _results_in(folder: Path) -> list[tuple[str, Path]]:

@@ -173,6 +173,27 @@ def test_clean_night_passes_every_expectation_and_writes_data_docs(tmp_path):
     assert {f["severity"] for f in findings} == {"error", "warning"}
 
 
+def test_every_suite_link_of_the_data_docs_opens_its_page_built_again_only_when_the_suite_changed(
+    tmp_path,
+):
+    import re
+
+    night(tmp_path, {})
+    validate_night(tmp_path, DATE)
+    site = tmp_path / "docs" / "gx"
+    pages = [site / "index.html", *(site / "validations").rglob("*.html")]
+    links = {(page.parent / href).resolve() for page in pages for href in re.findall(
+        r'href="([^"#]*expectations/[^"#]+\.html)"', page.read_text(encoding="utf-8"))}  # fmt: skip
+    assert {link.stem for link in links} == {SUITES[s].__name__ for s in SOURCES}
+    assert all(link.exists() for link in links), sorted(str(link) for link in links if not link.exists())
+    suite_page = site / "expectations" / f"{SUITES['registry'].__name__}.html"
+    assert "credit_code" in suite_page.read_text(encoding="utf-8")
+    built = {link: link.stat().st_mtime_ns for link in links}
+    night(tmp_path, {}, date=LATER)
+    validate_night(tmp_path, LATER)
+    assert {link: link.stat().st_mtime_ns for link in links} == built  # the suites did not change
+
+
 LATER = dt.date(2023, 11, 1)
 # case: (source, its rows tonight, the expectation and column that must fail[, how many rows fail: all])
 CASES = {
