@@ -8,8 +8,9 @@
     {%- set relation = source('raw', source_name) -%}
     {%- if execute -%}
         {%- set globs = [] -%}
+        {%- set held = raw_nights_held(source_name) -%}
         {%- for night in nights | unique | sort -%}
-            {%- if has_raw(source_name, night) -%}
+            {%- if night in held -%}
                 {%- do globs.append(raw_pattern(source_name, night)) -%}
             {%- elif required -%}
                 {{ exceptions.raise_compiler_error(
@@ -30,6 +31,15 @@
 {# The glob of a night's raw files of a source, quoted for a SQL string literal. #}
 {% macro raw_pattern(source_name, night) -%}
     {{ return((env_var('SOCORG_DATA') ~ '/raw/' ~ source_name ~ '/export_date=' ~ night ~ '/*.parquet') | replace("'", "''")) }}
+{%- endmacro %}
+
+{# The nights raw/ holds files of a source for, as 'YYYY-MM-DD' strings (when dbt executes): one glob
+   over the source's partitions, not one query a night (a standing list reads every audited night:
+   a query each made every night's build longer than the one before). #}
+{% macro raw_nights_held(source_name) -%}
+    {%- set pattern = (env_var('SOCORG_DATA') ~ '/raw/' ~ source_name ~ '/export_date=*/*.parquet') | replace("'", "''") -%}
+    {{ return(run_query("select distinct regexp_extract(file, 'export_date=([^/]+)/[^/]*$', 1) from glob('"
+        ~ pattern ~ "')").columns[0].values() | list) }}
 {%- endmacro %}
 
 {# Whether raw/ holds files of a source for a night (when dbt executes). #}
