@@ -1,9 +1,10 @@
 """`make bench-gx-docs`: what building a night's Data Docs costs once GX holds a year of nights.
 
 Takes a data folder that validated nights (default: `make bench-history SIZE=city`'s), copies its GX
-store and Data Docs site, and gives them the newest night's results and pages again as `--nights`
-nights in all (as a year of nightly runs leaves them). Then times `build_docs` for the newest night
-(its pages and the index), each in the same process, three times:
+store and Data Docs site, and copies the newest night's results and pages to the days before it, each
+validated that many days earlier, up to `--nights` nights (as a year of nightly runs leaves them).
+Then times the Data Docs of the newest night (its pages and the index) in one process, three builds
+each:
   earlier  GX's own build over the whole store (its index limited, nothing set aside: before 2026-12-08);
   ours     `ingest.validate.context.build_docs`: results and pages older than the index lists are set
            aside first (the first build moves them; the next ones are a night's cost).
@@ -31,22 +32,26 @@ from bench.measure import write_section  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 
 
+RUN_TIME = "%Y%m%dT%H%M%S.%fZ"  # how GX names a result's run-time folder
+
+
 def year_of_nights(source: Path, out: Path, nights: int) -> str:
     """`out` holds source's GX store and site, the newest night's results and pages copied as the
-    nights before it; the newest night's date."""
+    nights before it, each validated that many days earlier (its run-time folder); the newest night's
+    date."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(source / "runs" / "gx", out / "runs" / "gx")
     shutil.copytree(source / "docs" / "gx", out / "docs" / "gx")
     store = out / "runs" / "gx" / "validations"
     newest = max(p.parent.parent.name[:10] for p in store.glob("*/*/*/*.json"))
-    first = dt.date.fromisoformat(newest) - dt.timedelta(days=nights - 1)
     for folder in (store, out / "docs" / "gx" / "validations"):
-        for run in [r for r in folder.glob(f"*/{newest}-*") if r.is_dir()]:
-            for k in range(nights - 1):
-                day = (first + dt.timedelta(days=k)).isoformat()
-                target = run.parent / (day + run.name[10:])
-                if not target.exists():
-                    shutil.copytree(run, target)
+        for run_time in [r for r in folder.glob(f"*/{newest}-*/*") if r.is_dir()]:
+            run, when = run_time.parent, dt.datetime.strptime(run_time.name, RUN_TIME)
+            for k in range(1, nights):
+                day = (dt.date.fromisoformat(newest) - dt.timedelta(days=k)).isoformat()
+                target = run.parent / (day + run.name[10:]) / (when - dt.timedelta(days=k)).strftime(RUN_TIME)
+                if not target.parent.exists():  # a night the folder validated itself stays as it was
+                    shutil.copytree(run_time, target)
     return newest
 
 

@@ -37,14 +37,13 @@
    over the source's partitions, not one query a night (a standing list reads every audited night:
    a query each made every night's build longer than the one before). #}
 {% macro raw_nights_held(source_name) -%}
-    {%- set pattern = (env_var('SOCORG_DATA') ~ '/raw/' ~ source_name ~ '/export_date=*/*.parquet') | replace("'", "''") -%}
     {{ return(run_query("select distinct regexp_extract(file, 'export_date=([^/]+)/[^/]*$', 1) from glob('"
-        ~ pattern ~ "')").columns[0].values() | list) }}
+        ~ raw_pattern(source_name, '*') ~ "')").columns[0].values() | list) }}
 {%- endmacro %}
 
 {# Whether raw/ holds files of a source for a night (when dbt executes). #}
 {% macro has_raw(source_name, night) -%}
-    {{ return(run_query("select count(*) from glob('" ~ raw_pattern(source_name, night) ~ "')").columns[0].values()[0] > 0) }}
+    {{ return(night in raw_nights_held(source_name)) }}
 {%- endmacro %}
 
 {# The night being built, as 'YYYY-MM-DD' (see snapshot_date()); empty while parsing. #}

@@ -93,40 +93,40 @@ def night_chunks(
         schema = _gx_schema(reader.schema)
         pending, held, chunks = [], 0, 0
         for batch in reader:
-            pending.append(batch)
-            held += batch.num_rows
-            while held >= rows:
-                gathered = pa.concat_batches(pending)
-                yield _frame(gathered.slice(0, rows), schema)
-                chunks += 1
-                pending, held = [gathered.slice(rows)], held - rows
+            while held + batch.num_rows >= rows:  # the batch completes a chunk: its head goes in it
+                pending.append(batch.slice(0, rows - held))
+                batch = batch.slice(rows - held)
+                yield _frame(pa.Table.from_batches(pending, reader.schema), schema)
+                pending, held, chunks = [], 0, chunks + 1
+            if batch.num_rows:
+                pending.append(batch)
+                held += batch.num_rows
         if held or not chunks:
-            yield _frame(pa.concat_batches(pending) if pending else None, schema)
+            yield _frame(pa.Table.from_batches(pending, reader.schema), schema)
     finally:
         con.close()
 
 
-def _frame(batch, schema):
-    """A chunk as GX validates it: cast to `schema`, repeated strings encoded, as pandas."""
-    if batch is None or not batch.num_rows:
-        return schema.empty_table().to_pandas(date_as_object=False)
-    return _encoded(batch.cast(schema)).to_pandas(date_as_object=False)
+def _frame(table, schema):
+    """A chunk as GX validates it: cast to `schema`, repeated strings encoded, as pandas. DuckDB's
+    batches are not copied into one: pandas' columns are built from them directly."""
+    table = table.cast(schema)
+    return (_encoded(table) if table.num_rows else table).to_pandas(date_as_object=False)
 
 
-def _encoded(batch):
+def _encoded(table):
     """String columns with few distinct values dictionary-encoded (pandas categoricals): GX's set checks,
     its batch fingerprint and memory all work per distinct value then, not per row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     columns = []
-    for column in batch.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            encoded = pc.dictionary_encode(column)
-            if len(encoded.dictionary) * 4 <= len(column):
-                column = encoded
+    for column in table.columns:
+        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        if text and pc.count_distinct(column).as_py() * 4 <= len(column):
+            column = pc.dictionary_encode(column)
         columns.append(column)
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return pa.Table.from_arrays(columns, names=table.schema.names)
 
 
 def _gx_schema(schema):

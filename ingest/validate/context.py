@@ -107,8 +107,7 @@ def _suites_to_render(data: Path) -> list:
     return [
         ExpectationSuiteIdentifier(name=suite.stem)
         for suite in sorted((context_dir(data) / "expectations").glob("*.json"))
-        if not (page := pages / f"{suite.stem}.html").exists()
-        or page.stat().st_mtime < suite.stat().st_mtime
+        if not (page := pages / f"{suite.stem}.html").exists() or page.stat().st_mtime < suite.stat().st_mtime
     ]
 
 
@@ -129,22 +128,22 @@ def keep_newest_results(data: Path, keep: int) -> int:
     than the one before (1.4 s → 5 s for the docs after a year of city nights). Returns how many
     results were moved."""
     gx_dir, site = context_dir(data), data / "docs" / "gx"
-    results = [(when, path, True) for when, path in _results_in(gx_dir / "validations")]
+    results = _results_in(gx_dir / "validations")
     if len(results) < keep:  # room in the store: the newest results set aside come back
-        results += [(when, path, False) for when, path in _results_in(gx_dir / EARLIER_RESULTS)]
+        results += _results_in(gx_dir / EARLIER_RESULTS)
     results.sort(key=lambda r: (r[0], str(r[1])), reverse=True)
     moved = 0
-    for rank, (_, path, in_store) in enumerate(results):
-        if in_store == (rank < keep):
-            continue
-        here, there = ("validations", EARLIER_RESULTS) if in_store else (EARLIER_RESULTS, "validations")
-        # Out of the store the page goes first, back in it last: GX deletes a page of the site whose
-        # result is not in the store, so a run stopped between the two moves loses nothing.
-        files = [(site, path.with_suffix(".html")), (gx_dir, path)]
-        for root, file in files if in_store else reversed(files):
-            if (root / here / file).exists():
-                _move(root / here / file, root / there / file)
-        moved += 1
+    for rank, (_, path) in enumerate(results):
+        kept = rank < keep
+        here, there = (EARLIER_RESULTS, "validations") if kept else ("validations", EARLIER_RESULTS)
+        # Into the store the result goes first, out of it last: GX deletes a page of the site whose
+        # result is not in its store. Each file is looked for on its own, so a pair a stopped run left
+        # apart is put together again.
+        files = [(gx_dir, path), (site, path.with_suffix(".html"))]
+        found = [(root, file) for root, file in files if (root / here / file).exists()]
+        for root, file in found if kept else reversed(found):
+            _move(root / here / file, root / there / file)
+        moved += bool(found)
     return moved
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 from decimal import Decimal
 
@@ -192,6 +193,12 @@ def test_every_suite_link_of_the_data_docs_opens_its_page_built_again_only_when_
     night(tmp_path, {}, date=LATER)
     validate_night(tmp_path, LATER)
     assert {link: link.stat().st_mtime_ns for link in links} == built  # the suites did not change
+    suite = tmp_path / "runs" / "gx" / "expectations" / f"{SUITES['registry'].__name__}.json"
+    later = suite.stat().st_mtime + 10
+    os.utime(suite, (later, later))  # as when the suite is stored again, changed
+    validate_night(tmp_path, LATER)
+    assert suite_page.stat().st_mtime_ns != built[suite_page.resolve()]
+    assert all(built[link] == link.stat().st_mtime_ns for link in links if link.stem != suite.stem)
 
 
 LATER = dt.date(2023, 11, 1)
@@ -640,6 +647,15 @@ def test_gx_keeps_the_results_its_index_lists_and_the_older_ones_are_set_aside(t
     assert _stored_nights(site) == _stored_nights(store) and not _stored_nights(earlier_pages)
     index = (tmp_path / "docs" / "gx" / "index.html").read_text(encoding="utf-8")
     assert all(f"{d.isoformat()}-registry-chunk1" in index for d in nights)
+    # A run stopped between a result's two moves left its page set aside: the next night puts it back.
+    [page] = site.glob(f"*/{nights[1].isoformat()}-registry-chunk1/*/*.html")
+    stranded = earlier_pages / page.relative_to(site)
+    stranded.parent.mkdir(parents=True)
+    page.rename(stranded)
+    validate_night(tmp_path, nights[3])
+    assert page.exists() and not stranded.exists()
+    index = (tmp_path / "docs" / "gx" / "index.html").read_text(encoding="utf-8")
+    assert f"{nights[1].isoformat()}-registry-chunk1" in index
 
 
 def test_a_bad_data_docs_nights_setting_stops_the_gate_naming_it(tmp_path, monkeypatch):
