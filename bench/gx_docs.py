@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.measure import write_section  # noqa: E402
+from ingest.validate.context import EARLIER_RESULTS  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 
@@ -42,6 +43,10 @@ def year_of_nights(source: Path, out: Path, nights: int) -> str:
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(source / "runs" / "gx", out / "runs" / "gx")
     shutil.copytree(source / "docs" / "gx", out / "docs" / "gx")
+    for folder in (out / "runs" / "gx", out / "docs" / "gx"):  # everything in GX's sight, as before
+        if (folder / EARLIER_RESULTS).exists():
+            shutil.copytree(folder / EARLIER_RESULTS, folder / "validations", dirs_exist_ok=True)
+            shutil.rmtree(folder / EARLIER_RESULTS)
     store = out / "runs" / "gx" / "validations"
     newest = max(p.parent.parent.name[:10] for p in store.glob("*/*/*/*.json"))
     for folder in (store, out / "docs" / "gx" / "validations"):
@@ -77,7 +82,7 @@ def timed(build, rounds: int = 3) -> list[float]:
 def bench(source: Path, out: Path, nights: int) -> dict:
     os.environ["SOCORG_DATA"] = str(out)
     import ingest.validate.expectations  # noqa: F401  (GX renders our own expectations by name)
-    from ingest.validate.context import EARLIER_RESULTS, build_docs, index_nights_setting, open_context
+    from ingest.validate.context import build_docs, index_nights_setting, open_context
 
     newest = year_of_nights(source, out, nights)
     context = open_context(out)

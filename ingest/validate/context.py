@@ -125,8 +125,8 @@ def keep_newest_results(data: Path, keep: int) -> int:
     `earlier_validations/` beside them (in runs/gx/ and docs/gx/: a page at the same depth, its links
     intact), and moved back when SOCORG_DATA_DOCS_NIGHTS grows. GX lists its whole store and site
     each time it builds the docs, so keeping every night ever validated there made every night slower
-    than the one before (1.4 s → 5 s for the docs after a year of city nights). Returns how many
-    results were moved."""
+    than the one before (a city night's docs: 2.1–2.5 s after a year, 0.9–1.1 s with the older ones
+    set aside; bench/gx_docs.py). Returns how many results were moved."""
     gx_dir, site = context_dir(data), data / "docs" / "gx"
     results = _results_in(gx_dir / "validations")
     if len(results) < keep:  # room in the store: the newest results set aside come back
