@@ -122,9 +122,10 @@ def _encoded(table):
 
     columns = []
     for column in table.columns:
-        text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
-        if text and pc.count_distinct(column).as_py() * 4 <= len(column):
-            column = pc.dictionary_encode(column)
+        if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and len(column):
+            encoded = pc.dictionary_encode(column).unify_dictionaries()  # one dictionary, all batches
+            if len(encoded.chunk(0).dictionary) * 4 <= len(column):
+                column = encoded
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.schema.names)
 
