@@ -16,7 +16,6 @@ Writes a section of bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
 import os
 import platform
@@ -82,22 +81,14 @@ def timed(build, rounds: int = 3) -> list[float]:
 def bench(source: Path, out: Path, nights: int) -> dict:
     os.environ["SOCORG_DATA"] = str(out)
     import ingest.validate.expectations  # noqa: F401  (GX renders our own expectations by name)
-    from ingest.validate.context import build_docs, index_nights_setting, open_context
+    from ingest.validate.context import build_docs, build_site, index_nights_setting, open_context
 
     newest = year_of_nights(source, out, nights)
     context = open_context(out)
     results = tonight(context, newest)
     stored = len(context.validation_results_store.list_keys())
 
-    def gx_alone():
-        sites = copy.deepcopy(context.variables.config.data_docs_sites)
-        sites["local_site"]["site_index_builder"]["validation_results_limit"] = (
-            len(results) * index_nights_setting()
-        )
-        context.variables.data_docs_sites = sites
-        context.build_data_docs(resource_identifiers=results)
-
-    earlier = timed(gx_alone)
+    earlier = timed(lambda: build_site(context, results, len(results) * index_nights_setting()))
     ours = timed(lambda: build_docs(context, results, out))
     kept = len(context.validation_results_store.list_keys())
     aside = len(list((out / "runs" / "gx" / EARLIER_RESULTS).glob("*/*/*/*.json")))

@@ -110,8 +110,7 @@ def night_chunks(
 def _frame(table, schema):
     """A chunk as GX validates it: cast to `schema`, repeated strings encoded, as pandas. DuckDB's
     batches are not copied into one: pandas' columns are built from them directly."""
-    table = table.cast(schema)
-    return (_encoded(table) if table.num_rows else table).to_pandas(date_as_object=False)
+    return _encoded(table.cast(schema)).to_pandas(date_as_object=False)
 
 
 def _encoded(table):
@@ -123,7 +122,8 @@ def _encoded(table):
     columns = []
     for column in table.columns:
         if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) and len(column):
-            encoded = pc.dictionary_encode(column).unify_dictionaries()  # one dictionary, all batches
+            # One dictionary for all the chunk's batches (an empty chunk has no batch to hold one).
+            encoded = pc.dictionary_encode(column).unify_dictionaries()
             if len(encoded.chunk(0).dictionary) * 4 <= len(column):
                 column = encoded
         columns.append(column)

@@ -90,12 +90,18 @@ def build_docs(context, results: list, data: Path) -> None:
     are set aside (keep_newest_results), and their outcomes are in runs/<date>/validation.json."""
     limit = max(1, len(results)) * index_nights_setting()
     keep_newest_results(data, limit)
+    build_site(context, [*results, *_suites_to_render(data)], limit)
+
+
+def build_site(context, resources: list, limit: int) -> None:
+    """GX's Data Docs build of `resources` (their pages) and of an index listing the `limit` newest
+    results of GX's store."""
     # As configured (${SOCORG_DATA} not substituted yet: GX substitutes when it builds, and a path
     # with a `$` of its own must not be substituted twice), set back in memory: the file keeps no limit.
     sites = copy.deepcopy(context.variables.config.data_docs_sites)
     sites["local_site"]["site_index_builder"]["validation_results_limit"] = limit
     context.variables.data_docs_sites = sites
-    context.build_data_docs(resource_identifiers=[*results, *_suites_to_render(data)])
+    context.build_data_docs(resource_identifiers=resources)
 
 
 def _suites_to_render(data: Path) -> list:
@@ -119,20 +125,19 @@ def _results_in(folder: Path) -> list[tuple[str, Path]]:
     return [(path.parent.name, path.relative_to(folder)) for path in folder.glob("*/*/*/*.json")]
 
 
-def keep_newest_results(data: Path, keep: int) -> int:
+def keep_newest_results(data: Path, keep: int) -> None:
     """GX's validation store and the Data Docs site hold the `keep` newest results and their pages (by
     when they were validated, the order of GX's index); older ones are moved as they are to
     `earlier_validations/` beside them (in runs/gx/ and docs/gx/: a page at the same depth, its links
     intact), and moved back when SOCORG_DATA_DOCS_NIGHTS grows. GX lists its whole store and site
     each time it builds the docs, so keeping every night ever validated there made every night slower
     than the one before (a city night's docs: 2.1–2.5 s after a year, 0.9–1.1 s with the older ones
-    set aside; bench/gx_docs.py). Returns how many results were moved."""
+    set aside; bench/gx_docs.py)."""
     gx_dir, site = context_dir(data), data / "docs" / "gx"
     results = _results_in(gx_dir / "validations")
     if len(results) < keep:  # room in the store: the newest results set aside come back
         results += _results_in(gx_dir / EARLIER_RESULTS)
     results.sort(key=lambda r: (r[0], str(r[1])), reverse=True)
-    moved = 0
     for rank, (_, path) in enumerate(results):
         kept = rank < keep
         here, there = (EARLIER_RESULTS, "validations") if kept else ("validations", EARLIER_RESULTS)
@@ -143,8 +148,6 @@ def keep_newest_results(data: Path, keep: int) -> int:
         found = [(root, file) for root, file in files if (root / here / file).exists()]
         for root, file in found if kept else reversed(found):
             _move(root / here / file, root / there / file)
-        moved += bool(found)
-    return moved
 
 
 def _move(source: Path, target: Path) -> None:
